@@ -1,0 +1,282 @@
+//! How one line looks on our output: text with a padded, optionally coloured prefix and
+//! timestamp, or one JSON object.
+//!
+//! Owns: the bytes of a formatted line — prefixes, RFC 3339 timestamps, JSON escaping. Pure:
+//! it appends to a buffer and never writes to an fd.
+//!
+//! SPEC §5: `web.1     | text`, names padded to the longest name; `+` instead of `|` on a piece
+//! that the next one continues; `--timestamps` puts `2026-01-01T00:00:00.000Z ` first; JSON is
+//! `{"time","proc","stream","line"}` plus `"partial":true`, with invalid UTF-8 replaced by
+//! U+FFFD.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Which of our outputs a line goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// Our stdout (an instance's stdout).
+    Stdout = 0,
+    /// Our stderr (an instance's stderr, and formation's own lines).
+    Stderr = 1,
+}
+
+impl Stream {
+    fn name(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Prefixed text lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The output settings that shape every line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Style {
+    /// Text or JSON.
+    pub format: LogFormat,
+    /// ANSI colours on the text prefix.
+    pub color: bool,
+    /// An RFC 3339 timestamp before the text prefix.
+    pub timestamps: bool,
+}
+
+/// Foreman's palette: one stable colour per process type, by its index.
+const COLORS: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
+
+/// The precomputed prefixes of one process (or of formation itself).
+#[derive(Debug)]
+pub struct Label {
+    /// `web.1     | ` (text) or `"proc":"web.1","stream":` … (JSON) for whole lines.
+    whole: Box<[u8]>,
+    /// The same with `+` for a piece that the next one continues (text only).
+    partial: Box<[u8]>,
+}
+
+impl Label {
+    /// `name` padded to `width`, coloured with the colour of process type `type_index` (none
+    /// for `None`).
+    pub fn new(name: &str, width: usize, type_index: Option<usize>, style: &Style) -> Label {
+        match style.format {
+            LogFormat::Json => {
+                let mut proc = Vec::new();
+                proc.extend_from_slice(b"\"proc\":\"");
+                escape_json(name.as_bytes(), &mut proc);
+                proc.push(b'"');
+                Label {
+                    whole: proc.clone().into(),
+                    partial: proc.into(),
+                }
+            }
+            LogFormat::Text => {
+                let text = |mark: char| {
+                    let padded = format!("{name:<width$} {mark}");
+                    let colored = match type_index {
+                        Some(i) if style.color => {
+                            format!("\x1b[{}m{padded}\x1b[0m ", COLORS[i % COLORS.len()])
+                        }
+                        _ => format!("{padded} "),
+                    };
+                    colored.into_bytes().into_boxed_slice()
+                };
+                Label {
+                    whole: text('|'),
+                    partial: text('+'),
+                }
+            }
+        }
+    }
+}
+
+/// Appends one formatted line: `payload` (no newline), from `label`, on `stream`. `partial`
+/// marks a piece that the next one continues; `time` is the formatted timestamp to use.
+pub fn line(
+    out: &mut Vec<u8>,
+    style: &Style,
+    label: &Label,
+    stream: Stream,
+    payload: &[u8],
+    partial: bool,
+    time: &[u8; 24],
+) {
+    match style.format {
+        LogFormat::Text => {
+            if style.timestamps {
+                out.extend_from_slice(time);
+                out.push(b' ');
+            }
+            out.extend_from_slice(if partial {
+                &label.partial
+            } else {
+                &label.whole
+            });
+            out.extend_from_slice(payload);
+            out.push(b'\n');
+        }
+        LogFormat::Json => {
+            out.extend_from_slice(b"{\"time\":\"");
+            out.extend_from_slice(time);
+            out.extend_from_slice(b"\",");
+            out.extend_from_slice(&label.whole);
+            out.extend_from_slice(b",\"stream\":\"");
+            out.extend_from_slice(stream.name().as_bytes());
+            out.extend_from_slice(b"\",\"line\":\"");
+            escape_json(payload, out);
+            out.extend_from_slice(if partial {
+                b"\",\"partial\":true}\n"
+            } else {
+                b"\"}\n"
+            });
+        }
+    }
+}
+
+/// Appends `bytes` as the inside of a JSON string: `"` and `\` escaped, control characters
+/// as `\n`-style or `\u00XX` escapes, invalid UTF-8 as U+FFFD.
+fn escape_json(bytes: &[u8], out: &mut Vec<u8>) {
+    for chunk in bytes.utf8_chunks() {
+        for &b in chunk.valid().as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..=0x1f => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[(b >> 4) as usize]);
+                    out.push(HEX[(b & 0xf) as usize]);
+                }
+                _ => out.push(b),
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
+}
+
+/// The current UTC time as `2026-01-01T00:00:00.000Z`.
+pub fn now() -> [u8; 24] {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    rfc3339_millis(since.as_secs(), since.subsec_millis())
+}
+
+/// [`now`] when `needed`, else a placeholder that costs no clock read.
+pub fn now_if(needed: bool) -> [u8; 24] {
+    if needed { now() } else { [b'0'; 24] }
+}
+
+/// Formats seconds since the epoch (UTC) and milliseconds as RFC 3339.
+fn rfc3339_millis(secs: u64, millis: u32) -> [u8; 24] {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    let text = format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    );
+    let mut out = [b'0'; 24];
+    out.copy_from_slice(&text.as_bytes()[..24]);
+    out
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: Style = Style {
+        format: LogFormat::Text,
+        color: false,
+        timestamps: false,
+    };
+
+    fn render(style: &Style, name: &str, payload: &[u8], partial: bool) -> Vec<u8> {
+        let label = Label::new(name, 9, Some(0), style);
+        let mut out = Vec::new();
+        let time = *b"2026-01-01T00:00:00.000Z";
+        line(
+            &mut out,
+            style,
+            &label,
+            Stream::Stdout,
+            payload,
+            partial,
+            &time,
+        );
+        out
+    }
+
+    #[test]
+    fn text_prefixes() {
+        assert_eq!(render(&TEXT, "web.1", b"hi", false), b"web.1     | hi\n");
+        assert_eq!(render(&TEXT, "web.1", b"hi", true), b"web.1     + hi\n");
+        let ts = Style {
+            timestamps: true,
+            ..TEXT
+        };
+        assert_eq!(
+            render(&ts, "web.1", b"", false),
+            b"2026-01-01T00:00:00.000Z web.1     | \n"
+        );
+        let color = Style {
+            color: true,
+            ..TEXT
+        };
+        assert_eq!(
+            render(&color, "web.1", b"x", false),
+            b"\x1b[36mweb.1     |\x1b[0m x\n"
+        );
+    }
+
+    #[test]
+    fn json_lines() {
+        let json = Style {
+            format: LogFormat::Json,
+            ..TEXT
+        };
+        assert_eq!(
+            render(&json, "web.1", b"a\"b\\c\n\x01\xff", true),
+            "{\"time\":\"2026-01-01T00:00:00.000Z\",\"proc\":\"web.1\",\"stream\":\"stdout\",\
+             \"line\":\"a\\\"b\\\\c\\n\\u0001\u{FFFD}\",\"partial\":true}\n"
+                .as_bytes()
+        );
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(&rfc3339_millis(0, 0), b"1970-01-01T00:00:00.000Z");
+        assert_eq!(&rfc3339_millis(951_782_400, 5), b"2000-02-29T00:00:00.005Z");
+        assert_eq!(
+            &rfc3339_millis(1_798_761_599, 999),
+            b"2026-12-31T23:59:59.999Z"
+        );
+    }
+}

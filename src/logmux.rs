@@ -1,0 +1,357 @@
+//! Child pipes → whole prefixed lines on our stdout and stderr, with backpressure.
+//!
+//! Owns: the read ends of every instance's stdout and stderr pipes (the *sources*), the
+//! framing of their bytes into lines and 16 KiB pieces, and our two outputs (the *sinks*).
+//! formation's own lines go through the same path (`own`).
+//!
+//! Must not: know pids or instances; a source is a label, a stream and an fd. It never blocks:
+//! the supervisor polls what [`LogMux::interest`] lists and calls [`LogMux::ready`].
+//!
+//! Backpressure: a source is read only while its sink holds less than `HIGH_WATER` bytes.
+//! When our output is slow, the sinks fill, the pipes fill, and the children block in their
+//! own `write` — no line is dropped, and the loop goes on serving signals and timers.
+//!
+//! Memory bound: each sink queue holds at most `HIGH_WATER` plus one formatted line; each
+//! source keeps at most one read (`READ_SIZE`) plus one unfinished line (`MAX_LINE`), and
+//! allocates nothing until its process writes.
+
+use crate::format::{self, Label, Style};
+pub use crate::format::{LogFormat, Stream};
+use crate::sink::Sink;
+use nix::errno::Errno;
+use nix::poll::PollFlags;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+/// The longest payload of one emitted line: Docker's own split size (moby#34855).
+pub const MAX_LINE: usize = 16 * 1024;
+/// How much one `read` from a child takes.
+const READ_SIZE: usize = 64 * 1024;
+/// A source is not read while its sink holds this much.
+const HIGH_WATER: usize = 64 * 1024;
+
+/// What a poll entry of the mux is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Token {
+    /// The pipe of the source with this id.
+    Source(usize),
+    /// Our stdout or stderr.
+    Sink(Stream),
+}
+
+/// One child pipe.
+struct Source {
+    label: usize,
+    stream: Stream,
+    /// None after EOF.
+    fd: Option<OwnedFd>,
+    /// Bytes read but not yet emitted: an unfinished line, or lines held back by a full sink.
+    pending: Vec<u8>,
+}
+
+/// The log multiplexer.
+pub struct LogMux {
+    style: Style,
+    labels: Vec<Label>,
+    own: Label,
+    /// Single-command mode's own lines read `formation: text`, with no prefix column.
+    plain_own: bool,
+    sinks: [Option<Sink>; 2],
+    sources: Vec<Option<Source>>,
+    scratch: Vec<u8>,
+}
+
+impl LogMux {
+    /// A mux writing to our fds 1 and 2. `names` are the instance names with their process
+    /// type index (for the colour); label ids are indexes into it.
+    pub fn new(style: Style, names: &[(String, usize)], plain_own: bool) -> LogMux {
+        let width = names
+            .iter()
+            .map(|(n, _)| n.len())
+            .chain([OWN_NAME.len()])
+            .max()
+            .unwrap_or(0);
+        let labels = names
+            .iter()
+            .map(|(name, index)| Label::new(name, width, Some(*index), &style))
+            .collect();
+        LogMux {
+            style,
+            labels,
+            own: Label::new(OWN_NAME, width, None, &style),
+            plain_own,
+            sinks: [
+                Sink::new(std::io::stdout().as_fd()),
+                Sink::new(std::io::stderr().as_fd()),
+            ],
+            sources: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Starts reading a child pipe (non-blocking) under `label`.
+    pub fn add_source(&mut self, label: usize, stream: Stream, fd: OwnedFd) {
+        let source = Source {
+            label,
+            stream,
+            fd: Some(fd),
+            pending: Vec::new(),
+        };
+        match self.sources.iter().position(Option::is_none) {
+            Some(free) => self.sources[free] = Some(source),
+            None => self.sources.push(Some(source)),
+        }
+    }
+
+    /// How many child pipes are still open or hold unwritten lines.
+    pub fn open_sources(&self) -> usize {
+        self.sources.iter().flatten().count()
+    }
+
+    /// One of formation's own lines, on our stderr. It is queued even past the high-water
+    /// mark: there are few of them, and they must not be lost.
+    pub fn own(&mut self, text: &str) {
+        let Some(sink) = self.sinks[Stream::Stderr as usize].as_mut() else {
+            return;
+        };
+        if self.plain_own && self.style.format == LogFormat::Text {
+            let queue = sink.queue();
+            queue.extend_from_slice(b"formation: ");
+            queue.extend_from_slice(text.as_bytes());
+            queue.push(b'\n');
+        } else {
+            let time = format::now();
+            let payload = text.as_bytes();
+            format::line(
+                sink.queue(),
+                &self.style,
+                &self.own,
+                Stream::Stderr,
+                payload,
+                false,
+                &time,
+            );
+        }
+        sink.flush(false);
+    }
+
+    /// The fds to poll and for what: sources whose sink has room, sinks with bytes waiting.
+    pub fn interest(&self) -> impl Iterator<Item = (Token, BorrowedFd<'_>, PollFlags)> {
+        let sources = self.sources.iter().enumerate().filter_map(|(id, s)| {
+            let s = s.as_ref()?;
+            let fd = s.fd.as_ref()?;
+            (s.pending.len() < MAX_LINE && self.has_room(s.stream))
+                .then(|| (Token::Source(id), fd.as_fd(), PollFlags::POLLIN))
+        });
+        let sinks = [Stream::Stdout, Stream::Stderr]
+            .into_iter()
+            .filter_map(|stream| {
+                let sink = self.sinks[stream as usize].as_ref()?;
+                sink.wants_write()
+                    .then(|| (Token::Sink(stream), sink.fd(), PollFlags::POLLOUT))
+            });
+        sources.chain(sinks)
+    }
+
+    fn has_room(&self, stream: Stream) -> bool {
+        self.sinks[stream as usize]
+            .as_ref()
+            .is_none_or(|sink| sink.backlog() < HIGH_WATER)
+    }
+
+    /// Acts on a poll result for `token`.
+    pub fn ready(&mut self, token: Token) {
+        match token {
+            Token::Source(id) => self.read(id),
+            Token::Sink(stream) => {
+                if let Some(sink) = self.sinks[stream as usize].as_mut() {
+                    sink.flush(true);
+                }
+            }
+        }
+    }
+
+    /// Emits lines that were held back while a sink was full, now that it may have room. The
+    /// supervisor calls this once per turn of the loop.
+    pub fn pump(&mut self) {
+        for id in 0..self.sources.len() {
+            let held = self.sources[id]
+                .as_ref()
+                .is_some_and(|s| !s.pending.is_empty() && self.has_room(s.stream));
+            if held {
+                self.emit(id, false);
+            }
+        }
+    }
+
+    /// Reads once from source `id` and emits the whole lines it completes.
+    fn read(&mut self, id: usize) {
+        let Some(source) = self.sources[id].as_mut() else {
+            return;
+        };
+        let Some(fd) = source.fd.as_ref() else {
+            return;
+        };
+        self.scratch.resize(READ_SIZE, 0);
+        let eof = match nix::unistd::read(fd, &mut self.scratch) {
+            Ok(0) => true,
+            Ok(n) => {
+                source.pending.extend_from_slice(&self.scratch[..n]);
+                false
+            }
+            Err(Errno::EAGAIN | Errno::EINTR) => return,
+            // EIO and the like: treat as the end of the stream.
+            Err(_) => true,
+        };
+        if eof {
+            source.fd = None;
+        }
+        self.emit(id, false);
+    }
+
+    /// Emits the whole lines of source `id` while its sink has room (all of them with
+    /// `force`), the last unfinished one too once the source is at EOF; forgets the source
+    /// when nothing of it is left.
+    fn emit(&mut self, id: usize, force: bool) {
+        let Some(source) = self.sources[id].as_mut() else {
+            return;
+        };
+        let at_eof = source.fd.is_none();
+        let sink = self.sinks[source.stream as usize].as_mut();
+        let used = match sink {
+            Some(sink) if !sink.is_closed() => {
+                let label = &self.labels[source.label];
+                let (style, stream) = (&self.style, source.stream);
+                let time = format::now_if(style.timestamps || style.format == LogFormat::Json);
+                let queue = sink.queue();
+                let used = frame(&source.pending, at_eof, |piece, partial| {
+                    if !force && queue.len() >= HIGH_WATER {
+                        return false;
+                    }
+                    format::line(queue, style, label, stream, piece, partial, &time);
+                    true
+                });
+                sink.flush(false);
+                used
+            }
+            // Nobody reads this output: consume everything unseen.
+            _ => source.pending.len(),
+        };
+        source.pending.drain(..used);
+        if at_eof && source.pending.is_empty() {
+            self.sources[id] = None;
+        }
+    }
+
+    /// Closes every child pipe now, emitting what they hold (the drain deadline has passed).
+    pub fn close_sources(&mut self) {
+        for id in 0..self.sources.len() {
+            if let Some(source) = self.sources[id].as_mut() {
+                source.fd = None;
+            }
+            self.emit(id, true);
+        }
+    }
+
+    /// Writes what is queued, waiting at most until `deadline` for a slow reader.
+    pub fn finish(&mut self, deadline: std::time::Instant) {
+        for sink in self.sinks.iter_mut().flatten() {
+            while sink.wants_write() {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                let millis = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+                let mut fds = [nix::poll::PollFd::new(sink.fd(), PollFlags::POLLOUT)];
+                let _ = nix::poll::poll(&mut fds, millis);
+                sink.flush(true);
+            }
+        }
+    }
+}
+
+/// The name of formation's own lines.
+pub const OWN_NAME: &str = "formation";
+
+/// Cuts `data` into lines and pieces of at most [`MAX_LINE`] bytes and hands each to `emit`
+/// with `partial = true` when the next piece continues the same line. An unfinished last line
+/// is handed over only `at_eof`. Stops early when `emit` returns false. Returns how many bytes
+/// of `data` were consumed (newlines included).
+pub fn frame(data: &[u8], at_eof: bool, mut emit: impl FnMut(&[u8], bool) -> bool) -> usize {
+    let mut used = 0;
+    while used < data.len() {
+        let rest = &data[used..];
+        let window = &rest[..rest.len().min(MAX_LINE + 1)];
+        let (piece, partial, step) = match memchr::memchr(b'\n', window) {
+            Some(end) => (&rest[..end], false, end + 1),
+            None if rest.len() > MAX_LINE => (&rest[..MAX_LINE], true, MAX_LINE),
+            None if at_eof => (rest, false, rest.len()),
+            None => break,
+        };
+        if !emit(piece, partial) {
+            break;
+        }
+        used += step;
+    }
+    used
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(data: &[u8], at_eof: bool) -> (Vec<(Vec<u8>, bool)>, usize) {
+        let mut out = Vec::new();
+        let used = frame(data, at_eof, |p, partial| {
+            out.push((p.to_vec(), partial));
+            true
+        });
+        (out, used)
+    }
+
+    #[test]
+    fn whole_lines_and_an_unfinished_one() {
+        let (out, used) = pieces(b"a\n\nbc\nd", false);
+        assert_eq!(
+            out,
+            [
+                (b"a".to_vec(), false),
+                (vec![], false),
+                (b"bc".to_vec(), false)
+            ]
+        );
+        assert_eq!(used, 6);
+        let (out, used) = pieces(b"d", true);
+        assert_eq!(out, [(b"d".to_vec(), false)]);
+        assert_eq!(used, 1);
+    }
+
+    #[test]
+    fn long_lines_are_cut_at_16_kib_and_join_back() {
+        for len in [MAX_LINE - 1, MAX_LINE, MAX_LINE + 1, 2 * MAX_LINE, 100_000] {
+            let mut line: Vec<u8> = (0..len).map(|i| (i % 251) as u8 | 1).collect();
+            line.retain(|b| *b != b'\n');
+            let mut data = line.clone();
+            data.push(b'\n');
+            let (out, used) = pieces(&data, false);
+            assert_eq!(used, data.len(), "len {len}");
+            assert!(out.iter().all(|(p, _)| p.len() <= MAX_LINE));
+            let (last, firsts) = out.split_last().expect("pieces");
+            assert!(
+                !last.1 && firsts.iter().all(|(_, partial)| *partial),
+                "len {len}"
+            );
+            let joined: Vec<u8> = out.iter().flat_map(|(p, _)| p.clone()).collect();
+            assert_eq!(joined, line, "len {len}");
+        }
+    }
+
+    #[test]
+    fn stops_when_emit_refuses() {
+        let mut n = 0;
+        let used = frame(b"a\nb\nc\n", false, |_, _| {
+            n += 1;
+            n <= 2
+        });
+        assert_eq!(used, 4);
+    }
+}

@@ -1,0 +1,194 @@
+//! formation: a process formation as PID 1 of a container.
+//!
+//! The start-up sequence, and nothing else: parse the options, build the plan (exit 2 on any
+//! error, before anything starts), block signals, become subreaper when not PID 1, hand over
+//! to the supervisor's loop, and exit with the status it returns. See SPEC.md and
+//! ARCHITECTURE.md beside the project.
+
+#![deny(unsafe_code)]
+
+mod child;
+mod cli;
+mod config;
+mod envfile;
+mod format;
+mod load;
+mod logmux;
+mod model;
+mod plan;
+mod policy;
+mod procfile;
+mod reaper;
+mod signals;
+mod sink;
+mod supervisor;
+mod units;
+mod users;
+
+use cli::{Color, Options, Task};
+use format::Style;
+use logmux::LogMux;
+use plan::Instance;
+use signals::{SignalPolicy, Signals};
+use supervisor::{Settings, Supervisor};
+use units::Level;
+
+/// Exit status of usage and config errors: nothing was started.
+const USAGE_ERROR: i32 = 2;
+
+fn main() {
+    std::process::exit(run());
+}
+
+fn run() -> i32 {
+    let options = match cli::parse(std::env::args_os().skip(1), |k| std::env::var_os(k)) {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("formation: {e}\n\n{}", cli::USAGE);
+            return USAGE_ERROR;
+        }
+    };
+    match &options.task {
+        Task::Help => {
+            println!("{}", cli::USAGE);
+            0
+        }
+        Task::Version => {
+            println!("formation {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Task::Single(argv) => single(&options, argv.clone()),
+        Task::Check | Task::Run => match prepare(&options) {
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                eprintln!("formation: {} error(s); nothing started", errors.len());
+                USAGE_ERROR
+            }
+            Ok(prepared) if options.task == Task::Check => {
+                print!("{}", prepared.description);
+                0
+            }
+            Ok(prepared) => formation(&options, prepared),
+        },
+    }
+}
+
+/// A formation ready to run, and `check`'s description of it.
+struct Prepared {
+    instances: Vec<Instance>,
+    grace: std::time::Duration,
+    description: String,
+}
+
+/// Everything that can fail before a process starts: all errors, as printable lines.
+fn prepare(options: &Options) -> Result<Prepared, Vec<String>> {
+    let dir =
+        std::env::current_dir().map_err(|e| vec![format!("formation: current directory: {e}")])?;
+    let file = load::discover(options.config.clone(), &dir)
+        .map_err(|e| vec![format!("formation: {e}")])?;
+    let formation = load::formation(&file)?;
+    let file_vars = load::env_files(&formation, &options.env_files)?;
+    let scales = plan::scales(&formation, options.formation.as_deref())
+        .map_err(|e| vec![format!("formation: {e}")])?;
+    let grace = plan::default_grace(options.grace, Some(&formation));
+    let inherited: Vec<_> = std::env::vars_os().collect();
+    let instances = plan::instances(&formation, &scales, grace, &inherited, &file_vars);
+    let description = plan::describe(&formation, &scales, &instances, &inherited);
+    Ok(Prepared {
+        instances,
+        grace,
+        description,
+    })
+}
+
+/// Formation mode.
+fn formation(options: &Options, prepared: Prepared) -> i32 {
+    let color = match options.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => nix::unistd::isatty(std::io::stdout()).unwrap_or(false),
+    };
+    let style = Style {
+        format: options.log_format,
+        color,
+        timestamps: options.timestamps,
+    };
+    let names: Vec<(String, usize)> = prepared
+        .instances
+        .iter()
+        .map(|i| (i.name.clone(), i.type_index))
+        .collect();
+    let log = LogMux::new(style, &names, false);
+    let level = options.log_level.unwrap_or(Level::Info);
+    supervise(
+        SignalPolicy::StopOnTerm,
+        prepared.grace,
+        level,
+        prepared.instances,
+        log,
+    )
+}
+
+/// Single-command mode: a formation of one essential instance with inherited stdio.
+fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
+    let take_terminal = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
+    let grace = plan::default_grace(options.grace, None);
+    let instance = Instance {
+        name: argv[0].to_string_lossy().into_owned(),
+        type_index: 0,
+        argv,
+        env: None,
+        cwd: None,
+        user: None,
+        restart: policy::Restart::Never,
+        essential: true,
+        stop_signal: nix::sys::signal::Signal::SIGTERM,
+        grace,
+        stdio: child::StdioMode::Inherit { take_terminal },
+    };
+    let style = Style {
+        format: options.log_format,
+        color: false,
+        timestamps: options.timestamps,
+    };
+    let log = LogMux::new(style, &[], true);
+    let level = options.log_level.unwrap_or(Level::Error);
+    supervise(SignalPolicy::ForwardAll, grace, level, vec![instance], log)
+}
+
+fn supervise(
+    policy: SignalPolicy,
+    grace: std::time::Duration,
+    level: Level,
+    instances: Vec<Instance>,
+    log: LogMux,
+) -> i32 {
+    child::close_inherited_fds_on_exec();
+    let signals = match Signals::install() {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("formation: cannot set up signal handling: {e}");
+            return USAGE_ERROR;
+        }
+    };
+    let pid1 = nix::unistd::getpid().as_raw() == 1;
+    let subreaper = !pid1 && nix::sys::prctl::set_child_subreaper(true).is_ok();
+    let settings = Settings {
+        policy,
+        grace,
+        level,
+        pid1,
+    };
+    let mut supervisor = Supervisor::new(settings, instances, signals, log);
+    if !pid1 {
+        let how = if subreaper {
+            "registered as child subreaper"
+        } else {
+            "could not become child subreaper"
+        };
+        supervisor.say(Level::Debug, &format!("not PID 1: {how}"));
+    }
+    supervisor.run()
+}

@@ -1,0 +1,254 @@
+//! The validated formation: what `config.rs` and `procfile.rs` produce and `plan.rs` expands
+//! into instances. Also the error type that points at a file, line and column, and the rule
+//! that decides whether a command string needs a shell.
+
+use crate::policy::Restart;
+use crate::users::Credentials;
+use nix::sys::signal::Signal;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A parsed, checked config file.
+#[derive(Debug)]
+pub struct Formation {
+    /// The config file.
+    pub path: PathBuf,
+    /// Top-level `grace`.
+    pub grace: Option<Duration>,
+    /// Top-level `env_file` entries, resolved against the file's directory; None when absent.
+    pub env_files: Option<Vec<PathBuf>>,
+    /// Top-level `[env]`, in file order.
+    pub env: Vec<(String, String)>,
+    /// The process types, in file order (their index sets the PORT block).
+    pub types: Vec<ProcessType>,
+}
+
+/// One `[process.NAME]` table or Procfile line.
+#[derive(Debug)]
+pub struct ProcessType {
+    /// `web`.
+    pub name: String,
+    /// What to run.
+    pub command: CommandLine,
+    /// The configured number of instances.
+    pub scale: u32,
+    /// The restart policy.
+    pub restart: Restart,
+    /// When it ends for good, the formation stops.
+    pub essential: bool,
+    /// Sent to its group when the formation stops.
+    pub stop_signal: Signal,
+    /// Its own stop grace.
+    pub grace: Option<Duration>,
+    /// Its working directory, resolved against the config's directory.
+    pub cwd: Option<PathBuf>,
+    /// Who it runs as.
+    pub user: Option<Credentials>,
+    /// Its own `env`, in file order.
+    pub env: Vec<(String, String)>,
+}
+
+impl ProcessType {
+    /// A type with the defaults of SPEC §3.2 (what every Procfile line gets).
+    pub fn new(name: String, command: CommandLine) -> ProcessType {
+        ProcessType {
+            name,
+            command,
+            scale: 1,
+            restart: Restart::Never,
+            essential: true,
+            stop_signal: Signal::SIGTERM,
+            grace: None,
+            cwd: None,
+            user: None,
+            env: Vec::new(),
+        }
+    }
+}
+
+/// A command, with the decision about the shell already made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandLine {
+    /// Run as `/bin/sh -c TEXT`.
+    Shell(String),
+    /// Exec'd directly.
+    Argv(Vec<String>),
+}
+
+impl CommandLine {
+    /// A command string: `/bin/sh -c` when it holds shell syntax (SPEC §3.4), else its
+    /// whitespace-separated words. Words need no quote handling: a quote is shell syntax.
+    pub fn from_text(text: &str) -> CommandLine {
+        const SHELL: &[char] = &[
+            '|', '&', ';', '<', '>', '(', ')', '$', '`', '\\', '"', '\'', '*', '?', '[', ']', '#',
+            '~', '{', '}', '\n',
+        ];
+        let first_word = text.split_whitespace().next().unwrap_or("");
+        if text.contains(SHELL) || first_word.contains('=') {
+            CommandLine::Shell(text.to_string())
+        } else {
+            CommandLine::Argv(text.split_whitespace().map(String::from).collect())
+        }
+    }
+
+    /// The argv to exec.
+    pub fn argv(&self) -> Vec<String> {
+        match self {
+            CommandLine::Shell(text) => vec!["/bin/sh".into(), "-c".into(), text.clone()],
+            CommandLine::Argv(words) => words.clone(),
+        }
+    }
+}
+
+impl fmt::Display for CommandLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandLine::Shell(text) => write!(f, "/bin/sh -c {text:?}"),
+            CommandLine::Argv(words) => write!(f, "{words:?}"),
+        }
+    }
+}
+
+/// The directory of a config file: relative paths in it are resolved against this.
+pub fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// `[A-Za-z0-9_-]+`: process type names (SPEC §3.1).
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A config error, pointing at a place in a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.col,
+            self.message
+        )
+    }
+}
+
+/// Collects errors against one file's text, turning byte offsets into line and column.
+pub struct Diagnostics<'a> {
+    file: PathBuf,
+    text: &'a str,
+    /// Everything found so far.
+    pub errors: Vec<ConfigError>,
+}
+
+impl<'a> Diagnostics<'a> {
+    /// Errors for `file`, whose contents are `text`.
+    pub fn new(file: PathBuf, text: &'a str) -> Diagnostics<'a> {
+        Diagnostics {
+            file,
+            text,
+            errors: Vec::new(),
+        }
+    }
+
+    /// An error at byte `offset` of the text.
+    pub fn at(&mut self, offset: usize, message: impl Into<String>) {
+        let offset = offset.min(self.text.len());
+        let before = self.text.get(..offset).unwrap_or(self.text);
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = before[line_start..].chars().count() + 1;
+        self.errors.push(ConfigError {
+            file: self.file.clone(),
+            line,
+            col,
+            message: message.into(),
+        });
+    }
+
+    /// The errors, in the order they stand in the file; Err when there is any.
+    pub fn finish(mut self) -> Result<(), Vec<ConfigError>> {
+        self.errors.sort_by_key(|e| (e.line, e.col));
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_or_not() {
+        let argv = |w: &[&str]| CommandLine::Argv(w.iter().map(|s| s.to_string()).collect());
+        let table = [
+            (
+                "./server --port 8080",
+                argv(&["./server", "--port", "8080"]),
+            ),
+            ("  sleep   10 ", argv(&["sleep", "10"])),
+            ("env A=1 x", argv(&["env", "A=1", "x"])),
+        ];
+        for (text, want) in table {
+            assert_eq!(CommandLine::from_text(text), want, "{text}");
+        }
+        for text in [
+            "echo $PORT",
+            "a=b",
+            "a | b",
+            "a && b",
+            "echo 'x'",
+            "echo \"x\"",
+            "ls *",
+            "cd ~",
+            "a\nb",
+            "X=1 server",
+            "echo {a,b}",
+            "a # c",
+            "echo `x`",
+            "a > f",
+            "a\\ b",
+        ] {
+            assert_eq!(
+                CommandLine::from_text(text),
+                CommandLine::Shell(text.into()),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn positions_are_line_and_column() {
+        let text = "ab\ncdé\nf";
+        let mut d = Diagnostics::new("x".into(), text);
+        d.at(0, "a");
+        d.at(text.find('f').expect("f"), "f");
+        d.at(text.find('é').expect("é") + 2, "after é");
+        let errors = d.finish().expect_err("errors");
+        let places: Vec<(usize, usize)> = errors.iter().map(|e| (e.line, e.col)).collect();
+        assert_eq!(places, [(1, 1), (2, 4), (3, 1)]);
+        assert_eq!(errors[0].to_string(), "x:1:1: a");
+    }
+}

@@ -1,0 +1,184 @@
+//! The rules: when an instance restarts, how long it waits, when it gives up, and what status
+//! formation exits with.
+//!
+//! Owns: pure functions of (policy, history, exit, uptime). No clock is read here and no
+//! syscall is made: the supervisor passes `now`-derived values in and carries out the
+//! decision, which keeps every rule table-testable.
+//!
+//! SPEC §3.4 and §4: backoff starts at 1 s and doubles to a 30 s cap; a run of 30 s counts as
+//! healthy and resets both the backoff and the crash-loop counter; after 10 restarts without a
+//! healthy run, the next exit ends the instance for good.
+
+use crate::reaper::Exit;
+use std::time::Duration;
+
+/// An instance that stays up this long is healthy: its backoff and restart count start over.
+pub const HEALTHY_RUN: Duration = Duration::from_secs(30);
+/// The first restart waits this long; each further one twice as long as the one before.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest wait before a restart.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Restarts allowed without a healthy run before the next exit ends the instance.
+pub const CRASH_LOOP_RESTARTS: u32 = 10;
+
+/// The `restart` setting of a process type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restart {
+    /// Never restart (the default).
+    Never,
+    /// Restart when the exit was not a clean `exit(0)`.
+    OnFailure,
+    /// Restart whatever the exit.
+    Always,
+}
+
+/// What happens to an instance after it exited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterExit {
+    /// Start it again after `delay`; `restarts` is the new count since its last healthy run.
+    Restart { delay: Duration, restarts: u32 },
+    /// It has ended for good: its policy does not restart this exit.
+    Done,
+    /// It has ended for good: it kept crashing (`restarts` restarts without a healthy run).
+    CrashLoop { restarts: u32 },
+}
+
+/// Decides what follows an exit. `restarts` counts the restarts since the last healthy run;
+/// `uptime` is how long this run lasted.
+pub fn after_exit(restart: Restart, restarts: u32, exit: Exit, uptime: Duration) -> AfterExit {
+    let wanted = match restart {
+        Restart::Never => false,
+        Restart::OnFailure => !exit.success(),
+        Restart::Always => true,
+    };
+    if !wanted {
+        return AfterExit::Done;
+    }
+    let restarts = if uptime >= HEALTHY_RUN { 0 } else { restarts };
+    if restarts >= CRASH_LOOP_RESTARTS {
+        return AfterExit::CrashLoop { restarts };
+    }
+    AfterExit::Restart {
+        delay: backoff(restarts),
+        restarts: restarts + 1,
+    }
+}
+
+/// The wait before restart number `done + 1`: 1 s, 2 s, 4 s, … capped at 30 s.
+fn backoff(done: u32) -> Duration {
+    FIRST_BACKOFF
+        .saturating_mul(1u32 << done.min(5))
+        .min(MAX_BACKOFF)
+}
+
+/// Why the formation is stopping; decides the exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopCause {
+    /// SIGTERM, SIGINT or SIGQUIT (this number) asked for it.
+    Signal(i32),
+    /// An essential instance ended for good with this exit.
+    Essential(Exit),
+    /// Every instance ended and none was essential; the first non-zero status, if any.
+    AllEnded(Option<i32>),
+}
+
+/// formation's own exit status (SPEC §4.1). `forced` is true when anything had to be
+/// SIGKILLed — past a grace, or because a second signal asked for it.
+pub fn exit_status(cause: StopCause, forced: bool) -> i32 {
+    match cause {
+        StopCause::Signal(_) if forced => 137,
+        StopCause::Signal(_) => 0,
+        StopCause::Essential(exit) => exit.status(),
+        StopCause::AllEnded(first_failure) => first_failure.unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn restart_policies() {
+        use AfterExit::Done;
+        let again = |delay| AfterExit::Restart { delay, restarts: 1 };
+        let fail = Exit::Code(1);
+        let ok = Exit::Code(0);
+        let killed = Exit::Signal(9);
+        let table = [
+            (Restart::Never, fail, Done),
+            (Restart::Never, ok, Done),
+            (Restart::OnFailure, ok, Done),
+            (Restart::OnFailure, fail, again(S(1))),
+            (Restart::OnFailure, killed, again(S(1))),
+            (Restart::Always, ok, again(S(1))),
+        ];
+        for (policy, exit, want) in table {
+            assert_eq!(
+                after_exit(policy, 0, exit, S(1)),
+                want,
+                "{policy:?} {exit:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_to_a_cap() {
+        let delays: Vec<u64> = (0..10)
+            .map(
+                |n| match after_exit(Restart::Always, n, Exit::Code(1), S(0)) {
+                    AfterExit::Restart { delay, .. } => delay.as_secs(),
+                    other => panic!("{other:?}"),
+                },
+            )
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30, 30, 30, 30]);
+    }
+
+    #[test]
+    fn crash_loop_after_ten_unhealthy_restarts() {
+        assert_eq!(
+            after_exit(Restart::Always, 10, Exit::Code(1), S(29)),
+            AfterExit::CrashLoop { restarts: 10 }
+        );
+        assert_eq!(
+            after_exit(Restart::Always, 9, Exit::Code(1), S(29)),
+            AfterExit::Restart {
+                delay: S(30),
+                restarts: 10
+            }
+        );
+    }
+
+    #[test]
+    fn healthy_run_resets_backoff_and_count() {
+        assert_eq!(
+            after_exit(Restart::Always, 10, Exit::Code(1), HEALTHY_RUN),
+            AfterExit::Restart {
+                delay: S(1),
+                restarts: 1
+            }
+        );
+    }
+
+    #[test]
+    fn exit_status_rules() {
+        let table = [
+            (StopCause::Signal(15), false, 0),
+            (StopCause::Signal(15), true, 137),
+            (StopCause::Essential(Exit::Code(3)), false, 3),
+            (StopCause::Essential(Exit::Code(3)), true, 3),
+            (StopCause::Essential(Exit::Signal(15)), false, 143),
+            (StopCause::AllEnded(None), false, 0),
+            (StopCause::AllEnded(Some(4)), true, 4),
+        ];
+        for (cause, forced, want) in table {
+            assert_eq!(
+                exit_status(cause, forced),
+                want,
+                "{cause:?} forced={forced}"
+            );
+        }
+    }
+}

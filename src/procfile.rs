@@ -1,0 +1,112 @@
+//! Procfile text → a validated [`Formation`] (Heroku/foreman format, SPEC §3.1).
+//!
+//! `name: command` per line; `#` comments and blank lines are skipped. Every type gets scale 1
+//! and the default policies. Pure: every error is collected with its line and column.
+
+use crate::model::{CommandLine, ConfigError, Diagnostics, Formation, ProcessType, valid_name};
+use std::path::Path;
+
+/// Parses a Procfile; `path` names it in errors.
+pub fn parse(path: &Path, text: &str) -> Result<Formation, Vec<ConfigError>> {
+    let mut diag = Diagnostics::new(path.to_path_buf(), text);
+    let mut types: Vec<ProcessType> = Vec::new();
+    let mut offset = 0;
+    for raw in text.split_inclusive('\n') {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let content = line.trim_start();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - content.len();
+        let Some((name, command)) = content.split_once(':') else {
+            diag.at(start + indent, "expected `name: command`");
+            continue;
+        };
+        let name = name.trim_end();
+        if !valid_name(name) {
+            diag.at(
+                start + indent,
+                format!("process name {name:?} may only hold letters, digits, `_` and `-`"),
+            );
+            continue;
+        }
+        if types.iter().any(|t| t.name == name) {
+            diag.at(start + indent, format!("process {name:?} is defined twice"));
+            continue;
+        }
+        if command.trim().is_empty() {
+            diag.at(
+                start + indent + name.len(),
+                format!("process {name:?} has an empty command"),
+            );
+            continue;
+        }
+        types.push(ProcessType::new(
+            name.to_string(),
+            CommandLine::from_text(command.trim()),
+        ));
+    }
+    if types.is_empty() && diag.errors.is_empty() {
+        diag.at(0, "no process defined: add a line `name: command`");
+    }
+    diag.finish().map(|()| Formation {
+        path: path.to_path_buf(),
+        grace: None,
+        env_files: None,
+        env: Vec::new(),
+        types,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names_and_commands_in_order() {
+        let text = "# comment\nweb: ./server -p $PORT\n\n  worker:   worker --verbose  \r\nclock:sleep 1\n";
+        let f = parse(Path::new("Procfile"), text).expect("valid");
+        let got: Vec<(&str, &CommandLine)> = f
+            .types
+            .iter()
+            .map(|t| (t.name.as_str(), &t.command))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("web", &CommandLine::Shell("./server -p $PORT".into())),
+                (
+                    "worker",
+                    &CommandLine::Argv(vec!["worker".into(), "--verbose".into()])
+                ),
+                (
+                    "clock",
+                    &CommandLine::Argv(vec!["sleep".into(), "1".into()])
+                ),
+            ]
+        );
+        assert!(f.types.iter().all(|t| t.scale == 1 && t.essential));
+    }
+
+    #[test]
+    fn every_error_with_its_line() {
+        let text = "web: a\nno colon here\nbad name: x\nweb: b\n  empty:\nok: fine\n";
+        let errors: Vec<String> = parse(Path::new("Procfile"), text)
+            .expect_err("invalid")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "Procfile:2:1: expected `name: command`",
+                "Procfile:3:1: process name \"bad name\" may only hold letters, digits, `_` and `-`",
+                "Procfile:4:1: process \"web\" is defined twice",
+                "Procfile:5:8: process \"empty\" has an empty command",
+            ]
+        );
+        assert!(parse(Path::new("P"), "# nothing\n").is_err());
+    }
+}

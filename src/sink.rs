@@ -1,0 +1,177 @@
+//! Our stdout or stderr as a destination that never blocks the loop.
+//!
+//! Owns: a queue of formatted bytes for one of our outputs and the writes that empty it.
+//!
+//! Must not: read from children or format lines.
+//!
+//! The design problem: `O_NONBLOCK` is a flag of the *open file description*, which fd 1
+//! shares with whoever else holds it (the shell, `docker logs`' pipe, a sibling). Setting it
+//! on fd 1 itself would make their writes fail with EAGAIN. So formation leaves fd 1 and 2
+//! alone and picks, once at start-up, by what the fd is:
+//! - a pipe, FIFO or terminal: open `/proc/self/fd/N` again, which gives a *new* open file
+//!   description of the same pipe or terminal that is ours alone, and make that non-blocking
+//!   (`O_NOCTTY`, so PID 1 never acquires a controlling terminal by it);
+//! - a socket: `send(MSG_DONTWAIT)`, which is non-blocking per call;
+//! - a regular file or /dev/null: plain writes, which do not block for long;
+//! - a pipe or terminal that cannot be reopened (no /proc, or a pipe owned by another user):
+//!   one write of at most PIPE_BUF bytes each time poll reports POLLOUT, which a pipe accepts
+//!   without blocking.
+//!
+//! Each write starts at a line boundary; within PIPE_BUF, a pipe write is atomic.
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, open};
+use nix::sys::socket::{MsgFlags, send};
+use nix::sys::stat::{Mode, SFlag, fstat};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+/// Atomic pipe write size on Linux (pipe(7)).
+const PIPE_BUF: usize = 4096;
+
+/// How writes reach the fd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Our own non-blocking open file description.
+    Own,
+    /// A socket: `send` with MSG_DONTWAIT.
+    Socket,
+    /// A file: plain writes.
+    File,
+    /// A pipe or terminal we could not reopen: ≤ PIPE_BUF per POLLOUT.
+    Chunked,
+}
+
+/// One of our outputs with the bytes waiting for it.
+pub struct Sink {
+    fd: OwnedFd,
+    kind: Kind,
+    queue: Vec<u8>,
+    /// How much of `queue` is already written.
+    sent: usize,
+    /// The reader is gone (EPIPE or another write error): output is discarded from now on.
+    closed: bool,
+}
+
+impl Sink {
+    /// Sets up writing to `fd` (1 or 2). Returns None when the fd is not open at all.
+    pub fn new(fd: BorrowedFd<'_>) -> Option<Sink> {
+        let stat = fstat(fd).ok()?;
+        let file_type = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT;
+        let (fd, kind) = if file_type == SFlag::S_IFIFO || file_type == SFlag::S_IFCHR {
+            let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+            let flags = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+            match open(path.as_str(), flags, Mode::empty()) {
+                Ok(own) => (own, Kind::Own),
+                Err(_) => (fd.try_clone_to_owned().ok()?, Kind::Chunked),
+            }
+        } else if file_type == SFlag::S_IFSOCK {
+            (fd.try_clone_to_owned().ok()?, Kind::Socket)
+        } else {
+            (fd.try_clone_to_owned().ok()?, Kind::File)
+        };
+        Some(Sink {
+            fd,
+            kind,
+            queue: Vec::new(),
+            sent: 0,
+            closed: false,
+        })
+    }
+
+    /// The bytes not yet written; formatters append here.
+    pub fn queue(&mut self) -> &mut Vec<u8> {
+        &mut self.queue
+    }
+
+    /// How many bytes wait to be written.
+    pub fn backlog(&self) -> usize {
+        self.queue.len() - self.sent
+    }
+
+    /// True once the reader is gone; callers may skip formatting.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// True when the loop should poll this fd for POLLOUT.
+    pub fn wants_write(&self) -> bool {
+        !self.closed && self.backlog() > 0
+    }
+
+    /// The fd to poll.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Writes what it can without blocking. `ready` is true when poll reported POLLOUT; a
+    /// `Chunked` sink writes only then.
+    pub fn flush(&mut self, ready: bool) {
+        if self.closed {
+            self.queue.clear();
+            self.sent = 0;
+            return;
+        }
+        while self.sent < self.queue.len() {
+            let pending = &self.queue[self.sent..];
+            let result = match self.kind {
+                Kind::Own | Kind::File => nix::unistd::write(&self.fd, pending),
+                Kind::Socket => send(
+                    self.fd.as_raw_fd(),
+                    pending,
+                    MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+                ),
+                Kind::Chunked if ready => nix::unistd::write(&self.fd, chunk(pending)),
+                Kind::Chunked => break,
+            };
+            match result {
+                Ok(n) => self.sent += n,
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EAGAIN) => break,
+                Err(_) => {
+                    // EPIPE and the like: nobody reads our output any more. Supervision goes
+                    // on (SPEC §5); what is written from now on is dropped.
+                    self.closed = true;
+                    self.queue = Vec::new();
+                    self.sent = 0;
+                    return;
+                }
+            }
+            if self.kind == Kind::Chunked {
+                break;
+            }
+        }
+        if self.sent == self.queue.len() {
+            self.queue.clear();
+            self.sent = 0;
+        } else if self.sent >= self.queue.len() / 2 {
+            self.queue.drain(..self.sent);
+            self.sent = 0;
+        }
+    }
+}
+
+/// The longest prefix of `pending` that fits in PIPE_BUF and ends at a line end, if any.
+fn chunk(pending: &[u8]) -> &[u8] {
+    let head = &pending[..pending.len().min(PIPE_BUF)];
+    match memchr::memrchr(b'\n', head) {
+        Some(end) if head.len() < pending.len() => &head[..=end],
+        _ => head,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_end_at_a_line_end_within_pipe_buf() {
+        let mut data = vec![b'a'; 3000];
+        data.push(b'\n');
+        data.extend(vec![b'b'; 3000]);
+        data.push(b'\n');
+        assert_eq!(chunk(&data).len(), 3001);
+        assert_eq!(chunk(&data[..100]).len(), 100);
+        let long = vec![b'c'; 10_000];
+        assert_eq!(chunk(&long).len(), PIPE_BUF);
+    }
+}
