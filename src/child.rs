@@ -11,9 +11,11 @@
 //!   close-on-exec pipe, reaping that short-lived child itself before `spawn` returns; its
 //!   errno tells "not found" (127) from "cannot run" (126).
 //! - In the child std runs, in order: dup2 of stdio, setgid/setuid (we do not use those),
-//!   chdir, `setpgid(0, 0)`, an empty signal mask and SIGPIPE back to SIG_DFL, then our
-//!   `pre_exec` hook. Credentials are switched in that hook because std's stable API cannot
-//!   set supplementary groups (SPEC §3.4: the user's memberships from /etc/group).
+//!   chdir, `setpgid(0, 0)`, SIGPIPE back to SIG_DFL, then our `pre_exec` hook. std passes
+//!   the parent's signal mask on (by design), so the hook empties it: ours blocks everything.
+//!   Credentials are switched in the hook too, because std's stable API cannot set
+//!   supplementary groups (SPEC §3.4: the user's memberships from /etc/group). Having a hook
+//!   makes std fork instead of posix_spawn.
 //! - `tcsetpgrp` from a background group raises SIGTTOU unless it is blocked, so the hook
 //!   blocks it around the call (tini's `isolate_child` ignores it for the same reason).
 
@@ -109,25 +111,25 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
         }
     );
     let user = launch.user.cloned();
-    if take_terminal || user.is_some() {
-        #[allow(unsafe_code)]
-        // SAFETY: the hook runs in the forked child before exec. formation is single-threaded,
-        // so no lock can be held by another thread at the fork; the hook only makes direct
-        // system calls (sigprocmask, tcsetpgrp, setgroups, setgid, setuid) on data prepared
-        // before the fork, and allocates nothing.
-        unsafe {
-            cmd.pre_exec(move || {
-                if take_terminal {
-                    hand_over_terminal();
-                }
-                if let Some(user) = &user {
-                    setgroups(&user.groups)?;
-                    setgid(user.gid)?;
-                    setuid(user.uid)?;
-                }
-                Ok(())
-            });
-        }
+    #[allow(unsafe_code)]
+    // SAFETY: the hook runs in the forked child before exec. formation is single-threaded,
+    // so no lock can be held by another thread at the fork; the hook only makes direct
+    // system calls (sigprocmask, tcsetpgrp, setgroups, setgid, setuid) on data prepared
+    // before the fork, and allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            // std deliberately passes the parent's signal mask on; ours blocks everything.
+            sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
+            if take_terminal {
+                hand_over_terminal();
+            }
+            if let Some(user) = &user {
+                setgroups(&user.groups)?;
+                setgid(user.gid)?;
+                setuid(user.uid)?;
+            }
+            Ok(())
+        });
     }
     let mut child = cmd.spawn().map_err(|err| SpawnError {
         status: if err.kind() == io::ErrorKind::NotFound {

@@ -68,6 +68,7 @@ impl Signals {
     /// close-on-exec signalfd for all of them. Call before the first child is spawned, so no
     /// SIGCHLD can be lost.
     pub fn install() -> nix::Result<Self> {
+        reset_dispositions();
         let all = SigSet::all();
         sigprocmask(SigmaskHow::SIG_BLOCK, Some(&all), None)?;
         let fd = SignalFd::with_flags(&all, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
@@ -82,6 +83,51 @@ impl Signals {
             signos.push(info.ssi_signo as i32);
         }
         signos
+    }
+}
+
+/// Sets every signal but SIGPIPE back to SIG_DFL. A disposition of SIG_IGN survives exec, so
+/// whatever our parent ignored (`nohup` ignores HUP; some supervisors ignore the real-time
+/// signals) would otherwise be discarded before it reached our signalfd, and be ignored in
+/// every instance too. SIGPIPE stays ignored here (Rust's runtime set it, so that a closed
+/// stdout is an EPIPE, not our death); std's spawn puts it back to SIG_DFL in each child.
+///
+/// The raw `rt_sigaction` system call is used because libc refuses to touch the signals it
+/// reserves for threads (32–34), which an inherited SIG_IGN may still cover.
+fn reset_dispositions() {
+    /// The kernel's `struct sigaction` on Linux (x86_64 and aarch64 share this layout).
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: usize,
+        flags: u64,
+        restorer: usize,
+        mask: u64,
+    }
+    let default = KernelSigaction {
+        handler: nix::libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    for signo in 1..=64 {
+        if signo == nix::libc::SIGKILL || signo == nix::libc::SIGSTOP || signo == nix::libc::SIGPIPE
+        {
+            continue;
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: installs SIG_DFL (no handler code) from a valid struct that outlives the
+        // call, with no old action requested; 8 is the kernel's sigset size. formation is
+        // single-threaded and starts no thread, so libc's own uses of signals 32–34 (thread
+        // cancellation, set*id broadcast) never happen in this process.
+        unsafe {
+            nix::libc::syscall(
+                nix::libc::SYS_rt_sigaction,
+                signo,
+                &default as *const KernelSigaction,
+                std::ptr::null_mut::<KernelSigaction>(),
+                8usize,
+            );
+        }
     }
 }
 

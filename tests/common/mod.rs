@@ -1,0 +1,375 @@
+//! The harness: runs the real binary, as PID 1 of a new pid namespace or not, collects its
+//! output line by line, and bounds every wait. Every process a test starts is killed when its
+//! handle is dropped, even when the test fails.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_formation");
+
+/// A generous bound for anything that should happen "at once".
+pub const SOON: Duration = Duration::from_secs(10);
+
+/// True when the tests may create pid namespaces. Without root they are skipped loudly, and
+/// under CI (env CI set) that is a failure instead.
+pub fn can_unshare() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("these tests need root for `unshare --pid` and CI is set");
+    }
+    eprintln!("SKIPPED: not root, cannot run formation as PID 1 under unshare");
+    false
+}
+
+/// Lines from one stream, shared with the reader thread.
+#[derive(Default)]
+struct Lines {
+    lines: Mutex<(Vec<String>, bool)>,
+    changed: Condvar,
+}
+
+/// A running formation.
+pub struct Run {
+    child: Child,
+    /// Whether it runs under unshare (the host pid of PID 1 is then the child's child).
+    unshared: bool,
+    out: Arc<Lines>,
+    err: Arc<Lines>,
+    raw_out: Option<Arc<Mutex<Vec<u8>>>>,
+    pub started: Instant,
+}
+
+/// How to start formation.
+pub struct Start {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    dir: Option<PathBuf>,
+    pid1: bool,
+    stdin: Option<Vec<u8>>,
+    raw: bool,
+}
+
+pub fn formation(args: &[&str]) -> Start {
+    Start {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        env: Vec::new(),
+        dir: None,
+        pid1: true,
+        stdin: None,
+        raw: false,
+    }
+}
+
+impl Start {
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+    pub fn dir(mut self, dir: &Path) -> Self {
+        self.dir = Some(dir.to_path_buf());
+        self
+    }
+    /// Run it as a plain child of the test (not PID 1): the subreaper path.
+    pub fn not_pid1(mut self) -> Self {
+        self.pid1 = false;
+        self
+    }
+    pub fn stdin(mut self, data: Vec<u8>) -> Self {
+        self.stdin = Some(data);
+        self
+    }
+    /// Keep stdout as raw bytes instead of lines.
+    pub fn raw_stdout(mut self) -> Self {
+        self.raw = true;
+        self
+    }
+
+    pub fn spawn(self) -> Run {
+        let mut cmd = if self.pid1 {
+            let mut c = Command::new("unshare");
+            c.args(["--pid", "--fork", "--mount-proc", "--kill-child", BIN]);
+            c
+        } else {
+            Command::new(BIN)
+        };
+        cmd.args(&self.args)
+            .env_remove("FORMATION")
+            .env_remove("FORMATION_CONFIG")
+            .env_remove("FORMATION_GRACE")
+            .env_remove("FORMATION_LOG")
+            .env_remove("FORMATION_LOG_FORMAT")
+            .env_remove("NO_COLOR")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(dir) = &self.dir {
+            cmd.current_dir(dir);
+        }
+        let mut child = cmd.spawn().expect("spawn formation");
+        if let Some(data) = self.stdin {
+            let mut stdin = child.stdin.take().expect("stdin");
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let _ = stdin.write_all(&data);
+            });
+        }
+        let out = Arc::new(Lines::default());
+        let err = Arc::new(Lines::default());
+        let stdout = child.stdout.take().expect("stdout");
+        let raw_out = if self.raw {
+            let buf = Arc::new(Mutex::new(Vec::new()));
+            let (b, o) = (buf.clone(), out.clone());
+            std::thread::spawn(move || {
+                let mut stdout = stdout;
+                let mut chunk = [0u8; 65536];
+                while let Ok(n) = stdout.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    b.lock().expect("lock").extend_from_slice(&chunk[..n]);
+                }
+                o.lines.lock().expect("lock").1 = true;
+                o.changed.notify_all();
+            });
+            Some(buf)
+        } else {
+            read_lines(stdout, out.clone());
+            None
+        };
+        read_lines(child.stderr.take().expect("stderr"), err.clone());
+        Run {
+            child,
+            unshared: self.pid1,
+            out,
+            err,
+            raw_out,
+            started: Instant::now(),
+        }
+    }
+
+    /// Runs to the end (bounded by SOON) and returns (status, stdout, stderr).
+    pub fn output(self) -> (i32, Vec<String>, Vec<String>) {
+        let mut run = self.spawn();
+        let status = run.wait(SOON);
+        (status, run.stdout(), run.stderr())
+    }
+}
+
+impl Lines {
+    /// Waits (bounded) until the stream has ended.
+    fn wait_closed(&self) {
+        let guard = self.lines.lock().expect("lock");
+        let _ = self.changed.wait_timeout_while(guard, SOON, |g| !g.1);
+    }
+}
+
+fn read_lines(stream: impl Read + Send + 'static, into: Arc<Lines>) {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stream);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if buf.ends_with(b"\n") {
+                        buf.pop();
+                    }
+                    let line = String::from_utf8_lossy(&buf).into_owned();
+                    into.lines.lock().expect("lock").0.push(line);
+                    into.changed.notify_all();
+                }
+            }
+        }
+        into.lines.lock().expect("lock").1 = true;
+        into.changed.notify_all();
+    });
+}
+
+fn wait_for(lines: &Lines, what: &str, timeout: Duration, pred: &dyn Fn(&[String]) -> bool) {
+    let deadline = Instant::now() + timeout;
+    let mut guard = lines.lines.lock().expect("lock");
+    loop {
+        if pred(&guard.0) {
+            return;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || (guard.1 && !pred(&guard.0)) {
+            panic!(
+                "timed out waiting for {what}; lines so far:\n{}",
+                guard.0.join("\n")
+            );
+        }
+        guard = lines.changed.wait_timeout(guard, left).expect("lock").0;
+    }
+}
+
+impl Run {
+    /// The host pid of formation itself (PID 1 inside the namespace, when unshared).
+    pub fn pid(&self) -> i32 {
+        let unshare = self.child.id() as i32;
+        if !self.unshared {
+            return unshare;
+        }
+        let deadline = Instant::now() + SOON;
+        loop {
+            let path = format!("/proc/{unshare}/task/{unshare}/children");
+            if let Some(pid) = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| t.split_whitespace().next()?.parse().ok())
+            {
+                return pid;
+            }
+            assert!(Instant::now() < deadline, "unshare never forked formation");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Sends `sig` to formation (through its host pid: unshare does not forward signals).
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), sig);
+    }
+
+    /// Waits until a stdout line contains `text`.
+    pub fn wait_stdout(&self, text: &str) {
+        wait_for(&self.out, text, SOON, &|l| {
+            l.iter().any(|x| x.contains(text))
+        });
+    }
+
+    /// Waits until a stderr line contains `text`.
+    pub fn wait_stderr(&self, text: &str) {
+        wait_for(&self.err, text, SOON, &|l| {
+            l.iter().any(|x| x.contains(text))
+        });
+    }
+
+    /// Waits until `count` stdout lines contain `text`.
+    pub fn wait_stdout_count(&self, text: &str, count: usize, timeout: Duration) {
+        wait_for(&self.out, text, timeout, &|l| {
+            l.iter().filter(|x| x.contains(text)).count() >= count
+        });
+    }
+
+    pub fn stdout(&self) -> Vec<String> {
+        self.out.lines.lock().expect("lock").0.clone()
+    }
+
+    pub fn stderr(&self) -> Vec<String> {
+        self.err.lines.lock().expect("lock").0.clone()
+    }
+
+    /// All raw stdout bytes (after `raw_stdout`), once the stream has ended.
+    pub fn raw_stdout(&self) -> Vec<u8> {
+        self.out.wait_closed();
+        self.raw_out
+            .as_ref()
+            .expect("raw_stdout()")
+            .lock()
+            .expect("lock")
+            .clone()
+    }
+
+    /// Waits for formation to exit; its shell status. Panics (killing it) after `timeout`.
+    pub fn wait(&mut self, timeout: Duration) -> i32 {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // Let the readers finish the last lines.
+                self.out.wait_closed();
+                self.err.wait_closed();
+                return shell_status(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "formation did not exit within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
+                    self.stdout().join("\n"),
+                    self.stderr().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        // --kill-child: killing unshare kills formation and, as PID 1, its whole namespace.
+        if let Ok(None) = self.child.try_wait() {
+            if !self.unshared {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(self.child.id() as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+pub fn shell_status(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// The fixture directory.
+pub fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("formation-test-{}-{tag}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).expect("write fixture");
+        path
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Text of a path as &str for argument lists.
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+pub fn os(s: &str) -> &OsStr {
+    OsStr::new(s)
+}
+
+pub type Queue = VecDeque<String>;
