@@ -33,6 +33,7 @@ pub fn can_unshare() -> bool {
 #[derive(Default)]
 struct Lines {
     lines: Mutex<(Vec<String>, bool)>,
+    times: Mutex<Vec<Instant>>,
     changed: Condvar,
 }
 
@@ -55,6 +56,7 @@ pub struct Start {
     pid1: bool,
     stdin: Option<Vec<u8>>,
     raw: bool,
+    prelude: Option<String>,
 }
 
 pub fn formation(args: &[&str]) -> Start {
@@ -65,6 +67,7 @@ pub fn formation(args: &[&str]) -> Start {
         pid1: true,
         stdin: None,
         raw: false,
+        prelude: None,
     }
 }
 
@@ -86,6 +89,12 @@ impl Start {
         self.stdin = Some(data);
         self
     }
+    /// Shell commands to run inside the new namespaces before formation is exec'd as PID 1
+    /// (e.g. bind-mounting a test /etc/passwd).
+    pub fn prelude(mut self, script: &str) -> Self {
+        self.prelude = Some(script.into());
+        self
+    }
     /// Keep stdout as raw bytes instead of lines.
     pub fn raw_stdout(mut self) -> Self {
         self.raw = true;
@@ -95,7 +104,11 @@ impl Start {
     pub fn spawn(self) -> Run {
         let mut cmd = if self.pid1 {
             let mut c = Command::new("unshare");
-            c.args(["--pid", "--fork", "--mount-proc", "--kill-child", BIN]);
+            c.args(["--pid", "--fork", "--mount-proc", "--kill-child"]);
+            match &self.prelude {
+                Some(script) => c.args(["sh", "-c", &format!("{script}\nexec \"$0\" \"$@\""), BIN]),
+                None => c.arg(BIN),
+            };
             c
         } else {
             Command::new(BIN)
@@ -189,7 +202,10 @@ fn read_lines(stream: impl Read + Send + 'static, into: Arc<Lines>) {
                         buf.pop();
                     }
                     let line = String::from_utf8_lossy(&buf).into_owned();
-                    into.lines.lock().expect("lock").0.push(line);
+                    let mut guard = into.lines.lock().expect("lock");
+                    guard.0.push(line);
+                    into.times.lock().expect("lock").push(Instant::now());
+                    drop(guard);
                     into.changed.notify_all();
                 }
             }
@@ -262,6 +278,24 @@ impl Run {
         wait_for(&self.out, text, timeout, &|l| {
             l.iter().filter(|x| x.contains(text)).count() >= count
         });
+    }
+
+    /// When each stdout line containing `text` arrived.
+    pub fn stdout_times(&self, text: &str) -> Vec<Instant> {
+        let lines = self.out.lines.lock().expect("lock");
+        let times = self.out.times.lock().expect("lock");
+        lines
+            .0
+            .iter()
+            .zip(times.iter())
+            .filter(|(l, _)| l.contains(text))
+            .map(|(_, t)| *t)
+            .collect()
+    }
+
+    /// True while formation runs.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     pub fn stdout(&self) -> Vec<String> {
