@@ -7,10 +7,10 @@
 //! Must not: wait for children or send signals; the supervisor acts on what [`classify`] says.
 //!
 //! Kernel facts: blocked signals stay pending until read from the signalfd; SIGKILL and SIGSTOP
-//! cannot be blocked (the mask silently leaves them out). Ignored signals are discarded at
-//! generation, so SIGPIPE — which Rust's runtime sets to SIG_IGN — never reaches us; std's
-//! spawn puts it back to SIG_DFL and empties the mask in every child, which therefore starts
-//! with SigBlk and SigIgn at zero.
+//! cannot be blocked (the mask silently leaves them out). SIGPIPE alone is left unblocked and
+//! ignored (as Rust's runtime sets it), so it is discarded at generation: a write to a closed
+//! stdout is an EPIPE, and nothing is forwarded for it. Each child gets an empty mask and
+//! default dispositions (`child.rs`, [`reset_dispositions`]).
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -47,8 +47,8 @@ pub fn classify(signo: i32, policy: SignalPolicy) -> Action {
     match sig {
         Signal::SIGCHLD => Action::Reap,
         Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU => Action::Ignore,
-        // Unblockable: they can never arrive through the signalfd.
-        Signal::SIGKILL | Signal::SIGSTOP => Action::Ignore,
+        // Unblockable, or (SIGPIPE) left unblocked and ignored: never read from the signalfd.
+        Signal::SIGKILL | Signal::SIGSTOP | Signal::SIGPIPE => Action::Ignore,
         Signal::SIGTERM | Signal::SIGINT | Signal::SIGQUIT
             if policy == SignalPolicy::StopOnTerm =>
         {
@@ -69,9 +69,13 @@ impl Signals {
     /// SIGCHLD can be lost.
     pub fn install() -> nix::Result<Self> {
         reset_dispositions();
-        let all = SigSet::all();
-        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&all), None)?;
-        let fd = SignalFd::with_flags(&all, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
+        // SIGPIPE stays unblocked: a blocked signal is queued even when ignored (the kernel's
+        // sig_ignored() says "blocked signals are never ignored"), and the SIGPIPE of our own
+        // write to a closed stdout would then be read here and forwarded to every instance.
+        let mut mask = SigSet::all();
+        mask.remove(Signal::SIGPIPE);
+        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)?;
+        let fd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
         Ok(Signals { fd })
     }
 
