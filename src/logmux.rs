@@ -139,7 +139,7 @@ impl LogMux {
         let sources = self.sources.iter().enumerate().filter_map(|(id, s)| {
             let s = s.as_ref()?;
             let fd = s.fd.as_ref()?;
-            (s.pending.len() < MAX_LINE && self.has_room(s.stream))
+            (s.pending.len() <= MAX_LINE && self.has_room(s.stream))
                 .then(|| (Token::Source(id), fd.as_fd(), PollFlags::POLLIN))
         });
         let sinks = [Stream::Stdout, Stream::Stderr]

@@ -341,61 +341,6 @@ fn usage_errors_exit_2_with_usage() {
     assert_eq!((status, stdout[0].starts_with("formation ")), (0, true));
 }
 
-/// Runs `cmd` on a fresh pseudo-terminal (util-linux `script`), typing `keys` once `ready`
-/// shows up; returns (status, output).
-fn on_a_terminal(cmd: &str, keys: &[u8]) -> (i32, String) {
-    use std::io::{Read, Write};
-    use std::process::{Command, Stdio};
-    let mut child = Command::new("script")
-        .args(["-qefc", cmd, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("script (util-linux) must be installed");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut all = Vec::new();
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            all.extend_from_slice(&buf[..n]);
-            let _ = tx.send(String::from_utf8_lossy(&all).into_owned());
-        }
-    });
-    let deadline = Instant::now() + SOON;
-    let mut text = String::new();
-    while !text.contains("ready") {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(t) => text = t,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("no `ready` on the terminal: {text:?}");
-            }
-        }
-    }
-    stdin.write_all(keys).expect("type");
-    while let Ok(t) = rx.recv_timeout(Duration::from_secs(2)) {
-        text = t;
-    }
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break shell_status(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("still running on the terminal: {text:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    (status, text)
-}
-
 #[test]
 fn on_a_terminal_the_child_gets_the_foreground_and_ctrl_c() {
     if !can_unshare() {

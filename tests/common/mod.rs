@@ -56,6 +56,10 @@ pub struct Start {
     pid1: bool,
     stdin: Option<Vec<u8>>,
     raw: bool,
+    /// With `raw`: start reading stdout only after this long (a paused reader).
+    pause: Duration,
+    /// Close our end of formation's stdout after the first line (a reader that goes away).
+    close_stdout: bool,
     prelude: Option<String>,
 }
 
@@ -67,6 +71,8 @@ pub fn formation(args: &[&str]) -> Start {
         pid1: true,
         stdin: None,
         raw: false,
+        pause: Duration::ZERO,
+        close_stdout: false,
         prelude: None,
     }
 }
@@ -93,6 +99,17 @@ impl Start {
     /// (e.g. bind-mounting a test /etc/passwd).
     pub fn prelude(mut self, script: &str) -> Self {
         self.prelude = Some(script.into());
+        self
+    }
+    /// Read stdout raw, but only after `pause`: meanwhile formation's stdout pipe fills up.
+    pub fn pause_stdout(mut self, pause: Duration) -> Self {
+        self.raw = true;
+        self.pause = pause;
+        self
+    }
+    /// Read one line of stdout, then close the pipe (formation then gets EPIPE).
+    pub fn close_stdout_after_a_line(mut self) -> Self {
+        self.close_stdout = true;
         self
     }
     /// Keep stdout as raw bytes instead of lines.
@@ -142,10 +159,24 @@ impl Start {
         let out = Arc::new(Lines::default());
         let err = Arc::new(Lines::default());
         let stdout = child.stdout.take().expect("stdout");
-        let raw_out = if self.raw {
-            let buf = Arc::new(Mutex::new(Vec::new()));
-            let (b, o) = (buf.clone(), out.clone());
+        let raw_out = if self.close_stdout {
+            let o = out.clone();
             std::thread::spawn(move || {
+                let mut reader = BufReader::new(stdout);
+                let mut first = String::new();
+                let _ = reader.read_line(&mut first);
+                let mut guard = o.lines.lock().expect("lock");
+                guard.0.push(first.trim_end().to_string());
+                guard.1 = true;
+                o.changed.notify_all();
+                // `reader` drops here: the pipe's read end is closed.
+            });
+            None
+        } else if self.raw {
+            let buf = Arc::new(Mutex::new(Vec::new()));
+            let (b, o, pause) = (buf.clone(), out.clone(), self.pause);
+            std::thread::spawn(move || {
+                std::thread::sleep(pause);
                 let mut stdout = stdout;
                 let mut chunk = [0u8; 65536];
                 while let Ok(n) = stdout.read(&mut chunk) {
@@ -407,3 +438,58 @@ pub fn os(s: &str) -> &OsStr {
 }
 
 pub type Queue = VecDeque<String>;
+
+/// Runs `cmd` on a fresh pseudo-terminal (util-linux `script`), typing `keys` once `ready`
+/// shows up; returns (status, output).
+pub fn on_a_terminal(cmd: &str, keys: &[u8]) -> (i32, String) {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("script")
+        .args(["-qefc", cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux) must be installed");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+            let _ = tx.send(String::from_utf8_lossy(&all).into_owned());
+        }
+    });
+    let deadline = Instant::now() + SOON;
+    let mut text = String::new();
+    while !text.contains("ready") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(t) => text = t,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no `ready` on the terminal: {text:?}");
+            }
+        }
+    }
+    stdin.write_all(keys).expect("type");
+    while let Ok(t) = rx.recv_timeout(Duration::from_secs(2)) {
+        text = t;
+    }
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break shell_status(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running on the terminal: {text:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (status, text)
+}

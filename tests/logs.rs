@@ -1,0 +1,335 @@
+//! The log path (SPEC §5): whole lines under load, long lines, bytes, backpressure, a closed
+//! stdout, JSON, colours and timestamps — as the reader of formation's output sees them.
+
+mod common;
+
+use common::*;
+use nix::sys::signal::Signal;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+const WRITER_PY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer.py");
+
+fn toml(text: &str) -> (TempDir, String) {
+    let dir = TempDir::new("logs");
+    let path = dir.write("formation.toml", text);
+    (dir, s(&path).to_string())
+}
+
+/// Splits `name   | payload` into (name, mark, payload).
+fn split_prefix(line: &str) -> (&str, char, &str) {
+    let mark_at = line
+        .find(" | ")
+        .or_else(|| line.find(" + "))
+        .expect("prefix");
+    let mark = line[mark_at + 1..].chars().next().expect("mark");
+    (line[..mark_at].trim_end(), mark, &line[mark_at + 3..])
+}
+
+#[test]
+fn four_writers_lines_stay_whole_in_order_and_on_their_stream() {
+    if !can_unshare() {
+        return;
+    }
+    let (_dir, path) = toml(&format!(
+        "[process.w]\nscale = 4\ncommand = \"exec python3 {WRITER_PY} $PS 50000 $PORT\"\nessential = false\n"
+    ));
+    let mut run = formation(&["-c", &path]).spawn();
+    assert_eq!(run.wait(Duration::from_secs(60)), 0);
+    let mut next: HashMap<(String, String), i64> = HashMap::new();
+    let mut total = 0;
+    for (stream, lines) in [("stdout", run.stdout()), ("stderr", run.stderr())] {
+        for line in &lines {
+            let (name, mark, payload) = split_prefix(line);
+            if name == "formation" {
+                continue;
+            }
+            assert_eq!(mark, '|', "{line}");
+            let fields: Vec<&str> = payload.splitn(5, ' ').collect();
+            let [id, on, seq, len, body] = fields[..] else {
+                panic!("torn line {line:?}")
+            };
+            assert_eq!(id, name, "under the right name: {line}");
+            assert_eq!(on, stream, "on the right stream: {line}");
+            assert_eq!(
+                len.parse::<usize>().expect("len"),
+                body.len(),
+                "whole: {line}"
+            );
+            let seq: i64 = seq.parse().expect("seq");
+            let last = next.entry((id.to_string(), on.to_string())).or_insert(-1);
+            assert!(seq > *last, "in order per stream: {line}");
+            *last = seq;
+            total += 1;
+        }
+    }
+    assert_eq!(total, 4 * 50_000, "every line arrived");
+}
+
+#[test]
+fn a_100_kb_line_comes_back_from_its_pieces_and_a_last_line_without_newline_is_kept() {
+    if !can_unshare() {
+        return;
+    }
+    let long: String = (0..100_000)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
+    let dir = TempDir::new("long");
+    dir.write("long.txt", &format!("{long}\nlast words"));
+    let path = dir.write("Procfile", "p: cat long.txt\n");
+    let mut run = formation(&["-f", s(&path)]).spawn();
+    assert_eq!(run.wait(SOON), 0);
+    let out = run.stdout();
+    let pieces: Vec<(char, &str)> = out
+        .iter()
+        .map(|l| split_prefix(l))
+        .map(|(_, m, p)| (m, p))
+        .collect();
+    assert_eq!(
+        pieces.len(),
+        8,
+        "100,000 bytes = 6 × 16 KiB + 1,696, then the last line"
+    );
+    assert!(
+        pieces[..6]
+            .iter()
+            .all(|(m, p)| *m == '+' && p.len() == 16 * 1024)
+    );
+    assert_eq!(pieces[6].0, '|');
+    let joined: String = pieces[..7].iter().map(|(_, p)| *p).collect();
+    assert!(joined == long, "the pieces join back to the line");
+    assert_eq!(pieces[7], ('|', "last words"));
+}
+
+#[test]
+fn bytes_pass_through_unchanged() {
+    if !can_unshare() {
+        return;
+    }
+    let dir = TempDir::new("bytes");
+    let data: &[u8] = b"nul\x00 cr\r esc\x1b[31m high\xff\xfe\x80 end\n";
+    std::fs::write(dir.path().join("data.bin"), data).expect("write");
+    let path = dir.write("Procfile", "b: cat data.bin\n");
+    let mut run = formation(&["-f", s(&path)]).raw_stdout().spawn();
+    assert_eq!(run.wait(SOON), 0);
+    let mut want = b"b.1       | ".to_vec();
+    want.extend_from_slice(data);
+    assert_eq!(run.raw_stdout(), want);
+}
+
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+/// The bound the README states for formation's memory under a flood with stdout blocked.
+const RSS_BOUND_KIB: u64 = 8 * 1024;
+
+#[test]
+fn a_paused_reader_loses_no_line_memory_stays_bounded_and_sigterm_still_works() {
+    if !can_unshare() {
+        return;
+    }
+    let (_dir, path) = toml(&format!(
+        "grace = \"20s\"\n[process.w]\nscale = 4\n\
+         command = \"exec python3 {WRITER_PY} $PS 0 0 --until-term\"\n"
+    ));
+    let pause = Duration::from_secs(5);
+    let mut run = formation(&["-c", &path]).pause_stdout(pause).spawn();
+    for n in 1..=4 {
+        run.wait_stderr(&format!("w.{n} ready"));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = run.pid();
+    let rss_blocked = rss_kib(pid);
+    run.signal(Signal::SIGTERM);
+    let term = Instant::now();
+    for n in 1..=4 {
+        run.wait_stderr(&format!("w.{n} total"));
+    }
+    assert!(
+        term.elapsed() < Duration::from_secs(3),
+        "the stop went on while stdout was stuck"
+    );
+    let rss_later = rss_kib(pid);
+    assert_eq!(run.wait(Duration::from_secs(30)), 0);
+    assert!(term.elapsed() < Duration::from_secs(20), "within the grace");
+    assert!(
+        rss_blocked.max(rss_later) < RSS_BOUND_KIB,
+        "RSS {rss_blocked} / {rss_later} KiB"
+    );
+
+    let totals: HashMap<String, usize> = run
+        .stderr()
+        .iter()
+        .filter_map(|l| {
+            let (_, _, p) = split_prefix(l);
+            let (id, n) = p.split_once(" total ")?;
+            Some((id.to_string(), n.parse().ok()?))
+        })
+        .collect();
+    let out = String::from_utf8(run.raw_stdout()).expect("utf-8");
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for line in out.lines() {
+        let (name, _, payload) = split_prefix(line);
+        let want = format!(
+            "{name} stdout {} {}",
+            seen.get(name).copied().unwrap_or(0),
+            "x".repeat(80)
+        );
+        assert_eq!(payload, want, "every line, in order, unchanged");
+        *seen.entry(name.to_string()).or_default() += 1;
+    }
+    assert_eq!(seen, totals, "no line lost");
+    // The writers blocked: more was written than the reader's pipe alone could hold.
+    let bytes: usize = totals.values().sum::<usize>() * 88;
+    assert!(
+        bytes > 2 * 65536,
+        "it was a flood that filled the pipes: {totals:?}"
+    );
+    eprintln!("RSS with stdout blocked: {rss_blocked} KiB, while stopping: {rss_later} KiB");
+}
+
+#[test]
+fn a_closed_stdout_does_not_stop_supervision_or_restarts() {
+    if !can_unshare() {
+        return;
+    }
+    let (_dir, path) = toml(
+        "[process.chatty]\ncommand = \"sh -c 'echo line; echo more; sleep 0.1; exit 1'\"\n\
+         restart = \"always\"\n",
+    );
+    let mut run = formation(&["-c", &path])
+        .close_stdout_after_a_line()
+        .spawn();
+    run.wait_stdout("chatty.1  | line");
+    // Restarts go on after the reader left: 1 s, 2 s, 4 s of backoff.
+    for n in 1..=3 {
+        wait_count(&run, "chatty.1 started", n + 1);
+    }
+    assert!(run.running());
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0, "no SIGPIPE was forwarded to anyone");
+    assert!(!run.stderr().iter().any(|l| l.contains("SIGPIPE")));
+}
+
+fn wait_count(run: &Run, text: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while run.stderr().iter().filter(|l| l.contains(text)).count() < n {
+        assert!(
+            Instant::now() < deadline,
+            "waiting for {n} × {text}: {:?}",
+            run.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn json_lines_parse_and_round_trip_the_bytes() {
+    if !can_unshare() {
+        return;
+    }
+    let dir = TempDir::new("json");
+    let long: String = "0123456789".repeat(2000);
+    let text = format!("he said \"hi\"\t\\ ünï\n{long}\nctl\x01\x1f\n");
+    std::fs::write(dir.path().join("out.txt"), &text).expect("write");
+    std::fs::write(dir.path().join("bad.bin"), b"bad \xff\xfe utf-8\n").expect("write");
+    let path = dir.write(
+        "Procfile",
+        "j: sh -c 'cat out.txt; sleep 0.5'\nbad: sh -c 'cat bad.bin >&2; sleep 5'\n",
+    );
+    let mut run = formation(&["-f", s(&path), "--log-format", "json"]).spawn();
+    assert_eq!(run.wait(SOON), 0);
+    let parse = |l: &String| -> serde_json::Value {
+        serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))
+    };
+    let out: Vec<serde_json::Value> = run.stdout().iter().map(parse).collect();
+    let err: Vec<serde_json::Value> = run.stderr().iter().map(parse).collect();
+    let mut joined = String::new();
+    for v in &out {
+        assert_eq!(
+            (v["proc"].as_str(), v["stream"].as_str()),
+            (Some("j.1"), Some("stdout"))
+        );
+        assert_eq!(v["time"].as_str().map(str::len), Some(24));
+        joined.push_str(v["line"].as_str().expect("line"));
+        if v.get("partial").is_none() {
+            joined.push('\n');
+        } else {
+            assert_eq!(v["partial"], true);
+        }
+    }
+    assert_eq!(joined, text, "the lines round-trip");
+    assert_eq!(
+        out.len(),
+        4,
+        "three lines, the 20,000-byte one in two pieces"
+    );
+    let bad = err
+        .iter()
+        .find(|v| v["proc"] == "bad.1")
+        .expect("bad.1 line");
+    assert_eq!(
+        (bad["stream"].as_str(), bad["line"].as_str()),
+        (Some("stderr"), Some("bad \u{FFFD}\u{FFFD} utf-8"))
+    );
+    let own = err
+        .iter()
+        .find(|v| v["proc"] == "formation")
+        .expect("own line");
+    assert_eq!(own["stream"], "stderr");
+    assert!(own["line"].as_str().expect("line").contains("started"));
+}
+
+#[test]
+fn timestamps_prefix_each_line() {
+    let (_dir, path) = toml("[process.t]\ncommand = \"echo stamped\"\n");
+    let (status, stdout, _) = formation(&["-c", &path, "--timestamps"])
+        .not_pid1()
+        .output();
+    assert_eq!(status, 0);
+    let line = &stdout[0];
+    let (time, rest) = line.split_at(24);
+    assert_eq!(rest, " t.1       | stamped");
+    let shape: String = time
+        .chars()
+        .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+        .collect();
+    assert_eq!(shape, "dddd-dd-ddTdd:dd:dd.dddZ", "{line}");
+}
+
+#[test]
+fn colour_follows_the_flag_no_color_and_the_terminal() {
+    let (_dir, path) =
+        toml("[process.c]\ncommand = \"sh -c 'sleep 0.2; echo ready; echo painted'\"\n");
+    let colored = |stdout: &[String]| stdout.iter().any(|l| l.contains("\x1b[36mc.1"));
+    let (_, out, _) = formation(&["-c", &path, "--color", "always"])
+        .not_pid1()
+        .output();
+    assert!(colored(&out), "{out:?}");
+    let (_, out, _) = formation(&["-c", &path, "--color", "always"])
+        .env("NO_COLOR", "1")
+        .not_pid1()
+        .output();
+    assert!(colored(&out), "always beats NO_COLOR");
+    let (_, out, _) = formation(&["-c", &path]).not_pid1().output();
+    assert!(!colored(&out), "auto on a pipe: no colour");
+
+    let (_, tty) = on_a_terminal(&format!("{BIN} -c {path}"), b"");
+    assert!(
+        tty.contains("\x1b[36mc.1"),
+        "auto on a terminal: colour {tty:?}"
+    );
+    let (_, tty) = on_a_terminal(&format!("env NO_COLOR=1 {BIN} -c {path}"), b"");
+    assert!(
+        !tty.contains("\x1b[36m"),
+        "NO_COLOR turns auto off: {tty:?}"
+    );
+    let (_, tty) = on_a_terminal(&format!("{BIN} -c {path} --color never"), b"");
+    assert!(!tty.contains("\x1b["), "never: {tty:?}");
+}
