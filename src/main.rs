@@ -188,7 +188,7 @@ fn supervise(
         } else {
             "could not become child subreaper"
         };
-        supervisor.say(Level::Debug, &format!("not PID 1: {how}"));
+        supervisor.say(Level::Debug, format_args!("not PID 1: {how}"));
     }
     supervisor.run()
 }

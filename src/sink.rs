@@ -60,6 +60,9 @@ impl Sink {
         let (fd, kind) = if file_type == SFlag::S_IFIFO || file_type == SFlag::S_IFCHR {
             let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
             let flags = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+            if file_type == SFlag::S_IFIFO {
+                widen_pipe(fd);
+            }
             match open(path.as_str(), flags, Mode::empty()) {
                 Ok(own) => (own, Kind::Own),
                 Err(_) => (fd.try_clone_to_owned().ok()?, Kind::Chunked),
@@ -147,6 +150,20 @@ impl Sink {
             self.queue.drain(..self.sent);
             self.sent = 0;
         }
+    }
+}
+
+/// Pipe capacity we ask for on our stdout/stderr pipe. The default 64 KiB couples formation
+/// tightly to a reader that drains in bursts (docker's log copier, a `| tee`); 1 MiB (the
+/// unprivileged maximum, /proc/sys/fs/pipe-max-size) lets both sides run at full speed.
+const PIPE_SIZE: i32 = 1 << 20;
+
+/// Grows the pipe behind `fd` to [`PIPE_SIZE`] if it is smaller. Growing a pipe that others
+/// share only gives them more buffer; failure (EPERM over a lowered limit) is harmless.
+fn widen_pipe(fd: BorrowedFd<'_>) {
+    use nix::fcntl::{FcntlArg, fcntl};
+    if fcntl(fd, FcntlArg::F_GETPIPE_SZ).is_ok_and(|size| size < PIPE_SIZE) {
+        let _ = fcntl(fd, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
     }
 }
 

@@ -1,0 +1,560 @@
+#!/usr/bin/env python3
+"""formation measured side by side with tini, dumb-init, catatonit, honcho, foreman and
+supervisord, in one run. Writes BENCHMARKS.md and bench/results.json.
+
+usage: bench/bench.py [--quick] [--only SECTION[,SECTION]]   (run it through bench/run.sh)
+sections: size, idle, start, stop, reap, scale, logs
+Every figure is a median of repeated runs; ratios compare tools measured in this same run.
+"""
+import argparse
+import select
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FORMATION = os.path.join(ROOT, "target/x86_64-unknown-linux-musl/release/formation")
+WORK = tempfile.mkdtemp(prefix="formation-bench-")
+UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+TICK = os.sysconf("SC_CLK_TCK")
+
+# Single-command inits: the argv that comes before CMD.
+INITS = {
+    "formation": [FORMATION, "--"],
+    "tini-static": ["/usr/bin/tini-static", "--"],
+    "dumb-init": ["/usr/bin/dumb-init"],
+    "catatonit": ["/usr/bin/catatonit", "--"],
+}
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+# ---------------------------------------------------------------- /proc helpers
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = children(p)
+        out.extend(kids)
+        todo.extend(kids)
+    return out
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def status(pid):
+    """VmRSS, VmHWM (KiB) and context switches of one process."""
+    out = {"rss": 0, "hwm": 0, "ctx": 0}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k == "VmRSS":
+                    out["rss"] = int(v.split()[0])
+                elif k == "VmHWM":
+                    out["hwm"] = int(v.split()[0])
+                elif k in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"):
+                    out["ctx"] += int(v)
+    except OSError:
+        pass
+    return out
+
+
+def cpu_ticks(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except OSError:
+        return 0
+
+
+WORKLOAD = {"sleep", "cat", "sh", "true"}
+
+
+def manager_pids(root):
+    """The manager and its helper processes: the tree under `root`, minus the workload."""
+    return [root] + [p for p in descendants(root) if comm(p) not in WORKLOAD]
+
+
+def wait_until(pred, timeout=60, step=0.002):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def pid1_of(proc):
+    """Host pid of the namespace's PID 1 (the child of unshare)."""
+    wait_until(lambda: children(proc.pid))
+    return children(proc.pid)[0]
+
+
+def stop(proc):
+    """Kills what a run started: every process is started in a session of its own, so its
+    whole process group goes (honcho and foreman leave helpers behind otherwise)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+# ---------------------------------------------------------------- formations
+def procfile(n_lines=None, command="sleep 1000"):
+    path = os.path.join(WORK, "Procfile")
+    with open(path, "w") as f:
+        f.write(f"s: {command}\n")
+    return path
+
+
+def supervisord_conf(n, command="sleep 1000"):
+    path = os.path.join(WORK, "supervisord.conf")
+    with open(path, "w") as f:
+        f.write(f"""[supervisord]
+nodaemon=true
+logfile=/dev/null
+logfile_maxbytes=0
+pidfile={WORK}/supervisord.pid
+childlogdir={WORK}
+[program:s]
+command={command}
+numprocs={n}
+process_name=%(program_name)s_%(process_num)03d
+stdout_logfile=/dev/null
+stdout_logfile_maxbytes=0
+stderr_logfile=/dev/null
+stderr_logfile_maxbytes=0
+""")
+    return path
+
+
+def managers(n, command="sleep 1000"):
+    """Formation-mode argvs running `command` n times."""
+    pf = procfile(command=command)
+    return {
+        "formation": [FORMATION, "-f", pf, "-m", f"s={n}"],
+        "honcho": [shutil.which("honcho") or "honcho", "-f", pf, "start", "-c", f"s={n}"],
+        "foreman": ["foreman", "start", "-f", pf, "-m", f"s={n}"],
+        "supervisord": ["supervisord", "-c", supervisord_conf(n, command)],
+    }
+
+
+# ---------------------------------------------------------------- sections
+def bench_size(runs):
+    out = {}
+    for name, argv in INITS.items():
+        out[name] = os.path.getsize(argv[0])
+    return {"bytes": out}
+
+
+def idle_one(argv, n_children, seconds):
+    """RSS (KiB, manager processes) once n children sleep, then CPU ticks and wake-ups over
+    `seconds` of idleness."""
+    proc = subprocess.Popen(UNSHARE + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=WORK, start_new_session=True)
+    try:
+        init = pid1_of(proc)
+        ok = wait_until(lambda: sum(1 for p in descendants(init) if comm(p) == "sleep") >= n_children, 60)
+        if not ok:
+            return None
+        time.sleep(1.0)
+        pids = manager_pids(init)
+        rss = sum(status(p)["rss"] for p in pids)
+        t0 = sum(cpu_ticks(p) for p in pids)
+        c0 = sum(status(p)["ctx"] for p in pids)
+        time.sleep(seconds)
+        t1 = sum(cpu_ticks(p) for p in pids)
+        c1 = sum(status(p)["ctx"] for p in pids)
+        return {"rss_kib": rss, "cpu_ticks": t1 - t0, "wakeups": c1 - c0, "procs": len(pids)}
+    finally:
+        stop(proc)
+
+
+def bench_idle(quick):
+    seconds = 3 if quick else 10
+    out = {"one_child": {}, "fifty_children": {}, "seconds": seconds}
+    for name, argv in INITS.items():
+        log(f"idle: {name}, 1 child")
+        out["one_child"][name] = idle_one(argv + ["sleep", "1000"], 1, seconds)
+    for name, argv in managers(1).items():
+        if name == "formation":
+            log(f"idle: {name} (formation mode), 1 child")
+            out["one_child"]["formation (formation mode)"] = idle_one(argv, 1, seconds)
+    for name, argv in managers(50).items():
+        log(f"idle: {name}, 50 children")
+        out["fifty_children"][name] = idle_one(argv, 50, seconds)
+    return out
+
+
+def bench_start(quick):
+    runs = 50 if quick else 200
+    cmds = {"(bare /bin/true)": "/bin/true"}
+    for name, argv in INITS.items():
+        cmds[name] = " ".join(argv + ["/bin/true"])
+    path = os.path.join(WORK, "start.json")
+    args = ["hyperfine", "-N", "--runs", str(runs), "--warmup", "20", "--export-json", path,
+            "--style", "none"]
+    for name, cmd in cmds.items():
+        args += ["-n", name, cmd]
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(path) as f:
+        data = json.load(f)
+    medians = {r["command"]: r["median"] * 1000 for r in data["results"]}
+    base = medians.pop("(bare /bin/true)")
+    return {"runs": runs, "true_ms": base,
+            "overhead_ms": {k: v - base for k, v in medians.items()}}
+
+
+def stop_once(argv):
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=WORK,
+                            start_new_session=True)
+    # Ready when the sleeping workload exists.
+    wait_until(lambda: any(comm(p) == "sleep" for p in descendants(proc.pid)), 10, 0.0005)
+    t0 = time.perf_counter()
+    os.kill(proc.pid, signal.SIGTERM)
+    proc.wait()
+    return (time.perf_counter() - t0) * 1000
+
+
+def bench_stop(quick):
+    runs = 30 if quick else 100
+    out = {}
+    tools = {name: argv + ["sleep", "1000"] for name, argv in INITS.items()}
+    tools["formation (formation mode)"] = managers(1)["formation"]
+    for name, argv in tools.items():
+        log(f"stop: {name}")
+        out[name] = median([stop_once(argv) for _ in range(runs)])
+    return {"runs": runs, "median_ms": out}
+
+
+def reap_once(init_argv, orphans, n):
+    driver = f"""
+import subprocess, time
+subprocess.run([{orphans!r}, "{n}"])
+t0 = time.perf_counter()
+while len(open("/proc/1/task/1/children").read().split()) > 1:
+    pass
+print((time.perf_counter() - t0) * 1000, flush=True)
+"""
+    argv = UNSHARE + init_argv + [sys.executable, "-c", driver]
+    out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=120)
+    try:
+        return float(out.stdout.decode().split()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
+def compile_helpers():
+    bins = {}
+    for name in ("orphans", "floor"):
+        out = os.path.join(WORK, name)
+        subprocess.run(["cc", "-O2", "-o", out, os.path.join(ROOT, "bench", name + ".c")], check=True)
+        bins[name] = out
+    return bins
+
+
+def bench_reap(quick, bins):
+    n = 20000
+    runs = 3 if quick else 5
+    with open("/proc/sys/kernel/pid_max") as f:
+        pid_max = int(f.read())
+    if pid_max < 4 * n:
+        with open("/proc/sys/kernel/pid_max", "w") as f:
+            f.write(str(4194304))
+    try:
+        tools = dict(INITS)
+        tools["(floor: bare wait loop)"] = [bins["floor"]]
+        out = {}
+        for name, argv in tools.items():
+            log(f"reap: {name}")
+            out[name] = median([x for x in (reap_once(argv, bins["orphans"], n) for _ in range(runs)) if x is not None])
+        return {"zombies": n, "runs": runs, "median_ms": out}
+    finally:
+        if pid_max < 4 * n:
+            with open("/proc/sys/kernel/pid_max", "w") as f:
+                f.write(str(pid_max))
+
+
+def bench_scale(quick):
+    n = 1000
+    runs = 3 if quick else 5
+    rows = []
+    for _ in range(runs):
+        argv = UNSHARE + managers(n)["formation"]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=WORK,
+                                start_new_session=True)
+        try:
+            init = pid1_of(proc)
+            wait_until(lambda: len(children(init)) >= n and all(comm(p) == "sleep" for p in children(init)), 60, 0.005)
+            started = (time.perf_counter() - t0) * 1000
+            time.sleep(1.0)
+            rss = status(init)["rss"]
+            c0, k0 = status(init)["ctx"], cpu_ticks(init)
+            time.sleep(3.0)
+            c1, k1 = status(init)["ctx"], cpu_ticks(init)
+            t1 = time.perf_counter()
+            os.kill(init, signal.SIGTERM)
+            proc.wait(timeout=60)
+            stopped = (time.perf_counter() - t1) * 1000
+            rows.append({"start_ms": started, "rss_kib": rss, "idle_ticks": k1 - k0,
+                         "idle_wakeups": c1 - c0, "stop_ms": stopped})
+        finally:
+            stop(proc)
+    floor = median([spawn_floor(n) for _ in range(runs)])
+    return {"instances": n, "runs": runs, "floor_start_ms": floor,
+            "median": {k: median([r[k] for r in rows]) for k in rows[0]}}
+
+
+def spawn_floor(n):
+    """The same 1,000 `sleep`s started by a bare bash loop: what the machine itself needs."""
+    script = f"""t0=$(date +%s%N); for i in $(seq {n}); do sleep 1000 & done
+while [ $(ls /proc/$$/task/$$/children >/dev/null; wc -w < /proc/$$/task/$$/children) -lt {n} ]; do :; done
+for p in $(cat /proc/$$/task/$$/children); do [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ] || sleep 0.001; done
+echo $(( ($(date +%s%N) - t0) / 1000000 )); kill $(jobs -p)"""
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120,
+                         start_new_session=True)
+    try:
+        return float(out.stdout.split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+def bench_logs(quick):
+    """4 writers × 200,000 lines of 100 B: through each manager vs straight into one pipe."""
+    lines, writers = 200_000, 4
+    runs = 3 if quick else 5
+    data = os.path.join(WORK, "lines.txt")
+    with open(data, "wb") as f:
+        f.write((b"x" * 98 + b"#\n") * lines)
+    payload = writers * lines * 100
+    writer = f"sh -c 'cat {data}; exec sleep 1000'"
+    tools = {"raw pipe": None}
+    tools.update(managers(writers, writer))
+    del tools["supervisord"]  # it writes to log files, not to one stream
+    out = {}
+    for name, argv in tools.items():
+        log(f"logs: {name}")
+        rows = [r for r in (logs_once(argv, data, writers, lines) for _ in range(runs)) if r]
+        if not rows:
+            out[name] = None
+            continue
+        secs = median([r["secs"] for r in rows])
+        out[name] = {"mb_per_s": payload / secs / 1e6, "secs": secs,
+                     "cpu_s": median([r["cpu_s"] for r in rows]),
+                     "peak_rss_kib": median([r["hwm"] for r in rows])}
+    return {"writers": writers, "lines": lines, "line_bytes": 100, "runs": runs, "results": out}
+
+
+def logs_once(argv, data, writers, lines):
+    want = writers * lines
+    r, w = os.pipe()
+    t0 = time.perf_counter()
+    if argv is None:
+        procs = [subprocess.Popen(["cat", data], stdout=w, start_new_session=True) for _ in range(writers)]
+        root = None
+    else:
+        proc = subprocess.Popen(argv, stdout=w, stderr=subprocess.DEVNULL, cwd=WORK,
+                                env=dict(os.environ, NO_COLOR="1"), start_new_session=True)
+        procs, root = [proc], proc.pid
+    os.close(w)
+    seen, tail, hwm, cpu = 0, b"", 0, 0
+    deadline = time.monotonic() + 120
+    while seen < want:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([r], [], [], left)[0]:
+            break
+        chunk = os.read(r, 1 << 20)
+        if not chunk:
+            break
+        seen += (tail + chunk).count(b"#\n") - tail.count(b"#\n")
+        tail = chunk[-1:]
+    secs = time.perf_counter() - t0
+    if root is not None:
+        pids = manager_pids(root)
+        hwm = sum(status(p)["hwm"] for p in pids)
+        cpu = sum(cpu_ticks(p) for p in pids) / TICK
+    for p in procs:
+        stop(p)
+    os.close(r)
+    if seen < want:
+        log(f"  lost lines: {seen}/{want}")
+        return None
+    return {"secs": secs, "hwm": hwm, "cpu_s": cpu}
+
+
+# ---------------------------------------------------------------- report
+def fmt(x, unit="", digits=2):
+    if x is None:
+        return "—"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}{unit}"
+    return f"{x}{unit}"
+
+
+def ratio(a, b):
+    return "—" if a is None or not b else f"{a / b:.2f}×"
+
+
+def report(res):
+    m = res["machine"]
+    out = [f"# Benchmarks\n",
+           f"Measured by `bench/run.sh` on {m['date']} at commit `{m['commit']}`: {m['cpu']}, "
+           f"{m['cores']} cores, Linux {m['kernel']}. Medians of repeated runs; every ratio "
+           f"compares figures of this same run.\n"]
+    if "size" in res:
+        s = res["size"]["bytes"]
+        out.append("## Size of the static binary\n\n| tool | bytes | KiB |\n|---|---:|---:|")
+        for k, v in s.items():
+            out.append(f"| {k} | {v} | {v // 1024} |")
+        out.append("")
+    if "idle" in res:
+        i = res["idle"]
+        out.append(f"## Idle: RSS, CPU and wake-ups over {i['seconds']} s (as PID 1)\n")
+        out.append("| tool | children | RSS KiB | vs catatonit | CPU ticks | wake-ups |\n|---|---:|---:|---:|---:|---:|")
+        cat = (i["one_child"].get("catatonit") or {}).get("rss_kib")
+        for label, key, n in (("one_child", "one_child", 1), ("fifty_children", "fifty_children", 50)):
+            for k, v in i[key].items():
+                v = v or {}
+                out.append(f"| {k} | {n} | {fmt(v.get('rss_kib'))} | {ratio(v.get('rss_kib'), cat) if n == 1 else ''} "
+                           f"| {fmt(v.get('cpu_ticks'))} | {fmt(v.get('wakeups'))} |")
+        out.append("\nRSS sums the manager's own processes (honcho and foreman run helpers), "
+                   "not the sleeping children.\n")
+    if "start" in res:
+        st = res["start"]
+        cat = st["overhead_ms"].get("catatonit")
+        out.append(f"## Start overhead: `X -- /bin/true` minus `/bin/true` ({st['runs']} runs, hyperfine)\n")
+        out.append(f"| tool | overhead ms | vs catatonit |\n|---|---:|---:|")
+        for k, v in st["overhead_ms"].items():
+            out.append(f"| {k} | {fmt(v, '', 3)} | {ratio(v, cat)} |")
+        out.append(f"\n`/bin/true` alone: {st['true_ms']:.3f} ms.\n")
+    if "stop" in res:
+        st = res["stop"]
+        cat = st["median_ms"].get("catatonit")
+        out.append(f"## Stop latency: SIGTERM → exit, child dies on SIGTERM ({st['runs']} runs)\n")
+        out.append("| tool | ms | vs catatonit |\n|---|---:|---:|")
+        for k, v in st["median_ms"].items():
+            out.append(f"| {k} | {fmt(v, '', 3)} | {ratio(v, cat)} |")
+        out.append("")
+    if "reap" in res:
+        r = res["reap"]
+        cat = r["median_ms"].get("catatonit")
+        out.append(f"## Reaping {r['zombies']:,} orphaned zombies re-parented at once ({r['runs']} runs)\n")
+        out.append("| tool (PID 1) | ms until all reaped | vs catatonit |\n|---|---:|---:|")
+        for k, v in r["median_ms"].items():
+            out.append(f"| {k} | {fmt(v, '', 1)} | {ratio(v, cat)} |")
+        out.append("")
+    if "scale" in res:
+        sc = res["scale"]["median"]
+        out.append(f"## Scale: formation `-m s=1000` of `sleep` as PID 1 ({res['scale']['runs']} runs)\n")
+        out.append("| all 1,000 running | RSS | idle CPU ticks / 3 s | idle wake-ups / 3 s | all stopped |\n|---:|---:|---:|---:|---:|")
+        out.append(f"| {fmt(sc['start_ms'], ' ms', 0)} | {fmt(sc['rss_kib'], ' KiB')} | {fmt(sc['idle_ticks'])} "
+                   f"| {fmt(sc['idle_wakeups'])} | {fmt(sc['stop_ms'], ' ms', 0)} |\n")
+        out.append(f"The floor for the first column — a bare bash loop starting the same 1,000 `sleep`s on "
+                   f"this machine — took {fmt(res['scale'].get('floor_start_ms'), ' ms', 0)}: most of the time is the "
+                   f"children's own `exec`, on 2 cores.\n")
+    if "logs" in res:
+        lg = res["logs"]
+        rs = lg["results"]
+        raw = (rs.get("raw pipe") or {}).get("mb_per_s")
+        out.append(f"## Log throughput: {lg['writers']} writers × {lg['lines']:,} lines of {lg['line_bytes']} B ({lg['runs']} runs)\n")
+        out.append("| path | MB/s | vs raw pipe | formation vs it | manager CPU s | manager peak RSS KiB |\n|---|---:|---:|---:|---:|---:|")
+        fm = (rs.get("formation") or {}).get("mb_per_s")
+        for k, v in rs.items():
+            v = v or {}
+            mbs = v.get("mb_per_s")
+            vs = "" if k in ("formation", "raw pipe") else ratio(fm, mbs)
+            cpu = "—" if k == "raw pipe" else fmt(v.get("cpu_s"))
+            rss = "—" if k == "raw pipe" else fmt(v.get("peak_rss_kib"))
+            out.append(f"| {k} | {fmt(mbs, '', 1)} | {ratio(mbs, raw)} | {vs} | {cpu} | {rss} |")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit,
+            "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
+    ap.add_argument("--only", default="size,idle,start,stop,reap,scale,logs")
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    args = ap.parse_args()
+    sections = args.only.split(",")
+    res = {"machine": machine()}
+    try:
+        bins = compile_helpers() if "reap" in sections else {}
+        for section in sections:
+            t = time.monotonic()
+            if section == "size":
+                res["size"] = bench_size(args.quick)
+            elif section == "idle":
+                res["idle"] = bench_idle(args.quick)
+            elif section == "start":
+                res["start"] = bench_start(args.quick)
+            elif section == "stop":
+                res["stop"] = bench_stop(args.quick)
+            elif section == "reap":
+                res["reap"] = bench_reap(args.quick, bins)
+            elif section == "scale":
+                res["scale"] = bench_scale(args.quick)
+            elif section == "logs":
+                res["logs"] = bench_logs(args.quick)
+            else:
+                sys.exit(f"unknown section {section}")
+            log(f"{section}: {time.monotonic() - t:.0f} s")
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+    with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+        json.dump(res, f, indent=2)
+    text = report(res)
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

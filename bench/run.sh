@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Reproduces BENCHMARKS.md: installs the peers, builds formation's static binary, and runs
+# every workload for every tool in one run. Needs root (pid namespaces, apt-get).
+# usage: bench/run.sh [--quick] [--only size,idle,start,stop,reap,scale,logs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${SKIP_INSTALL:-}" != 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq tini dumb-init catatonit ruby-foreman supervisor hyperfine gcc util-linux >/dev/null
+  command -v honcho >/dev/null || pip install -q honcho
+fi
+scripts/build-static.sh
+exec python3 bench/bench.py "$@"
