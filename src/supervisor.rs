@@ -239,7 +239,7 @@ impl Supervisor {
                     };
                     self.say(
                         Level::Debug,
-                        &format!("sending {} to the remaining processes", sig.as_str()),
+                        format_args!("sending {} to the remaining processes", sig.as_str()),
                     );
                     self.signal_rest(sig);
                 }
