@@ -367,7 +367,7 @@ impl Supervisor {
         }
         self.say(
             Level::Warn,
-            &format!("{} received again; killing everything now", sig.as_str()),
+            format_args!("{} received again; killing everything now", sig.as_str()),
         );
         self.mark_forced();
         for slot in &mut self.slots {
@@ -425,7 +425,7 @@ impl Supervisor {
                 slot.restarts = restarts;
                 self.say(
                     Level::Info,
-                    &format!("{name} {exit}; restarting in {delay:?}"),
+                    format_args!("{name} {exit}; restarting in {delay:?}"),
                 );
             }
             AfterExit::Done => self.end_for_good(i, exit, now),
