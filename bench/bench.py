@@ -339,9 +339,10 @@ def bench_scale(quick):
 def spawn_floor(n):
     """The same 1,000 `sleep`s started by a bare bash loop: what the machine itself needs."""
     script = f"""t0=$(date +%s%N); for i in $(seq {n}); do sleep 1000 & done
-while [ $(ls /proc/$$/task/$$/children >/dev/null; wc -w < /proc/$$/task/$$/children) -lt {n} ]; do :; done
-for p in $(cat /proc/$$/task/$$/children); do [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ] || sleep 0.001; done
-echo $(( ($(date +%s%N) - t0) / 1000000 )); kill $(jobs -p)"""
+while :; do read -r -a kids < /proc/$$/task/$$/children; [ ${{#kids[@]}} -ge {n} ] && break; done
+for p in "${{kids[@]}}"; do while read -r c < /proc/$p/comm; [ "$c" != sleep ]; do :; done; done
+echo $(( ($(date +%s%N) - t0) / 1000000 )); kill "${{kids[@]}}"
+"""
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120,
                          start_new_session=True)
     try:

@@ -177,6 +177,8 @@ fn describe(err: &io::Error) -> String {
         Some(Errno::EACCES) => "permission denied".into(),
         Some(Errno::EPERM) => "operation not permitted (switching user?)".into(),
         Some(Errno::ENOEXEC) => "not an executable format".into(),
+        Some(Errno::EAGAIN) => "cannot fork: too many processes (EAGAIN)".into(),
+        Some(Errno::EMFILE | Errno::ENFILE) => "too many open files".into(),
         Some(errno) => errno.desc().to_lowercase(),
         None => err.to_string(),
     }

@@ -175,6 +175,15 @@ fn process(
 
 fn command_line(diag: &mut Diagnostics, value: &Value) -> Option<CommandLine> {
     let at = value.span().start;
+    let words: Vec<&str> = match value.get_ref() {
+        DeValue::String(text) => vec![text],
+        DeValue::Array(items) => items.iter().filter_map(|v| v.get_ref().as_str()).collect(),
+        _ => Vec::new(),
+    };
+    if let Some(message) = CommandLine::nul_error(&words) {
+        diag.at(at, message);
+        return None;
+    }
     match value.get_ref() {
         DeValue::String(text) if !text.trim().is_empty() => Some(CommandLine::from_text(text)),
         DeValue::Array(items) => {
@@ -423,5 +432,35 @@ command = "clock"
             errors("grace = 1\n")[0],
             "f.toml:1:1: no process defined: add a [process.NAME] table with a command"
         );
+    }
+
+    proptest::proptest! {
+        /// Hostile text never panics the parser, and every error points inside the file.
+        #[test]
+        fn any_text_is_parsed_or_rejected_with_positions(text in "(\\PC|\n|\\[|\\]|=|\"|\\.){0,400}") {
+            check_positions(&text);
+        }
+
+        /// Near-valid documents: real keys with arbitrary values.
+        #[test]
+        fn near_valid_documents(
+            key in "(command|scale|restart|essential|stop_signal|grace|cwd|user|env|bogus)",
+            value in "(\"[^\"\\\\]{0,20}\"|-?[0-9]{1,12}|true|\\[\\]|\\{\\}|[0-9.]{1,5})",
+        ) {
+            check_positions(&format!("grace = {value}\n[process.a]\n{key} = {value}\n"));
+        }
+    }
+
+    fn check_positions(text: &str) {
+        let lines = text.split('\n').count();
+        if let Err(errors) = parse(Path::new("f.toml"), text, &no_users) {
+            assert!(!errors.is_empty());
+            for e in errors {
+                assert!(
+                    e.line >= 1 && e.line <= lines && e.col >= 1,
+                    "{e} in {text:?}"
+                );
+            }
+        }
     }
 }

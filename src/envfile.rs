@@ -138,4 +138,19 @@ mod tests {
             ]
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_env_file_is_parsed_or_rejected_with_positions(text in "(\\PC|\n|=|'|\"|\\\\|#){0,300}") {
+            let lines = text.split('\n').count();
+            match parse(Path::new(".env"), &text) {
+                Ok(vars) => assert!(vars.iter().all(|(k, v)| !k.is_empty() && !v.contains('\0'))),
+                Err(errors) => {
+                    for e in errors {
+                        assert!(e.line >= 1 && e.line <= lines && e.col >= 1, "{e}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -354,4 +354,46 @@ mod tests {
         });
         assert_eq!(used, 4);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The framer's invariant, for any bytes cut into any chunks: the pieces join back to
+        /// the input, no piece holds a newline or more than 16 KiB, and only pieces that the
+        /// next one continues are partial.
+        #[test]
+        fn framing_preserves_every_byte(
+            data in proptest::collection::vec(
+                proptest::prop_oneof![9 => proptest::num::u8::ANY, 1 => proptest::strategy::Just(b'\n')],
+                0..70_000,
+            ),
+            cuts in proptest::collection::vec(1usize..20_000, 1..8),
+        ) {
+            let mut pending: Vec<u8> = Vec::new();
+            let mut out: Vec<u8> = Vec::new();
+            let mut fed = 0;
+            let mut cut = cuts.iter().cycle();
+            while fed < data.len() {
+                let step = (*cut.next().expect("cycle")).min(data.len() - fed);
+                pending.extend_from_slice(&data[fed..fed + step]);
+                fed += step;
+                let at_eof = fed == data.len();
+                let used = frame(&pending, at_eof, |piece, partial| {
+                    assert!(piece.len() <= MAX_LINE && !piece.contains(&b'\n'));
+                    assert!(!partial || piece.len() == MAX_LINE);
+                    out.extend_from_slice(piece);
+                    if !partial {
+                        out.push(b'\n');
+                    }
+                    true
+                });
+                pending.drain(..used);
+            }
+            proptest::prop_assert!(pending.is_empty());
+            let mut want = data.clone();
+            if !want.is_empty() && !want.ends_with(b"\n") {
+                want.push(b'\n');
+            }
+            proptest::prop_assert_eq!(out, want);
+        }
+    }
 }

@@ -27,7 +27,7 @@ mod users;
 
 use cli::{Color, Options, Task};
 use format::Style;
-use logmux::LogMux;
+use logmux::{LogMux, Stream};
 use plan::Instance;
 use signals::{SignalPolicy, Signals};
 use supervisor::{Settings, Supervisor};
@@ -44,30 +44,39 @@ fn run() -> i32 {
     let options = match cli::parse(std::env::args_os().skip(1), |k| std::env::var_os(k)) {
         Ok(options) => options,
         Err(e) => {
-            eprintln!("formation: {e}\n\n{}", cli::USAGE);
+            say_to(
+                Stream::Stderr,
+                format_args!("formation: {e}\n\n{}\n", cli::USAGE),
+            );
             return USAGE_ERROR;
         }
     };
     match &options.task {
         Task::Help => {
-            println!("{}", cli::USAGE);
+            say_to(Stream::Stdout, format_args!("{}\n", cli::USAGE));
             0
         }
         Task::Version => {
-            println!("formation {}", env!("CARGO_PKG_VERSION"));
+            say_to(
+                Stream::Stdout,
+                format_args!("formation {}\n", env!("CARGO_PKG_VERSION")),
+            );
             0
         }
         Task::Single(argv) => single(&options, argv.clone()),
         Task::Check | Task::Run => match prepare(&options) {
             Err(errors) => {
                 for e in &errors {
-                    eprintln!("{e}");
+                    say_to(Stream::Stderr, format_args!("{e}\n"));
                 }
-                eprintln!("formation: {} error(s); nothing started", errors.len());
+                say_to(
+                    Stream::Stderr,
+                    format_args!("formation: {} error(s); nothing started\n", errors.len()),
+                );
                 USAGE_ERROR
             }
             Ok(prepared) if options.task == Task::Check => {
-                print!("{}", prepared.description);
+                say_to(Stream::Stdout, format_args!("{}", prepared.description));
                 0
             }
             Ok(prepared) => formation(&options, prepared),
@@ -158,6 +167,16 @@ fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
     supervise(SignalPolicy::ForwardAll, grace, level, vec![instance], log)
 }
 
+/// Writes start-up text (usage, errors, `check`'s plan). Unlike `print!`, a closed stdout or
+/// stderr (`formation check | head`) is not a panic: the text is simply not seen.
+fn say_to(stream: Stream, text: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = match stream {
+        Stream::Stdout => std::io::stdout().write_fmt(text),
+        Stream::Stderr => std::io::stderr().write_fmt(text),
+    };
+}
+
 fn supervise(
     policy: SignalPolicy,
     grace: std::time::Duration,
@@ -169,7 +188,10 @@ fn supervise(
     let signals = match Signals::install() {
         Ok(signals) => signals,
         Err(e) => {
-            eprintln!("formation: cannot set up signal handling: {e}");
+            say_to(
+                Stream::Stderr,
+                format_args!("formation: cannot set up signal handling: {e}\n"),
+            );
             return USAGE_ERROR;
         }
     };

@@ -77,6 +77,14 @@ pub enum CommandLine {
 }
 
 impl CommandLine {
+    /// A NUL byte cannot be passed to `exec`: the reason to reject a command that holds one.
+    pub fn nul_error(words: &[&str]) -> Option<&'static str> {
+        words
+            .iter()
+            .any(|w| w.contains('\0'))
+            .then_some("a command may not contain a NUL byte")
+    }
+
     /// A command string: `/bin/sh -c` when it holds shell syntax (SPEC §3.4), else its
     /// whitespace-separated words. Words need no quote handling: a quote is shell syntax.
     pub fn from_text(text: &str) -> CommandLine {

@@ -353,4 +353,14 @@ mod tests {
             ]
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_formation_spec_is_parsed_or_rejected(text in "(\\PC|,|=|[0-9]){0,60}") {
+            let f = formation(&[("web", 1), ("worker", 2)]);
+            if let Ok(s) = scales(&f, Some(&text)) {
+                assert!(s.iter().all(|n| *n <= crate::config::MAX_SCALE));
+            }
+        }
+    }
 }

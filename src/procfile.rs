@@ -43,6 +43,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Formation, Vec<ConfigError>> {
             );
             continue;
         }
+        if let Some(message) = CommandLine::nul_error(&[command]) {
+            diag.at(
+                start + indent + name.len(),
+                format!("process {name:?}: {message}"),
+            );
+            continue;
+        }
         types.push(ProcessType::new(
             name.to_string(),
             CommandLine::from_text(command.trim()),
@@ -108,5 +115,20 @@ mod tests {
             ]
         );
         assert!(parse(Path::new("P"), "# nothing\n").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_procfile_is_parsed_or_rejected_with_positions(text in "(\\PC|\n|:){0,300}") {
+            let lines = text.split('\n').count();
+            match parse(Path::new("P"), &text) {
+                Ok(f) => assert!(f.types.iter().all(|t| valid_name(&t.name))),
+                Err(errors) => {
+                    for e in errors {
+                        assert!(e.line >= 1 && e.line <= lines && e.col >= 1, "{e}");
+                    }
+                }
+            }
+        }
     }
 }

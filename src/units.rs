@@ -117,4 +117,18 @@ mod tests {
         assert!(level("loud").is_err());
         assert!(Level::Debug > Level::Info && Level::Warn > Level::Error);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn durations_and_signals_never_panic(text in "\\PC{0,30}") {
+            let _ = duration(&text);
+            let _ = signal(&text);
+            let _ = level(&text);
+        }
+
+        #[test]
+        fn whole_milliseconds_round_trip(ms in 0u64..10_000_000) {
+            proptest::prop_assert_eq!(duration(&format!("{ms}ms")), Ok(Duration::from_millis(ms)));
+        }
+    }
 }

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# End-to-end tests on a real Docker engine: what a user of `docker run`, `docker stop`,
+# `docker logs` and `docker kill` sees. Images are built FROM scratch with formation's
+# static binary and busybox (no image can be pulled). Prints the container's logs on
+# failure and ends with "N passed, M failed".
+# usage: tests/docker/run.sh [path/to/static/formation]
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=${1:-$root/target/x86_64-unknown-linux-musl/release/formation}
+busybox=${BUSYBOX:-/bin/busybox}
+tag=formation-e2e:test
+app=formation-example:test
+passed=0
+failed=0
+ctx=$(mktemp -d)
+containers=()
+
+cleanup() {
+  for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1; done
+  docker rmi -f "$tag" "$app" >/dev/null 2>&1
+  rm -rf "$ctx"
+}
+trap cleanup EXIT
+
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+fail() {
+  echo "FAIL $1: $2"
+  failed=$((failed + 1))
+  if [ -n "${3:-}" ]; then
+    echo "---- docker logs $3"; docker logs "$3" 2>&1 | tail -40 | sed 's/^/    /'
+  fi
+}
+run() { local c; c=$(docker run -d "$@") || return 1; containers+=("$c"); echo "$c"; }
+exit_code() { docker inspect -f '{{.State.ExitCode}}' "$1"; }
+wait_exit() { timeout "${2:-30}" docker wait "$1" >/dev/null; }
+wait_log() { # container, text, seconds
+  local deadline=$((SECONDS + ${3:-15}))
+  until docker logs "$1" 2>&1 | grep -qF -- "$2"; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}
+millis() { date +%s%3N; }
+
+# ---------------------------------------------------------------- images
+[ -x "$bin" ] || { echo "no static binary at $bin (run scripts/build-static.sh)"; exit 1; }
+cp "$bin" "$ctx/formation"
+cp "$busybox" "$ctx/busybox"
+cp "$here"/*.toml "$ctx/"
+cat > "$ctx/Dockerfile" <<DOCKERFILE
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+COPY formation /formation
+COPY *.toml /e2e/
+WORKDIR /e2e
+ENTRYPOINT ["/formation"]
+DOCKERFILE
+docker build -q -t "$tag" "$ctx" >/dev/null 2>"$ctx/build.log" ||
+  { echo "FAIL build of the test image"; cat "$ctx/build.log"; exit 1; }
+
+# Dockerfile.example's final stage, with the same steps: the app layer becomes busybox and
+# the binary comes from this build instead of the Rust stage (no image can be pulled here).
+mkdir -p "$ctx/example/examples"
+cp "$bin" "$ctx/example/formation"; cp "$busybox" "$ctx/example/busybox"
+cp "$root/examples/formation.toml" "$ctx/example/examples/"
+awk '/^FROM .* AS app$/ {on=1; print "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]"; next}
+     on && /^COPY --from=formation / {print "COPY formation /formation"; next}
+     on' "$root/Dockerfile.example" > "$ctx/example/Dockerfile"
+if docker build -q -t "$app" "$ctx/example" >/dev/null 2>"$ctx/build.log"; then
+  c=$(run "$app")
+  if wait_log "$c" "web.1     | web.1 listening on port 5000" && docker stop "$c" >/dev/null && [ "$(exit_code "$c")" = 0 ]; then
+    pass "Dockerfile.example builds and runs the example formation"
+  else fail "Dockerfile.example" "did not run and stop cleanly" "$c"; fi
+else
+  fail "Dockerfile.example" "the image did not build: $(cat "$ctx/build.log")"
+fi
+
+# ---------------------------------------------------------------- scenarios
+c=$(run "$tag" -c e2e.toml)
+if wait_log "$c" "worker.1  | worker out" &&
+   docker logs "$c" 2>/dev/null | grep -qxF "web.1     | web out" &&
+   docker logs "$c" 2>&1 >/dev/null | grep -qxF "web.1     | web err" &&
+   ! docker logs "$c" 2>/dev/null | grep -qF "web err"; then
+  pass "docker logs shows prefixed lines, stdout and stderr on their own streams"
+else fail "logs" "prefixed lines or streams wrong" "$c"; fi
+
+t0=$(millis)
+docker stop "$c" >/dev/null
+took=$(( $(millis) - t0 ))
+if [ "$(exit_code "$c")" = 0 ] && [ "$took" -lt 5000 ] &&
+   docker logs "$c" 2>/dev/null | grep -qF "web.1     | web got TERM" &&
+   docker logs "$c" 2>/dev/null | grep -qF "worker.1  | worker got TERM"; then
+  pass "docker stop: every process got SIGTERM, exit code 0, ${took} ms"
+else fail "docker stop" "exit $(exit_code "$c") after ${took} ms" "$c"; fi
+
+c=$(run "$tag" -c stubborn.toml)
+wait_log "$c" "stubborn ready"
+t0=$(millis)
+docker stop -t 3 "$c" >/dev/null
+took=$(( $(millis) - t0 ))
+if [ "$(exit_code "$c")" = 137 ] && [ "$took" -lt 2800 ] &&
+   docker logs "$c" 2>&1 | grep -qF "stubborn.1 did not stop within 1s; sending SIGKILL"; then
+  pass "docker stop -t 3: formation's own SIGKILL at its 1 s grace came first (${took} ms, exit 137)"
+else fail "docker stop -t 3" "exit $(exit_code "$c") after ${took} ms" "$c"; fi
+
+c=$(run "$tag" -c essential.toml)
+wait_exit "$c"
+if [ "$(exit_code "$c")" = 3 ] && docker logs "$c" 2>&1 | grep -qF "job.1 exited with code 3; stopping"; then
+  pass "an essential process exiting with 3 makes the container exit with 3"
+else fail "essential" "exit $(exit_code "$c")" "$c"; fi
+
+c=$(run "$tag" -c e2e.toml)
+wait_log "$c" "worker.1  | worker out"
+docker kill -s HUP "$c" >/dev/null
+if wait_log "$c" "web.1     | web got HUP" && wait_log "$c" "worker.1  | worker got HUP" &&
+   docker inspect -f '{{.State.Running}}' "$c" | grep -q true; then
+  pass "docker kill -s HUP reaches every process"
+else fail "HUP" "not every process got it" "$c"; fi
+docker rm -f "$c" >/dev/null
+
+c=$(run --init "$tag" -c orphans.toml)
+if wait_log "$c" "zombies=" 30 && docker logs "$c" 2>/dev/null | grep -qF "storm.1   | zombies=0" &&
+   [ "$(docker top "$c" -o pid,comm | awk 'NR>1 && $2 == "docker-init"' | wc -l)" = 1 ]; then
+  docker stop "$c" >/dev/null
+  if [ "$(exit_code "$c")" = 0 ]; then
+    pass "docker run --init: formation under docker-init reaps 1,000 orphans and stops cleanly"
+  else fail "--init" "exit $(exit_code "$c")" "$c"; fi
+else fail "--init" "zombies left, or docker-init not PID 1" "$c"; fi
+
+c=$(run "$tag" -c orphans.toml)
+if wait_log "$c" "zombies=" 30 && docker logs "$c" 2>/dev/null | grep -qF "storm.1   | zombies=0"; then
+  pass "an orphan storm of 1,000 double-forked children leaves zero zombies (PID 1)"
+else fail "orphan storm" "zombies left" "$c"; fi
+docker rm -f "$c" >/dev/null
+
+c=$(run --read-only --user 12345:12345 "$tag" -c e2e.toml)
+if wait_log "$c" "worker.1  | worker out" && [ -z "$(docker diff "$c")" ]; then
+  docker stop "$c" >/dev/null
+  if [ "$(exit_code "$c")" = 0 ]; then
+    pass "--read-only --user 12345:12345 runs, writes nothing, stops with 0"
+  else fail "read-only" "exit $(exit_code "$c")" "$c"; fi
+else fail "read-only" "did not run, or wrote files: $(docker diff "$c")" "$c"; fi
+
+c=$(run "$tag" -c e2e.toml)
+wait_log "$c" "worker.1  | worker out"
+listening=$(docker exec "$c" netstat -ln 2>&1 | awk 'NR>2' )
+if [ -z "$(echo "$listening" | grep -E 'LISTEN|^unix|^udp')" ]; then
+  pass "no listening socket inside the container"
+else fail "sockets" "netstat -ln: $listening" "$c"; fi
+docker rm -f "$c" >/dev/null
+
+code=0; docker run --rm "$tag" -- sh -c 'exit 7' || code=$?
+if [ "$code" = 7 ]; then pass "single-command mode: docker run IMAGE -- sh -c 'exit 7' exits 7"
+else fail "single exit" "exit $code"; fi
+
+# -it: a terminal, and ^C typed on it reaches the command (exit 130 = SIGINT).
+out=$( (sleep 3; printf '\003'; sleep 2) | timeout 30 script -qefc \
+  "docker run --rm -it $tag -- sh -c 'echo ready; exec sleep 100'" /dev/null 2>&1)
+code=$?
+if [ "$code" = 130 ] && echo "$out" | grep -q ready; then
+  pass "single-command mode with -it: ^C stops the command (exit 130)"
+else fail "-it ^C" "exit $code, output: $out"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

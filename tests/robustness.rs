@@ -1,0 +1,407 @@
+//! Robustness (PID 1 must never die, hang or lose a line): hostile input, signal storms,
+//! random kills, pipes held open by daemons, resource limits, SIGSTOP/SIGCONT.
+
+mod common;
+
+use common::*;
+use nix::sys::signal::Signal;
+use std::time::{Duration, Instant};
+
+const WRITER_PY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer.py");
+
+fn toml(text: &str) -> (TempDir, String) {
+    let dir = TempDir::new("robust");
+    let path = dir.write("formation.toml", text);
+    (dir, s(&path).to_string())
+}
+
+#[test]
+fn hostile_configs_get_a_clear_error_or_run_never_a_panic() {
+    let dir = TempDir::new("hostile");
+    let deep = format!("a = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let huge_line = format!("web: echo {}\n", "x".repeat(1 << 20));
+    let many: String = (0..10_000)
+        .map(|i| format!("[process.p{i}]\ncommand = \"sleep 1\"\n"))
+        .collect();
+    let cases: Vec<(&str, Vec<u8>, i32)> = vec![
+        ("deep.toml", deep.into_bytes(), 2),
+        (
+            "nul.toml",
+            b"[process.a]\ncommand = [\"x\", \"a\\u0000b\"]\n".to_vec(),
+            2,
+        ),
+        ("nul.Procfile", b"web: echo \0 hi\n".to_vec(), 2),
+        (
+            "utf8.toml",
+            b"[process.a]\ncommand = \"\xff\xfe\"\n".to_vec(),
+            2,
+        ),
+        ("huge.Procfile", huge_line.into_bytes(), 0),
+        ("many.toml", many.into_bytes(), 0),
+        (
+            "garbage.toml",
+            (0..=255u8).cycle().take(10_000).collect(),
+            2,
+        ),
+    ];
+    for (name, content, want) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &content).expect("write");
+        let flag = if name.ends_with(".toml") { "-c" } else { "-f" };
+        let (status, _, stderr) = formation(&["check", flag, s(&path)]).not_pid1().output();
+        assert_eq!(status, want, "{name}: {stderr:?}");
+        assert!(
+            !stderr.iter().any(|l| l.contains("panicked")),
+            "{name}: {stderr:?}"
+        );
+        if want == 2 {
+            assert!(
+                stderr[0].starts_with(s(&path)),
+                "{name} names the file: {stderr:?}"
+            );
+        }
+    }
+    let env = dir.path().join("bad.env");
+    std::fs::write(&env, b"A=\xff\xfe\nB\0=1\n").expect("write");
+    let procfile = dir.write("Procfile", "w: true\n");
+    let (status, _, stderr) = formation(&["check", "-f", s(&procfile), "-e", s(&env)])
+        .not_pid1()
+        .output();
+    assert_eq!(status, 2);
+    assert!(
+        stderr[0].contains("bad.env:1:3: not valid UTF-8"),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn check_into_a_closed_pipe_does_not_panic() {
+    let (_dir, path) = toml("[process.a]\ncommand = \"true\"\n");
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!("{BIN} check -c {path} | true; echo status=${{PIPESTATUS:-$?}}"),
+        ])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_storm_of_10000_mixed_signals_while_restarting_then_a_clean_stop() {
+    if !can_unshare() {
+        return;
+    }
+    let (_dir, path) = toml(
+        "[process.flappy]\ncommand = \"sh -c 'sleep 0.05; exit 1'\"\nrestart = \"always\"\n\
+         [process.steady]\ncommand = [\"sh\", \"-c\", \"trap 'echo steady got HUP' HUP; echo ready; \
+         while :; do sleep 0.05; done\"]\n",
+    );
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stdout("ready");
+    let pid = nix::unistd::Pid::from_raw(run.pid());
+    let storm = [
+        Signal::SIGHUP,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGWINCH,
+        Signal::SIGCHLD,
+    ];
+    for i in 0..10_000 {
+        // USR1/USR2 would end sh (their default action): only the steady trap matters.
+        let sig = storm[i % storm.len()];
+        if sig == Signal::SIGUSR1 || sig == Signal::SIGUSR2 {
+            let _ = nix::sys::signal::kill(pid, Signal::SIGWINCH);
+        } else {
+            let _ = nix::sys::signal::kill(pid, sig);
+        }
+    }
+    run.wait_stdout("steady got HUP");
+    assert!(run.running(), "formation survived the storm");
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}
+
+fn fd_count(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+fn rss_kib(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn zombies_under(pid: i32) -> usize {
+    let kids =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    kids.split_whitespace()
+        .filter(|k| {
+            std::fs::read_to_string(format!("/proc/{k}/stat"))
+                .map(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+                .unwrap_or(false)
+        })
+        .count()
+}
+
+#[test]
+fn random_sigkills_under_restart_always_leave_no_zombie_and_no_leak() {
+    if !can_unshare() {
+        return;
+    }
+    let (_dir, path) = toml(
+        "[process.victim]\nscale = 8\ncommand = [\"sh\", \"-c\", \"echo up; exec sleep 1000\"]\n\
+         restart = \"always\"\n",
+    );
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stdout_count("up", 8, SOON);
+    let pid = run.pid();
+    std::thread::sleep(Duration::from_millis(300));
+    let (fds_before, rss_before) = (fd_count(pid), rss_kib(pid));
+    let until = Instant::now() + Duration::from_secs(30);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut kills = 0;
+    while Instant::now() < until {
+        let kids: Vec<i32> = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|k| k.parse().ok())
+            .collect();
+        if !kids.is_empty() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let victim = kids[(seed % kids.len() as u64) as usize];
+            if nix::sys::signal::kill(nix::unistd::Pid::from_raw(victim), Signal::SIGKILL).is_ok() {
+                kills += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Every instance comes back: at most 5 restarts each fit in 30 s of backoff (1+2+4+8+16),
+    // so none reaches the crash-loop limit; the last backoff may be up to 30 s.
+    let settle = Instant::now() + Duration::from_secs(45);
+    loop {
+        let kids: Vec<String> = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        let sleeping = kids
+            .iter()
+            .filter(|k| {
+                std::fs::read_to_string(format!("/proc/{k}/comm"))
+                    .is_ok_and(|c| c.trim() == "sleep")
+            })
+            .count();
+        if kids.len() == 8 && sleeping == 8 {
+            break;
+        }
+        assert!(
+            Instant::now() < settle,
+            "instances did not all come back: {kids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(kills > 20, "{kills} kills");
+    assert_eq!(zombies_under(pid), 0);
+    assert_eq!(
+        fd_count(pid),
+        fds_before,
+        "fd count back to where it started"
+    );
+    let rss_after = rss_kib(pid);
+    assert!(
+        rss_after <= rss_before + 256,
+        "RSS {rss_before} → {rss_after} KiB"
+    );
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}
+
+#[test]
+fn a_child_closing_stdout_early_and_a_daemon_holding_the_pipe_do_not_hang_the_stop() {
+    if !can_unshare() {
+        return;
+    }
+    // `closer` closes its stdout and runs on; `parent` leaves a daemonized grandchild that
+    // keeps the pipe open after the parent exits.
+    let (_dir, path) = toml(
+        "grace = \"2s\"\n\
+         [process.closer]\ncommand = [\"sh\", \"-c\", \"echo closing; exec 1>&-; echo still here >&2; sleep 1000\"]\n\
+         [process.parent]\ncommand = [\"sh\", \"-c\", \"(setsid sh -c 'echo daemon up; sleep 1000' &); echo parent done\"]\n\
+         essential = false\n",
+    );
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stdout("closer.1  | closing");
+    run.wait_stdout("parent.1  | daemon up");
+    run.wait_stdout("parent.1  | parent done");
+    run.wait_stderr("closer.1  | still here");
+    run.signal(Signal::SIGTERM);
+    let asked = Instant::now();
+    let status = run.wait(SOON);
+    assert!(
+        asked.elapsed() < Duration::from_secs(4),
+        "within the grace: {:?}",
+        asked.elapsed()
+    );
+    assert_eq!(status, 0, "the daemon obeyed the sweep's SIGTERM");
+}
+
+#[test]
+fn a_low_nofile_limit_gives_clear_errors_and_the_instances_that_fit_run() {
+    if !can_unshare() {
+        return;
+    }
+    let (_dir, path) = toml(
+        "[process.w]\nscale = 50\ncommand = \"sh -c 'echo up; exec sleep 1000'\"\nessential = false\n",
+    );
+    let mut run = formation(&["-c", &path]).prelude("ulimit -n 32").spawn();
+    run.wait_stderr("cannot run");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(run.running(), "formation itself carries on");
+    let started = run
+        .stderr()
+        .iter()
+        .filter(|l| l.contains(" started (pid"))
+        .count();
+    let refused = run
+        .stderr()
+        .iter()
+        .filter(|l| l.contains("too many open files"))
+        .count();
+    assert!(started >= 5, "the instances that fit run: {started}");
+    assert!(
+        refused >= 1,
+        "clear per-instance errors: {:?}",
+        run.stderr()
+    );
+    assert_eq!(started + refused, 50, "{:?}", run.stderr());
+    run.signal(Signal::SIGTERM);
+    run.wait(SOON);
+}
+
+#[test]
+fn fork_failures_back_off_and_recover_when_the_limit_is_lifted() {
+    if !can_unshare() {
+        return;
+    }
+    // RLIMIT_NPROC counts the processes of the user: run as an unprivileged uid with a limit
+    // that leaves no room, then lift it from outside with prlimit.
+    let (_dir, path) = toml(
+        "[process.w]\ncommand = \"sh -c 'echo up; exec sleep 1000'\"\nrestart = \"on-failure\"\n",
+    );
+    let mut run = formation(&["-c", &path])
+        .prelude(&format!(
+            "chmod -R a+rX {dir}; exec setpriv --reuid 4242 --regid 4242 --clear-groups \
+             prlimit --nproc=1: \"$0\" \"$@\"",
+            dir = s(_dir.path())
+        ))
+        .env("FORMATION_LOG", "info")
+        .spawn();
+    run.wait_stderr("restarting in 1s");
+    let pid = run.pid();
+    // Raising the soft limit of a process of the same user up to its hard limit needs no
+    // privilege (prlimit(2)); root without CAP_SYS_RESOURCE could not do it for another user.
+    let lifted = std::process::Command::new("setpriv")
+        .args([
+            "--reuid",
+            "4242",
+            "--regid",
+            "4242",
+            "--clear-groups",
+            "prlimit",
+        ])
+        .args([&format!("--pid={pid}"), "--nproc=1000:"])
+        .status()
+        .expect("prlimit");
+    assert!(lifted.success());
+    run.wait_stdout("w.1       | up");
+    assert!(run.stderr().iter().any(|l| l.contains("w.1: cannot run") && l.contains("cannot fork: too many processes")), "{:?}", run.stderr());
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}
+
+#[test]
+fn sigstop_and_sigcont_of_formation_during_a_flood_lose_nothing() {
+    if !can_unshare() {
+        return;
+    }
+    let (_dir, path) = toml(&format!(
+        "[process.w]\nscale = 2\ncommand = \"exec python3 {WRITER_PY} $PS 30000 $PORT\"\nessential = false\n"
+    ));
+    let mut run = formation(&["-c", &path]).spawn();
+    std::thread::sleep(Duration::from_millis(150));
+    run.signal(Signal::SIGSTOP);
+    std::thread::sleep(Duration::from_secs(1));
+    run.signal(Signal::SIGCONT);
+    assert_eq!(run.wait(Duration::from_secs(60)), 0);
+    let lines = run.stdout().len()
+        + run
+            .stderr()
+            .iter()
+            .filter(|l| !l.starts_with("formation"))
+            .count();
+    assert_eq!(
+        lines,
+        2 * 30_000,
+        "every line after the stop and the continue"
+    );
+}
+
+#[test]
+fn stdout_blocked_for_60_s_under_a_flood_loses_nothing_and_obeys_sigterm() {
+    if !can_unshare() {
+        return;
+    }
+    let (_dir, path) = toml(&format!(
+        "grace = \"90s\"\n[process.w]\nscale = 4\n\
+         command = \"exec python3 {WRITER_PY} $PS 0 0 --until-term\"\n"
+    ));
+    let pause = Duration::from_secs(60);
+    let mut run = formation(&["-c", &path]).pause_stdout(pause).spawn();
+    for n in 1..=4 {
+        run.wait_stderr(&format!("w.{n} ready"));
+    }
+    let pid = run.pid();
+    let mut peak = 0;
+    let until = Instant::now() + Duration::from_secs(50);
+    while Instant::now() < until {
+        peak = peak.max(rss_kib(pid));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    run.signal(Signal::SIGTERM);
+    for n in 1..=4 {
+        run.wait_stderr(&format!("w.{n} total"));
+    }
+    assert!(run.running());
+    assert_eq!(run.wait(Duration::from_secs(60)), 0);
+    assert!(peak < 8 * 1024, "RSS peak {peak} KiB with stdout blocked");
+    let total: usize = run
+        .stderr()
+        .iter()
+        .filter_map(|l| {
+            l.split_once(" total ")
+                .and_then(|(_, n)| n.parse::<usize>().ok())
+        })
+        .sum();
+    let got = String::from_utf8(run.raw_stdout())
+        .expect("utf-8")
+        .lines()
+        .count();
+    assert_eq!(got, total, "not one line lost");
+}
