@@ -48,6 +48,41 @@ struct Source {
     pending: Vec<u8>,
 }
 
+/// One of our outputs, opened on first use.
+enum Lazy {
+    /// Not needed yet.
+    Unopened,
+    /// Set up (None: the fd is not open at all, so output to it is dropped).
+    Opened(Option<Sink>),
+}
+
+impl Lazy {
+    /// The sink, setting it up on first use.
+    fn open(&mut self, stream: Stream) -> Option<&mut Sink> {
+        if let Lazy::Unopened = self {
+            *self = Lazy::Opened(match stream {
+                Stream::Stdout => Sink::new(std::io::stdout().as_fd()),
+                Stream::Stderr => Sink::new(std::io::stderr().as_fd()),
+            });
+        }
+        self.get_mut()
+    }
+
+    fn get(&self) -> Option<&Sink> {
+        match self {
+            Lazy::Opened(sink) => sink.as_ref(),
+            Lazy::Unopened => None,
+        }
+    }
+
+    fn get_mut(&mut self) -> Option<&mut Sink> {
+        match self {
+            Lazy::Opened(sink) => sink.as_mut(),
+            Lazy::Unopened => None,
+        }
+    }
+}
+
 /// The log multiplexer.
 pub struct LogMux {
     style: Style,
@@ -55,7 +90,8 @@ pub struct LogMux {
     own: Label,
     /// Single-command mode's own lines read `formation: text`, with no prefix column.
     plain_own: bool,
-    sinks: [Option<Sink>; 2],
+    /// Our stdout and stderr, set up on first use (single-command mode usually never writes).
+    sinks: [Lazy; 2],
     sources: Vec<Option<Source>>,
     scratch: Vec<u8>,
 }
@@ -79,10 +115,7 @@ impl LogMux {
             labels,
             own: Label::new(OWN_NAME, width, None, &style),
             plain_own,
-            sinks: [
-                Sink::new(std::io::stdout().as_fd()),
-                Sink::new(std::io::stderr().as_fd()),
-            ],
+            sinks: [Lazy::Unopened, Lazy::Unopened],
             sources: Vec::new(),
             scratch: Vec::new(),
         }
@@ -90,6 +123,7 @@ impl LogMux {
 
     /// Starts reading a child pipe (non-blocking) under `label`.
     pub fn add_source(&mut self, label: usize, stream: Stream, fd: OwnedFd) {
+        self.sinks[stream as usize].open(stream);
         let source = Source {
             label,
             stream,
@@ -110,7 +144,7 @@ impl LogMux {
     /// One of formation's own lines, on our stderr. It is queued even past the high-water
     /// mark: there are few of them, and they must not be lost.
     pub fn own(&mut self, text: &str) {
-        let Some(sink) = self.sinks[Stream::Stderr as usize].as_mut() else {
+        let Some(sink) = self.sinks[Stream::Stderr as usize].open(Stream::Stderr) else {
             return;
         };
         if self.plain_own && self.style.format == LogFormat::Text {
@@ -145,7 +179,7 @@ impl LogMux {
         let sinks = [Stream::Stdout, Stream::Stderr]
             .into_iter()
             .filter_map(|stream| {
-                let sink = self.sinks[stream as usize].as_ref()?;
+                let sink = self.sinks[stream as usize].get()?;
                 sink.wants_write()
                     .then(|| (Token::Sink(stream), sink.fd(), PollFlags::POLLOUT))
             });
@@ -154,7 +188,7 @@ impl LogMux {
 
     fn has_room(&self, stream: Stream) -> bool {
         self.sinks[stream as usize]
-            .as_ref()
+            .get()
             .is_none_or(|sink| sink.backlog() < HIGH_WATER)
     }
 
@@ -163,7 +197,7 @@ impl LogMux {
         match token {
             Token::Source(id) => self.read(id),
             Token::Sink(stream) => {
-                if let Some(sink) = self.sinks[stream as usize].as_mut() {
+                if let Some(sink) = self.sinks[stream as usize].get_mut() {
                     sink.flush(true);
                 }
             }
@@ -216,7 +250,7 @@ impl LogMux {
             return;
         };
         let at_eof = source.fd.is_none();
-        let sink = self.sinks[source.stream as usize].as_mut();
+        let sink = self.sinks[source.stream as usize].get_mut();
         let used = match sink {
             Some(sink) if !sink.is_closed() => {
                 let label = &self.labels[source.label];
@@ -254,7 +288,7 @@ impl LogMux {
 
     /// Writes what is queued, waiting at most until `deadline` for a slow reader.
     pub fn finish(&mut self, deadline: std::time::Instant) {
-        for sink in self.sinks.iter_mut().flatten() {
+        for sink in self.sinks.iter_mut().filter_map(Lazy::get_mut) {
             while sink.wants_write() {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 if left.is_zero() {

@@ -113,9 +113,13 @@ fn reset_dispositions() {
         restorer: 0,
         mask: 0,
     };
+    // Right after exec every disposition is SIG_DFL or SIG_IGN (handlers do not survive exec),
+    // so only the ignored ones need a call; /proc/self/status lists them (SigIgn). Without
+    // /proc, reset all 64.
+    let ignored = ignored_signals().unwrap_or(u64::MAX);
     for signo in 1..=64 {
-        if signo == nix::libc::SIGKILL || signo == nix::libc::SIGSTOP || signo == nix::libc::SIGPIPE
-        {
+        let keep = [nix::libc::SIGKILL, nix::libc::SIGSTOP, nix::libc::SIGPIPE];
+        if keep.contains(&signo) || ignored & (1u64 << (signo - 1)) == 0 {
             continue;
         }
         #[allow(unsafe_code)]
@@ -133,6 +137,16 @@ fn reset_dispositions() {
             );
         }
     }
+}
+
+/// The SigIgn mask of /proc/self/status: bit N-1 set when signal N is ignored.
+fn ignored_signals() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))?
+        .trim();
+    u64::from_str_radix(hex, 16).ok()
 }
 
 impl AsFd for Signals {
