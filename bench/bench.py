@@ -216,20 +216,34 @@ def bench_idle(quick):
     return out
 
 
+def interleaved(tools, runs, once):
+    """Runs `once(argv)` for every tool in turn, `runs` rounds: drift of a shared machine
+    (frequency, cache, neighbours) then falls on every tool alike, which blocks of runs per
+    tool (as hyperfine does) do not give. Returns the median per tool."""
+    samples = {name: [] for name in tools}
+    for _ in range(runs):
+        for name, argv in tools.items():
+            x = once(argv)
+            if x is not None:
+                samples[name].append(x)
+    return {name: median(xs) for name, xs in samples.items()}
+
+
+def start_once(argv):
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ)
+    os.waitpid(pid, 0)
+    return (time.perf_counter() - t0) * 1000
+
+
 def bench_start(quick):
-    runs = 50 if quick else 200
-    cmds = {"(bare /bin/true)": "/bin/true"}
+    runs = 50 if quick else 300
+    tools = {"(bare /bin/true)": ["/bin/true"]}
     for name, argv in INITS.items():
-        cmds[name] = " ".join(argv + ["/bin/true"])
-    path = os.path.join(WORK, "start.json")
-    args = ["hyperfine", "-N", "--runs", str(runs), "--warmup", "20", "--export-json", path,
-            "--style", "none"]
-    for name, cmd in cmds.items():
-        args += ["-n", name, cmd]
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    with open(path) as f:
-        data = json.load(f)
-    medians = {r["command"]: r["median"] * 1000 for r in data["results"]}
+        tools[name] = argv + ["/bin/true"]
+    for argv in tools.values():  # warm-up
+        start_once(argv)
+    medians = interleaved(tools, runs, start_once)
     base = medians.pop("(bare /bin/true)")
     return {"runs": runs, "true_ms": base,
             "overhead_ms": {k: v - base for k, v in medians.items()}}
@@ -247,14 +261,11 @@ def stop_once(argv):
 
 
 def bench_stop(quick):
-    runs = 30 if quick else 100
-    out = {}
+    runs = 30 if quick else 150
     tools = {name: argv + ["sleep", "1000"] for name, argv in INITS.items()}
     tools["formation (formation mode)"] = managers(1)["formation"]
-    for name, argv in tools.items():
-        log(f"stop: {name}")
-        out[name] = median([stop_once(argv) for _ in range(runs)])
-    return {"runs": runs, "median_ms": out}
+    log("stop: all tools, interleaved")
+    return {"runs": runs, "median_ms": interleaved(tools, runs, stop_once)}
 
 
 def reap_once(init_argv, orphans, n):
@@ -285,7 +296,7 @@ def compile_helpers():
 
 def bench_reap(quick, bins):
     n = 20000
-    runs = 3 if quick else 5
+    runs = 3 if quick else 7
     with open("/proc/sys/kernel/pid_max") as f:
         pid_max = int(f.read())
     if pid_max < 4 * n:
@@ -294,10 +305,8 @@ def bench_reap(quick, bins):
     try:
         tools = dict(INITS)
         tools["(floor: bare wait loop)"] = [bins["floor"]]
-        out = {}
-        for name, argv in tools.items():
-            log(f"reap: {name}")
-            out[name] = median([x for x in (reap_once(argv, bins["orphans"], n) for _ in range(runs)) if x is not None])
+        log("reap: all tools, interleaved")
+        out = interleaved(tools, runs, lambda argv: reap_once(argv, bins["orphans"], n))
         return {"zombies": n, "runs": runs, "median_ms": out}
     finally:
         if pid_max < 4 * n:
@@ -454,7 +463,7 @@ def report(res):
     if "start" in res:
         st = res["start"]
         cat = st["overhead_ms"].get("catatonit")
-        out.append(f"## Start overhead: `X -- /bin/true` minus `/bin/true` ({st['runs']} runs, hyperfine)\n")
+        out.append(f"## Start overhead: `X -- /bin/true` minus `/bin/true` ({st['runs']} interleaved runs)\n")
         out.append(f"| tool | overhead ms | vs catatonit |\n|---|---:|---:|")
         for k, v in st["overhead_ms"].items():
             out.append(f"| {k} | {fmt(v, '', 3)} | {ratio(v, cat)} |")
@@ -462,7 +471,7 @@ def report(res):
     if "stop" in res:
         st = res["stop"]
         cat = st["median_ms"].get("catatonit")
-        out.append(f"## Stop latency: SIGTERM → exit, child dies on SIGTERM ({st['runs']} runs)\n")
+        out.append(f"## Stop latency: SIGTERM → exit, child dies on SIGTERM ({st['runs']} interleaved runs)\n")
         out.append("| tool | ms | vs catatonit |\n|---|---:|---:|")
         for k, v in st["median_ms"].items():
             out.append(f"| {k} | {fmt(v, '', 3)} | {ratio(v, cat)} |")
@@ -470,7 +479,7 @@ def report(res):
     if "reap" in res:
         r = res["reap"]
         cat = r["median_ms"].get("catatonit")
-        out.append(f"## Reaping {r['zombies']:,} orphaned zombies re-parented at once ({r['runs']} runs)\n")
+        out.append(f"## Reaping {r['zombies']:,} orphaned zombies re-parented at once ({r['runs']} interleaved runs)\n")
         out.append("| tool (PID 1) | ms until all reaped | vs catatonit |\n|---|---:|---:|")
         for k, v in r["median_ms"].items():
             out.append(f"| {k} | {fmt(v, '', 1)} | {ratio(v, cat)} |")

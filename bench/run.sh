@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if [ "${SKIP_INSTALL:-}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq tini dumb-init catatonit ruby-foreman supervisor hyperfine gcc util-linux >/dev/null
+  apt-get install -y -qq tini dumb-init catatonit ruby-foreman supervisor gcc util-linux >/dev/null
   command -v honcho >/dev/null || pip install -q honcho
 fi
 scripts/build-static.sh

@@ -101,7 +101,13 @@ fn a_storm_of_10000_mixed_signals_while_restarting_then_a_clean_stop() {
     let mut run = formation(&["-c", &path]).spawn();
     run.wait_stdout("ready");
     let pid = nix::unistd::Pid::from_raw(run.pid());
-    let storm = [Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGWINCH, Signal::SIGCHLD];
+    let storm = [
+        Signal::SIGHUP,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGWINCH,
+        Signal::SIGCHLD,
+    ];
     for i in 0..10_000 {
         // Forwarded to both groups: flappy may die of USR1 (and is restarted), steady traps it.
         let _ = nix::sys::signal::kill(pid, storm[i % storm.len()]);
