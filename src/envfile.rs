@@ -15,20 +15,11 @@ use std::path::Path;
 pub fn parse(path: &Path, text: &str) -> Result<Vec<(String, String)>, Vec<ConfigError>> {
     let mut diag = Diagnostics::new(path.to_path_buf(), text);
     let mut vars = Vec::new();
-    let mut offset = 0;
-    for raw in text.split_inclusive('\n') {
-        let start = offset;
-        offset += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
-        let content = line.trim_start();
-        if content.is_empty() || content.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - content.len();
+    for (at, content) in crate::model::content_lines(text) {
         let body = content
             .strip_prefix("export ")
             .map_or(content, str::trim_start);
-        let key_at = start + indent + (content.len() - body.len());
+        let key_at = at + (content.len() - body.len());
         let Some((key, value)) = body.split_once('=') else {
             diag.at(key_at, "expected `KEY=VALUE`");
             continue;

@@ -126,6 +126,21 @@ pub fn dir_of(path: &Path) -> &Path {
     }
 }
 
+/// The lines of a line-based file (Procfile, env file) that hold something: each with the
+/// byte offset of its first non-blank character and its text from there, without the line
+/// end. Blank lines and `#` comments are skipped.
+pub fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut offset = 0;
+    text.split_inclusive('\n').filter_map(move |raw| {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let content = line.trim_start();
+        let skip = content.is_empty() || content.starts_with('#');
+        (!skip).then_some((start + line.len() - content.len(), content))
+    })
+}
+
 /// `[A-Za-z0-9_-]+`: process type names (SPEC §3.1).
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()

@@ -10,44 +10,32 @@ use std::path::Path;
 pub fn parse(path: &Path, text: &str) -> Result<Formation, Vec<ConfigError>> {
     let mut diag = Diagnostics::new(path.to_path_buf(), text);
     let mut types: Vec<ProcessType> = Vec::new();
-    let mut offset = 0;
-    for raw in text.split_inclusive('\n') {
-        let start = offset;
-        offset += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
-        let content = line.trim_start();
-        if content.is_empty() || content.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - content.len();
+    for (at, content) in crate::model::content_lines(text) {
         let Some((name, command)) = content.split_once(':') else {
-            diag.at(start + indent, "expected `name: command`");
+            diag.at(at, "expected `name: command`");
             continue;
         };
         let name = name.trim_end();
         if !valid_name(name) {
             diag.at(
-                start + indent,
+                at,
                 format!("process name {name:?} may only hold letters, digits, `_` and `-`"),
             );
             continue;
         }
         if types.iter().any(|t| t.name == name) {
-            diag.at(start + indent, format!("process {name:?} is defined twice"));
+            diag.at(at, format!("process {name:?} is defined twice"));
             continue;
         }
         if command.trim().is_empty() {
             diag.at(
-                start + indent + name.len(),
+                at + name.len(),
                 format!("process {name:?} has an empty command"),
             );
             continue;
         }
         if let Some(message) = CommandLine::nul_error(&[command]) {
-            diag.at(
-                start + indent + name.len(),
-                format!("process {name:?}: {message}"),
-            );
+            diag.at(at + name.len(), format!("process {name:?}: {message}"));
             continue;
         }
         types.push(ProcessType::new(

@@ -7,13 +7,6 @@ use common::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
-/// A formation.toml in a fresh directory.
-fn toml(text: &str) -> (TempDir, String) {
-    let dir = TempDir::new("toml");
-    let path = dir.write("formation.toml", text);
-    (dir, s(&path).to_string())
-}
-
 const SIGNALS_PY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/signals.py");
 
 #[test]

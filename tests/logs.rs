@@ -10,12 +10,6 @@ use std::time::{Duration, Instant};
 
 const WRITER_PY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer.py");
 
-fn toml(text: &str) -> (TempDir, String) {
-    let dir = TempDir::new("logs");
-    let path = dir.write("formation.toml", text);
-    (dir, s(&path).to_string())
-}
-
 /// Splits `name   | payload` into (name, mark, payload).
 fn split_prefix(line: &str) -> (&str, char, &str) {
     let mark_at = line
@@ -115,15 +109,6 @@ fn bytes_pass_through_unchanged() {
     let mut want = b"b.1       | ".to_vec();
     want.extend_from_slice(data);
     assert_eq!(run.raw_stdout(), want);
-}
-
-fn rss_kib(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
 }
 
 /// The bound the README states for formation's memory under a flood with stdout blocked.

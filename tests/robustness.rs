@@ -9,12 +9,6 @@ use std::time::{Duration, Instant};
 
 const WRITER_PY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer.py");
 
-fn toml(text: &str) -> (TempDir, String) {
-    let dir = TempDir::new("robust");
-    let path = dir.write("formation.toml", text);
-    (dir, s(&path).to_string())
-}
-
 #[test]
 fn hostile_configs_get_a_clear_error_or_run_never_a_panic() {
     let dir = TempDir::new("hostile");
@@ -121,17 +115,6 @@ fn a_storm_of_10000_mixed_signals_while_restarting_then_a_clean_stop() {
 fn fd_count(pid: i32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|d| d.count())
-        .unwrap_or(0)
-}
-
-fn rss_kib(pid: i32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
         .unwrap_or(0)
 }
 

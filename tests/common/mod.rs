@@ -428,6 +428,26 @@ impl Drop for TempDir {
     }
 }
 
+/// A formation.toml with `text` in a fresh directory: (the directory, the file's path).
+pub fn toml(text: &str) -> (TempDir, String) {
+    let dir = TempDir::new("toml");
+    let path = dir.write("formation.toml", text);
+    (dir, s(&path).to_string())
+}
+
+/// The resident set size of a process, in KiB (0 once it is gone).
+pub fn rss_kib(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// Text of a path as &str for argument lists.
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
