@@ -60,14 +60,17 @@ DOCKERFILE
 docker build -q -t "$tag" "$ctx" >/dev/null 2>"$ctx/build.log" ||
   { echo "FAIL build of the test image"; cat "$ctx/build.log"; exit 1; }
 
-# Dockerfile.example's final stage, with the same steps: the app layer becomes busybox and
-# the binary comes from this build instead of the Rust stage (no image can be pulled here).
+# Dockerfile.example's final stage, step for step. Two sources change because no image can
+# be pulled here: the binary comes from this build instead of the Rust stage, and busybox from
+# the host instead of the busybox image.
 mkdir -p "$ctx/example/examples"
 cp "$bin" "$ctx/example/formation"; cp "$busybox" "$ctx/example/busybox"
 cp "$root/examples/formation.toml" "$ctx/example/examples/"
-awk '/^FROM .* AS app$/ {on=1; print "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]"; next}
+awk '/^FROM scratch AS app$/ {on=1}
      on && /^COPY --from=formation / {print "COPY formation /formation"; next}
+     on && /^COPY --from=busybox/ {print "COPY busybox /bin/busybox"; next}
      on' "$root/Dockerfile.example" > "$ctx/example/Dockerfile"
+grep -q '^FROM scratch AS app$' "$ctx/example/Dockerfile" || { echo "FAIL Dockerfile.example has no final FROM scratch stage"; exit 1; }
 if docker build -q -t "$app" "$ctx/example" >/dev/null 2>"$ctx/build.log"; then
   c=$(run "$app")
   if wait_log "$c" "web.1     | web.1 listening on port 5000" && docker stop "$c" >/dev/null && [ "$(exit_code "$c")" = 0 ]; then
