@@ -21,6 +21,7 @@ mod procfile;
 mod reaper;
 mod signals;
 mod sink;
+mod stop;
 mod supervisor;
 mod units;
 mod users;

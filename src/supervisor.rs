@@ -1,11 +1,12 @@
 //! The loop and the instance table: the only `poll`, and every decision carried out.
 //!
-//! Owns: the state of each instance (waiting to start, running, ended), the stop sequence of
-//! SPEC §4.1, and the order of things in one turn of the loop: deadlines due → poll → signals
-//! (and reaping) → log I/O.
+//! Owns: the state of each instance (waiting to start, running, ended), carrying out the stop
+//! of SPEC §4.1 on them, and the order of things in one turn of the loop: deadlines due → poll
+//! → signals (and reaping) → log I/O.
 //!
-//! Must not: call libc beyond `poll` and `kill`; spawning is `child.rs`, waiting is
-//! `reaper.rs`, rules are `policy.rs`, output is `logmux.rs`.
+//! Must not: call libc beyond `poll`; spawning and `killpg` are `child.rs`, waiting is
+//! `reaper.rs`, rules are `policy.rs`, the stop's state and its sweep are `stop.rs`, output is
+//! `logmux.rs`.
 //!
 //! Deadlines live on the state they belong to — a restart time on a waiting instance, a kill
 //! time on a stopping one, the sweep deadline on the stop — and the poll timeout is the
@@ -20,16 +21,13 @@ use crate::plan::Instance;
 use crate::policy::{self, AfterExit, StopCause};
 use crate::reaper::{self, Exit};
 use crate::signals::{Action, SignalPolicy, Signals, classify};
+use crate::stop::{self, Stop, Sweep};
 use crate::units::Level;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
-
-/// How long past the sweep deadline formation still waits for SIGKILLed processes to be
-/// reaped before it exits anyway (a process stuck in uninterruptible sleep must not hang us).
-const LAST_WAIT: Duration = Duration::from_secs(1);
 
 /// What does not change while the loop runs.
 pub struct Settings {
@@ -64,17 +62,6 @@ struct Slot {
     kill_at: Option<Instant>,
     /// Its last process group, for the sweep when we are not PID 1.
     last_pgid: Option<Pid>,
-}
-
-/// The stop in progress (SPEC §4.1).
-struct Stop {
-    cause: StopCause,
-    /// Something had to be SIGKILLed (past a grace, or a second signal asked for it).
-    forced: bool,
-    /// Set once every instance has ended: the deadline of the sweep and the pipe drain.
-    sweep_until: Option<Instant>,
-    /// The sweep's SIGKILL has been sent and the pipes closed.
-    swept: bool,
 }
 
 /// The supervisor of one formation.
@@ -222,13 +209,12 @@ impl Supervisor {
         let Some(stop) = self.stop.as_mut() else {
             return;
         };
-        match stop.sweep_until {
-            None => {
-                stop.sweep_until = Some(now + grace);
+        match stop.sweep_step(now, grace) {
+            Sweep::Begin => {
+                let forced = stop.forced;
                 // Collect what has ended meanwhile, so that an empty container is known as such
                 // without waiting for a SIGCHLD that may never come.
                 self.reap();
-                let forced = self.stop.as_ref().is_some_and(|s| s.forced);
                 if self.children_left {
                     // Processes left over: adopted orphans, daemonized grandchildren, the rest
                     // of an ended instance's group.
@@ -244,8 +230,7 @@ impl Supervisor {
                     self.signal_rest(sig);
                 }
             }
-            Some(until) if until <= now && !stop.swept => {
-                stop.swept = true;
+            Sweep::Deadline => {
                 if self.children_left {
                     stop.forced = true;
                     self.say(
@@ -262,17 +247,14 @@ impl Supervisor {
                     self.log.close_sources();
                 }
             }
-            Some(_) => {}
+            Sweep::Wait => {}
         }
     }
 
     /// The exit status, once the formation has fully stopped.
     fn finished(&self, now: Instant) -> Option<i32> {
-        let stop = self.stop.as_ref()?;
-        let until = stop.sweep_until?;
         let settled = !self.children_left && self.log.open_sources() == 0;
-        let given_up = stop.swept && now >= until + LAST_WAIT;
-        (settled || given_up).then(|| policy::exit_status(stop.cause, stop.forced))
+        self.stop.as_ref()?.outcome(now, settled)
     }
 
     /// The earliest deadline still to act on.
@@ -285,11 +267,9 @@ impl Supervisor {
                 (State::Running { .. }, Some(_)) => s.kill_at,
                 _ => None,
             });
-        let sweep = self.stop.as_ref().and_then(|stop| {
-            let until = stop.sweep_until?;
-            Some(if stop.swept { until + LAST_WAIT } else { until })
-        });
-        slots.chain(sweep).min()
+        slots
+            .chain(self.stop.as_ref().and_then(Stop::deadline))
+            .min()
     }
 
     fn start(&mut self, i: usize, now: Instant) {
@@ -376,7 +356,7 @@ impl Supervisor {
                 child::signal_group(pid, Signal::SIGKILL);
             }
         }
-        if self.stop.as_ref().is_some_and(|s| s.sweep_until.is_some()) && self.children_left {
+        if self.stop.as_ref().is_some_and(|s| s.sweeping()) && self.children_left {
             self.signal_rest(Signal::SIGKILL);
         }
     }
@@ -456,12 +436,7 @@ impl Supervisor {
     }
 
     fn begin_stop(&mut self, cause: StopCause, now: Instant) {
-        self.stop = Some(Stop {
-            cause,
-            forced: false,
-            sweep_until: None,
-            swept: false,
-        });
+        self.stop = Some(Stop::new(cause));
         for slot in &mut self.slots {
             match slot.state {
                 State::Waiting { .. } => slot.state = State::Ended,
@@ -474,36 +449,9 @@ impl Supervisor {
         }
     }
 
-    /// Signals every process left: as PID 1 all of the namespace; else the groups of our
-    /// instances and our direct children (orphans re-parented onto us as subreaper).
+    /// Signals every process left in the container (see `stop::signal_rest`).
     fn signal_rest(&self, sig: Signal) {
-        if self.settings.pid1 {
-            // kill(2): pid -1 reaches every process we may signal except ourselves.
-            let _ = kill(Pid::from_raw(-1), sig);
-            return;
-        }
-        for pgid in self.slots.iter().filter_map(|s| s.last_pgid) {
-            child::signal_group(pgid, sig);
-        }
-        for pid in own_children() {
-            let _ = kill(pid, sig);
-        }
+        let pgids = self.slots.iter().filter_map(|s| s.last_pgid);
+        stop::signal_rest(self.settings.pid1, pgids, sig);
     }
-}
-
-/// Our direct children, from /proc/self/task/*/children (Linux ≥ 3.5).
-fn own_children() -> Vec<Pid> {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
-        .flat_map(|text| {
-            text.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .map(Pid::from_raw)
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
