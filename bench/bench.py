@@ -436,6 +436,14 @@ def ratio(a, b):
     return "—" if a is None or not b else f"{a / b:.2f}×"
 
 
+def ratio_table(title, head, values, digits):
+    """A section with one row per tool and its ratio to catatonit's figure of the same run."""
+    cat = values.get("catatonit")
+    rows = [f"## {title}\n", f"| {head} | vs catatonit |\n|---|---:|---:|"]
+    rows += [f"| {k} | {fmt(v, '', digits)} | {ratio(v, cat)} |" for k, v in values.items()]
+    return rows + [""]
+
+
 def report(res):
     m = res["machine"]
     out = [f"# Benchmarks\n",
@@ -462,28 +470,17 @@ def report(res):
                    "not the sleeping children.\n")
     if "start" in res:
         st = res["start"]
-        cat = st["overhead_ms"].get("catatonit")
-        out.append(f"## Start overhead: `X -- /bin/true` minus `/bin/true` ({st['runs']} interleaved runs)\n")
-        out.append(f"| tool | overhead ms | vs catatonit |\n|---|---:|---:|")
-        for k, v in st["overhead_ms"].items():
-            out.append(f"| {k} | {fmt(v, '', 3)} | {ratio(v, cat)} |")
-        out.append(f"\n`/bin/true` alone: {st['true_ms']:.3f} ms.\n")
+        out += ratio_table(f"Start overhead: `X -- /bin/true` minus `/bin/true` ({st['runs']} interleaved runs)",
+                           "tool | overhead ms", st["overhead_ms"], 3)
+        out.append(f"`/bin/true` alone: {st['true_ms']:.3f} ms.\n")
     if "stop" in res:
         st = res["stop"]
-        cat = st["median_ms"].get("catatonit")
-        out.append(f"## Stop latency: SIGTERM → exit, child dies on SIGTERM ({st['runs']} interleaved runs)\n")
-        out.append("| tool | ms | vs catatonit |\n|---|---:|---:|")
-        for k, v in st["median_ms"].items():
-            out.append(f"| {k} | {fmt(v, '', 3)} | {ratio(v, cat)} |")
-        out.append("")
+        out += ratio_table(f"Stop latency: SIGTERM → exit, child dies on SIGTERM ({st['runs']} interleaved runs)",
+                           "tool | ms", st["median_ms"], 3)
     if "reap" in res:
         r = res["reap"]
-        cat = r["median_ms"].get("catatonit")
-        out.append(f"## Reaping {r['zombies']:,} orphaned zombies re-parented at once ({r['runs']} interleaved runs)\n")
-        out.append("| tool (PID 1) | ms until all reaped | vs catatonit |\n|---|---:|---:|")
-        for k, v in r["median_ms"].items():
-            out.append(f"| {k} | {fmt(v, '', 1)} | {ratio(v, cat)} |")
-        out.append("")
+        out += ratio_table(f"Reaping {r['zombies']:,} orphaned zombies re-parented at once ({r['runs']} interleaved runs)",
+                           "tool (PID 1) | ms until all reaped", r["median_ms"], 1)
     if "scale" in res:
         sc = res["scale"]["median"]
         out.append(f"## Scale: formation `-m s=1000` of `sleep` as PID 1 ({res['scale']['runs']} runs)\n")

@@ -111,23 +111,12 @@ fn bytes_pass_through_unchanged() {
     assert_eq!(run.raw_stdout(), want);
 }
 
-/// The bound the README states for formation's memory under a flood with stdout blocked.
-const RSS_BOUND_KIB: u64 = 8 * 1024;
-
 #[test]
 fn a_paused_reader_loses_no_line_memory_stays_bounded_and_sigterm_still_works() {
     if !can_unshare() {
         return;
     }
-    let (_dir, path) = toml(&format!(
-        "grace = \"20s\"\n[process.w]\nscale = 4\n\
-         command = \"exec python3 {WRITER_PY} $PS 0 0 --until-term\"\n"
-    ));
-    let pause = Duration::from_secs(5);
-    let mut run = formation(&["-c", &path]).pause_stdout(pause).spawn();
-    for n in 1..=4 {
-        run.wait_stderr(&format!("w.{n} ready"));
-    }
+    let (_dir, mut run) = paused_flood(Duration::from_secs(5), "20s");
     std::thread::sleep(Duration::from_secs(1));
     let pid = run.pid();
     let rss_blocked = rss_kib(pid);
@@ -147,36 +136,13 @@ fn a_paused_reader_loses_no_line_memory_stays_bounded_and_sigterm_still_works() 
         rss_blocked.max(rss_later) < RSS_BOUND_KIB,
         "RSS {rss_blocked} / {rss_later} KiB"
     );
-
-    let totals: HashMap<String, usize> = run
-        .stderr()
-        .iter()
-        .filter_map(|l| {
-            let (_, _, p) = split_prefix(l);
-            let (id, n) = p.split_once(" total ")?;
-            Some((id.to_string(), n.parse().ok()?))
-        })
-        .collect();
-    let out = String::from_utf8(run.raw_stdout()).expect("utf-8");
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for line in out.lines() {
-        let (name, _, payload) = split_prefix(line);
-        let want = format!(
-            "{name} stdout {} {}",
-            seen.get(name).copied().unwrap_or(0),
-            "x".repeat(80)
-        );
-        assert_eq!(payload, want, "every line, in order, unchanged");
-        *seen.entry(name.to_string()).or_default() += 1;
-    }
-    assert_eq!(seen, totals, "no line lost");
+    let totals = assert_flood_complete(&run);
     // The writers blocked: more was written than the reader's pipe alone could hold.
     let bytes: usize = totals.values().sum::<usize>() * 88;
     assert!(
         bytes > 2 * 65536,
         "it was a flood that filled the pipes: {totals:?}"
     );
-    eprintln!("RSS with stdout blocked: {rss_blocked} KiB, while stopping: {rss_later} KiB");
 }
 
 #[test]

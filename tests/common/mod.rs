@@ -3,7 +3,7 @@
 //! handle is dropped, even when the test fails.
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -446,6 +446,55 @@ pub fn rss_kib(pid: i32) -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// The bound the README states for formation's RSS under a flood with stdout blocked.
+pub const RSS_BOUND_KIB: u64 = 8 * 1024;
+
+const WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer.py");
+
+/// Four writers that flood stdout until SIGTERM, while the reader of formation's stdout waits
+/// `pause` before it reads anything. Returns once every writer is ready.
+pub fn paused_flood(pause: Duration, grace: &str) -> (TempDir, Run) {
+    let (dir, path) = toml(&format!(
+        "grace = \"{grace}\"\n[process.w]\nscale = 4\n\
+         command = \"exec python3 {WRITER} $PS 0 0 --until-term\"\n"
+    ));
+    let run = formation(&["-c", &path]).pause_stdout(pause).spawn();
+    for n in 1..=4 {
+        run.wait_stderr(&format!("w.{n} ready"));
+    }
+    (dir, run)
+}
+
+/// After a `paused_flood` was stopped: every line each writer says it wrote arrived, in
+/// order and unchanged. Returns the lines per writer.
+pub fn assert_flood_complete(run: &Run) -> HashMap<String, usize> {
+    let totals: HashMap<String, usize> = run
+        .stderr()
+        .iter()
+        .filter_map(|l| {
+            let (_, payload) = l.split_once(" | ")?;
+            let (id, n) = payload.split_once(" total ")?;
+            Some((id.to_string(), n.parse().ok()?))
+        })
+        .collect();
+    assert_eq!(totals.len(), 4, "every writer reported: {:?}", run.stderr());
+    let out = String::from_utf8(run.raw_stdout()).expect("utf-8");
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for line in out.lines() {
+        let (name, payload) = line.split_once(" | ").expect("prefixed line");
+        let name = name.trim_end();
+        let n = seen.entry(name.to_string()).or_default();
+        assert_eq!(
+            payload,
+            format!("{name} stdout {n} {}", "x".repeat(80)),
+            "in order, unchanged"
+        );
+        *n += 1;
+    }
+    assert_eq!(seen, totals, "no line lost");
+    totals
 }
 
 /// Text of a path as &str for argument lists.
