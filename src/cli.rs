@@ -6,8 +6,8 @@
 //! Precedence is settled here only between a flag and its own variable (`-t` beats
 //! `FORMATION_GRACE`); against the config file it is settled in `plan.rs`.
 
-use crate::format::LogFormat;
-use crate::units::{self, Level};
+use crate::config::units::{self, Level};
+use crate::output::format::LogFormat;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -7,32 +7,24 @@
 
 #![deny(unsafe_code)]
 
-mod child;
 mod cli;
 mod config;
-mod envfile;
-mod format;
-mod load;
-mod logmux;
-mod model;
+mod engine;
+mod os;
+mod output;
 mod plan;
-mod policy;
-mod procfile;
-mod reaper;
-mod signals;
-mod sink;
-mod stop;
 mod supervisor;
-mod units;
-mod users;
 
 use cli::{Color, Options, Task};
-use format::Style;
-use logmux::{LogMux, Stream};
+use config::load;
+use config::units::Level;
+use engine::signals::SignalPolicy;
+use os::child;
+use os::signals::Signals;
+use output::format::Style;
+use output::logmux::{LogMux, Stream};
 use plan::Instance;
-use signals::{SignalPolicy, Signals};
 use supervisor::{Settings, Supervisor};
-use units::Level;
 
 /// Exit status of usage and config errors: nothing was started.
 const USAGE_ERROR: i32 = 2;
@@ -152,11 +144,11 @@ fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
         env: None,
         cwd: None,
         user: None,
-        restart: policy::Restart::Never,
+        restart: config::model::Restart::Never,
         essential: true,
         stop_signal: nix::sys::signal::Signal::SIGTERM,
         grace,
-        stdio: child::StdioMode::Inherit { take_terminal },
+        stdio: plan::StdioMode::Inherit { take_terminal },
     };
     let style = Style {
         format: options.log_format,

@@ -15,14 +15,16 @@
 //! Both modes run here. Single-command mode is a formation of one essential instance with
 //! inherited stdio whose signal policy forwards TERM, INT and QUIT instead of stopping.
 
-use crate::child::{self, Launch};
-use crate::logmux::{LogMux, Stream, Token};
+use crate::config::units::Level;
+use crate::engine::exit::Exit;
+use crate::engine::policy::{self, AfterExit, StopCause};
+use crate::engine::signals::{Action, SignalPolicy, classify};
+use crate::engine::stop::{Stop, Sweep};
+use crate::os::child::{self, Launch};
+use crate::os::signals::Signals;
+use crate::os::{reaper, sweep};
+use crate::output::logmux::{LogMux, Stream, Token};
 use crate::plan::Instance;
-use crate::policy::{self, AfterExit, StopCause};
-use crate::reaper::{self, Exit};
-use crate::signals::{Action, SignalPolicy, Signals, classify};
-use crate::stop::{self, Stop, Sweep};
-use crate::units::Level;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
@@ -452,6 +454,6 @@ impl Supervisor {
     /// Signals every process left in the container (see `stop::signal_rest`).
     fn signal_rest(&self, sig: Signal) {
         let pgids = self.slots.iter().filter_map(|s| s.last_pgid);
-        stop::signal_rest(self.settings.pid1, pgids, sig);
+        sweep::signal_rest(self.settings.pid1, pgids, sig);
     }
 }

@@ -19,7 +19,8 @@
 //! - `tcsetpgrp` from a background group raises SIGTTOU unless it is blocked, so the hook
 //!   blocks it around the call (tini's `isolate_child` ignores it for the same reason).
 
-use crate::users::Credentials;
+use crate::config::users::Credentials;
+use crate::plan::StdioMode;
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, killpg, sigprocmask};
@@ -30,16 +31,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-/// Where an instance's standard streams go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StdioMode {
-    /// Single-command mode: stdin, stdout and stderr are ours. With `take_terminal`, stdin is
-    /// a terminal and the child's group becomes its foreground group.
-    Inherit { take_terminal: bool },
-    /// Formation mode: stdin is /dev/null; stdout and stderr are pipes that we read.
-    Piped,
-}
 
 /// Everything needed to start one instance.
 pub struct Launch<'a> {

@@ -2,12 +2,25 @@
 //! into instances. Also the error type that points at a file, line and column, and the rule
 //! that decides whether a command string needs a shell.
 
-use crate::policy::Restart;
-use crate::users::Credentials;
+use crate::config::users::Credentials;
 use nix::sys::signal::Signal;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The largest `scale` of one type.
+pub const MAX_SCALE: u32 = 10_000;
+
+/// The `restart` setting of a process type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restart {
+    /// Never restart (the default).
+    Never,
+    /// Restart when the exit was not a clean `exit(0)`.
+    OnFailure,
+    /// Restart whatever the exit.
+    Always,
+}
 
 /// A parsed, checked config file.
 #[derive(Debug)]

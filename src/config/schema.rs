@@ -9,16 +9,15 @@
 //! — the order sets each type's PORT block) and every key is checked here, each error noted
 //! and the walk continued.
 
-use crate::model::{CommandLine, ConfigError, Diagnostics, Formation, ProcessType, valid_name};
-use crate::policy::Restart;
-use crate::units;
-use crate::users::Credentials;
+use crate::config::model::Restart;
+use crate::config::model::{
+    CommandLine, ConfigError, Diagnostics, Formation, MAX_SCALE, ProcessType, valid_name,
+};
+use crate::config::units;
+use crate::config::users::Credentials;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
-
-/// The largest `scale` of one type.
-pub const MAX_SCALE: u32 = 10_000;
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
@@ -38,7 +37,7 @@ pub fn parse(
         }
         return Err(diag.errors);
     }
-    let dir = crate::model::dir_of(path);
+    let dir = crate::config::model::dir_of(path);
     let mut formation = Formation {
         path: path.to_path_buf(),
         grace: None,

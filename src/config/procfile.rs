@@ -3,14 +3,16 @@
 //! `name: command` per line; `#` comments and blank lines are skipped. Every type gets scale 1
 //! and the default policies. Pure: every error is collected with its line and column.
 
-use crate::model::{CommandLine, ConfigError, Diagnostics, Formation, ProcessType, valid_name};
+use crate::config::model::{
+    CommandLine, ConfigError, Diagnostics, Formation, ProcessType, valid_name,
+};
 use std::path::Path;
 
 /// Parses a Procfile; `path` names it in errors.
 pub fn parse(path: &Path, text: &str) -> Result<Formation, Vec<ConfigError>> {
     let mut diag = Diagnostics::new(path.to_path_buf(), text);
     let mut types: Vec<ProcessType> = Vec::new();
-    for (at, content) in crate::model::content_lines(text) {
+    for (at, content) in crate::config::model::content_lines(text) {
         let Some((name, command)) = content.split_once(':') else {
             diag.at(at, "expected `name: command`");
             continue;

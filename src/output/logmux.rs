@@ -15,9 +15,9 @@
 //! source keeps at most one read (`READ_SIZE`) plus one unfinished line (`MAX_LINE`), and
 //! allocates nothing until its process writes.
 
-use crate::format::{self, Label, Style};
-pub use crate::format::{LogFormat, Stream};
-use crate::sink::Sink;
+use crate::output::format::{self, Label, Style};
+pub use crate::output::format::{LogFormat, Stream};
+use crate::output::sink::Sink;
 use nix::errno::Errno;
 use nix::poll::PollFlags;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};

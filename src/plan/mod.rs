@@ -5,10 +5,9 @@
 //! instance, `PS` and foreman's `PORT` blocks — and `formation check`'s description. Pure:
 //! the inherited environment and the env files' variables are passed in.
 
-use crate::child::StdioMode;
-use crate::model::{Formation, ProcessType};
-use crate::policy::Restart;
-use crate::users::Credentials;
+use crate::config::model::Restart;
+use crate::config::model::{Formation, ProcessType};
+use crate::config::users::Credentials;
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -20,6 +19,16 @@ use std::time::Duration;
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// foreman's first port when the environment sets no `PORT`.
 const DEFAULT_BASE_PORT: u32 = 5000;
+
+/// Where an instance's standard streams go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StdioMode {
+    /// Single-command mode: stdin, stdout and stderr are ours. With `take_terminal`, stdin is
+    /// a terminal and the child's group becomes its foreground group.
+    Inherit { take_terminal: bool },
+    /// Formation mode: stdin is /dev/null; stdout and stderr are pipes that we read.
+    Piped,
+}
 
 /// One instance, ready to spawn.
 #[derive(Debug)]
@@ -61,7 +70,7 @@ pub fn parse_scale(spec: &str) -> Result<Vec<(String, u32)>, String> {
                 .trim()
                 .parse()
                 .ok()
-                .filter(|n| *n <= crate::config::MAX_SCALE)
+                .filter(|n| *n <= crate::config::model::MAX_SCALE)
                 .ok_or_else(|| format!("{part:?}: the scale must be a number from 0 to 10000"))?;
             Ok((name.trim().to_string(), count))
         })
@@ -114,7 +123,7 @@ pub fn instances(
     inherited: &[(OsString, OsString)],
     file_vars: &[(String, String)],
 ) -> Vec<Instance> {
-    let dir = crate::model::dir_of(&formation.path);
+    let dir = crate::config::model::dir_of(&formation.path);
     // Env files, then our environment (deploy-time config beats a file baked into the
     // image), then [env] (SPEC §3.3).
     let mut base: BTreeMap<OsString, OsString> = BTreeMap::new();
@@ -228,7 +237,7 @@ fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::CommandLine;
+    use crate::config::model::CommandLine;
 
     fn formation(types: &[(&str, u32)]) -> Formation {
         Formation {
@@ -359,7 +368,7 @@ mod tests {
         fn any_formation_spec_is_parsed_or_rejected(text in "(\\PC|,|=|[0-9]){0,60}") {
             let f = formation(&[("web", 1), ("worker", 2)]);
             if let Ok(s) = scales(&f, Some(&text)) {
-                assert!(s.iter().all(|n| *n <= crate::config::MAX_SCALE));
+                assert!(s.iter().all(|n| *n <= crate::config::model::MAX_SCALE));
             }
         }
     }

@@ -8,14 +8,14 @@
 //! Why not dotenvy: its errors carry the offending line's text and an offset but not the line
 //! number, and SPEC §3.2 wants every error with file, line and column, all at once.
 
-use crate::model::{ConfigError, Diagnostics};
+use crate::config::model::{ConfigError, Diagnostics};
 use std::path::Path;
 
 /// Parses an env file's text; `path` names it in errors.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<(String, String)>, Vec<ConfigError>> {
     let mut diag = Diagnostics::new(path.to_path_buf(), text);
     let mut vars = Vec::new();
-    for (at, content) in crate::model::content_lines(text) {
+    for (at, content) in crate::config::model::content_lines(text) {
         let body = content
             .strip_prefix("export ")
             .map_or(content, str::trim_start);

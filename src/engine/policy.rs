@@ -9,7 +9,8 @@
 //! healthy and resets both the backoff and the crash-loop counter; after 10 restarts without a
 //! healthy run, the next exit ends the instance for good.
 
-use crate::reaper::Exit;
+use crate::config::model::Restart;
+use crate::engine::exit::Exit;
 use std::time::Duration;
 
 /// An instance that stays up this long is healthy: its backoff and restart count start over.
@@ -20,17 +21,6 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Restarts allowed without a healthy run before the next exit ends the instance.
 pub const CRASH_LOOP_RESTARTS: u32 = 10;
-
-/// The `restart` setting of a process type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Restart {
-    /// Never restart (the default).
-    Never,
-    /// Restart when the exit was not a clean `exit(0)`.
-    OnFailure,
-    /// Restart whatever the exit.
-    Always,
-}
 
 /// What happens to an instance after it exited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

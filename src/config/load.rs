@@ -5,9 +5,9 @@
 //! parsing itself is pure and lives in `config.rs`, `procfile.rs` and `envfile.rs`.
 
 use crate::cli::ConfigFile;
-use crate::model::{ConfigError, Formation};
-use crate::users::{self, Credentials};
-use crate::{config, envfile, procfile};
+use crate::config::model::{ConfigError, Formation};
+use crate::config::users::{self, Credentials};
+use crate::config::{envfile, procfile, schema};
 use std::path::{Path, PathBuf};
 
 /// The config to run: the one named, else `./formation.toml`, else `./Procfile`.
@@ -36,7 +36,7 @@ pub fn formation(file: &ConfigFile) -> Result<Formation, Vec<String>> {
     };
     let text = read(path).map_err(|e| vec![e])?;
     let parsed = match file {
-        ConfigFile::Toml(_) => config::parse(path, &text, &lookup_user),
+        ConfigFile::Toml(_) => schema::parse(path, &text, &lookup_user),
         ConfigFile::Procfile(_) => procfile::parse(path, &text),
     };
     parsed.map_err(lines)
@@ -56,7 +56,7 @@ pub fn env_files(
         .cloned()
         .collect();
     let files = if formation.env_files.is_none() && extra.is_empty() {
-        let default = crate::model::dir_of(&formation.path).join(".env");
+        let default = crate::config::model::dir_of(&formation.path).join(".env");
         if default.is_file() {
             vec![default]
         } else {

@@ -1,0 +1,7 @@
+pub mod envfile;
+pub mod load;
+pub mod model;
+pub mod procfile;
+pub mod schema;
+pub mod units;
+pub mod users;

@@ -1,0 +1,4 @@
+pub mod exit;
+pub mod policy;
+pub mod signals;
+pub mod stop;

@@ -1,0 +1,4 @@
+pub mod child;
+pub mod reaper;
+pub mod signals;
+pub mod sweep;

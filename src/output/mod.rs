@@ -1,0 +1,3 @@
+pub mod format;
+pub mod logmux;
+pub mod sink;
