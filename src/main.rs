@@ -145,6 +145,7 @@ fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
         cwd: None,
         user: None,
         restart: config::model::Restart::Never,
+        backoff: config::model::Backoff::default(),
         essential: true,
         stop_signal: nix::sys::signal::Signal::SIGTERM,
         grace,

@@ -401,7 +401,13 @@ impl Supervisor {
             self.say(Level::Info, format_args!("{name} {exit}"));
             return;
         }
-        match policy::after_exit(slot.plan.restart, slot.restarts, exit, uptime) {
+        match policy::after_exit(
+            slot.plan.restart,
+            &slot.plan.backoff,
+            slot.restarts,
+            exit,
+            uptime,
+        ) {
             AfterExit::Restart { delay, restarts } => {
                 slot.state = State::Waiting { at: now + delay };
                 slot.restarts = restarts;
@@ -414,7 +420,7 @@ impl Supervisor {
             AfterExit::CrashLoop { restarts } => {
                 let text = format!(
                     "{name} {exit} after {restarts} restarts without a healthy run of {:?}; giving up",
-                    policy::HEALTHY_RUN
+                    slot.plan.backoff.healthy
                 );
                 self.say(Level::Warn, &text);
                 self.end_for_good(i, exit, now);

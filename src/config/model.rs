@@ -22,6 +22,31 @@ pub enum Restart {
     Always,
 }
 
+/// The restart backoff and crash-loop figures of one process type (SPEC §3.4 `backoff`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    /// The wait before the first restart; each further one waits twice as long.
+    pub initial: Duration,
+    /// The longest wait before a restart.
+    pub max: Duration,
+    /// A run this long is healthy: the backoff and the restart count start over.
+    pub healthy: Duration,
+    /// Restarts allowed without a healthy run; the next exit ends the instance for good.
+    pub restarts: u32,
+}
+
+impl Default for Backoff {
+    /// SPEC §4: 1 s doubling to 30 s, reset after 30 s up, 10 restarts.
+    fn default() -> Backoff {
+        Backoff {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+            healthy: Duration::from_secs(30),
+            restarts: 10,
+        }
+    }
+}
+
 /// A parsed, checked config file.
 #[derive(Debug)]
 pub struct Formation {
@@ -60,6 +85,8 @@ pub struct ProcessType {
     pub user: Option<Credentials>,
     /// Its own `env`, in file order.
     pub env: Vec<(String, String)>,
+    /// Its restart backoff and crash-loop figures.
+    pub backoff: Backoff,
 }
 
 impl ProcessType {
@@ -76,6 +103,7 @@ impl ProcessType {
             cwd: None,
             user: None,
             env: Vec::new(),
+            backoff: Backoff::default(),
         }
     }
 }

@@ -11,7 +11,7 @@
 
 use crate::config::model::Restart;
 use crate::config::model::{
-    CommandLine, ConfigError, Diagnostics, Formation, MAX_SCALE, ProcessType, valid_name,
+    Backoff, CommandLine, ConfigError, Diagnostics, Formation, MAX_SCALE, ProcessType, valid_name,
 };
 use crate::config::units;
 use crate::config::users::Credentials;
@@ -85,7 +85,9 @@ const PROCESS_KEYS: &[&str] = &[
     "cwd",
     "user",
     "env",
+    "backoff",
 ];
+const BACKOFF_KEYS: &[&str] = &["initial", "max", "healthy", "restarts"];
 
 fn unknown_key(key: &str, known: &[&str]) -> String {
     format!(
@@ -159,6 +161,7 @@ fn process(
                 None => diag.at(at, "`user` must be a name, a uid or \"uid:gid\""),
             },
             "env" => t.env = env_table(diag, "env", value),
+            "backoff" => t.backoff = backoff(diag, value),
             other => diag.at(key.span().start, unknown_key(other, PROCESS_KEYS)),
         }
     }
@@ -255,6 +258,40 @@ fn duration(diag: &mut Diagnostics, what: &str, value: &Value) -> Option<std::ti
             None
         }
     }
+}
+
+/// `backoff = { initial, max, healthy, restarts }`: every key optional, defaults of SPEC §4.
+fn backoff(diag: &mut Diagnostics, value: &Value) -> Backoff {
+    let mut b = Backoff::default();
+    let Some(table) = table(diag, "backoff", value) else {
+        return b;
+    };
+    for (key, value) in table {
+        match key.get_ref().as_ref() {
+            "initial" => b.initial = duration(diag, "backoff.initial", value).unwrap_or(b.initial),
+            "max" => b.max = duration(diag, "backoff.max", value).unwrap_or(b.max),
+            "healthy" => b.healthy = duration(diag, "backoff.healthy", value).unwrap_or(b.healthy),
+            "restarts" => match value
+                .get_ref()
+                .as_integer()
+                .and_then(|i| u32::from_str_radix(i.as_str(), i.radix()).ok())
+            {
+                Some(n) => b.restarts = n,
+                None => diag.at(
+                    value.span().start,
+                    "`backoff.restarts` must be a whole number (0 or more)",
+                ),
+            },
+            other => diag.at(key.span().start, unknown_key(other, BACKOFF_KEYS)),
+        }
+    }
+    if b.max < b.initial {
+        diag.at(
+            value.span().start,
+            "`backoff.max` must not be shorter than `backoff.initial`",
+        );
+    }
+    b
 }
 
 fn env_table(diag: &mut Diagnostics, what: &str, value: &Value) -> Vec<(String, String)> {
@@ -388,6 +425,35 @@ command = "clock"
             (1, Restart::Never, true)
         );
         assert_eq!(clock.stop_signal, Signal::SIGTERM);
+    }
+
+    #[test]
+    fn backoff_keys_are_optional_and_checked() {
+        let f = ok(
+            "[process.a]\ncommand = \"x\"\nbackoff = { initial = \"10ms\", restarts = 3 }\n\
+                    [process.b]\ncommand = \"x\"\n",
+        );
+        let ms = Duration::from_millis;
+        let want = Backoff {
+            initial: ms(10),
+            restarts: 3,
+            ..Backoff::default()
+        };
+        assert_eq!(f.types[0].backoff, want);
+        assert_eq!(f.types[1].backoff, Backoff::default());
+        let got = errors(
+            "[process.a]\ncommand = \"x\"\nbackoff = { initial = \"1m\", max = \"1s\", tries = 1, restarts = -1 }\n",
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(
+            got[0].starts_with("f.toml:3:11: `backoff.max` must not be shorter"),
+            "{got:?}"
+        );
+        assert!(got[1].contains("unknown key `tries`"), "{got:?}");
+        assert!(
+            got[2].contains("`backoff.restarts` must be a whole number"),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -9,18 +9,9 @@
 //! healthy and resets both the backoff and the crash-loop counter; after 10 restarts without a
 //! healthy run, the next exit ends the instance for good.
 
-use crate::config::model::Restart;
+use crate::config::model::{Backoff, Restart};
 use crate::engine::exit::Exit;
 use std::time::Duration;
-
-/// An instance that stays up this long is healthy: its backoff and restart count start over.
-pub const HEALTHY_RUN: Duration = Duration::from_secs(30);
-/// The first restart waits this long; each further one twice as long as the one before.
-const FIRST_BACKOFF: Duration = Duration::from_secs(1);
-/// The longest wait before a restart.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// Restarts allowed without a healthy run before the next exit ends the instance.
-pub const CRASH_LOOP_RESTARTS: u32 = 10;
 
 /// What happens to an instance after it exited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +26,13 @@ pub enum AfterExit {
 
 /// Decides what follows an exit. `restarts` counts the restarts since the last healthy run;
 /// `uptime` is how long this run lasted.
-pub fn after_exit(restart: Restart, restarts: u32, exit: Exit, uptime: Duration) -> AfterExit {
+pub fn after_exit(
+    restart: Restart,
+    backoff: &Backoff,
+    restarts: u32,
+    exit: Exit,
+    uptime: Duration,
+) -> AfterExit {
     let wanted = match restart {
         Restart::Never => false,
         Restart::OnFailure => !exit.success(),
@@ -44,21 +41,26 @@ pub fn after_exit(restart: Restart, restarts: u32, exit: Exit, uptime: Duration)
     if !wanted {
         return AfterExit::Done;
     }
-    let restarts = if uptime >= HEALTHY_RUN { 0 } else { restarts };
-    if restarts >= CRASH_LOOP_RESTARTS {
+    let restarts = if uptime >= backoff.healthy {
+        0
+    } else {
+        restarts
+    };
+    if restarts >= backoff.restarts {
         return AfterExit::CrashLoop { restarts };
     }
     AfterExit::Restart {
-        delay: backoff(restarts),
+        delay: delay(backoff, restarts),
         restarts: restarts + 1,
     }
 }
 
-/// The wait before restart number `done + 1`: 1 s, 2 s, 4 s, … capped at 30 s.
-fn backoff(done: u32) -> Duration {
-    FIRST_BACKOFF
-        .saturating_mul(1u32 << done.min(5))
-        .min(MAX_BACKOFF)
+/// The wait before restart number `done + 1`: `initial`, doubling, capped at `max`.
+fn delay(backoff: &Backoff, done: u32) -> Duration {
+    backoff
+        .initial
+        .saturating_mul(1u32 << done.min(31))
+        .min(backoff.max)
 }
 
 /// Why the formation is stopping; decides the exit status.
@@ -88,6 +90,60 @@ mod tests {
     use super::*;
 
     const S: fn(u64) -> Duration = Duration::from_secs;
+    const B: Backoff = Backoff {
+        initial: Duration::from_secs(1),
+        max: Duration::from_secs(30),
+        healthy: Duration::from_secs(30),
+        restarts: 10,
+    };
+
+    #[test]
+    fn the_defaults_are_the_specs() {
+        assert_eq!(Backoff::default(), B);
+    }
+
+    #[test]
+    fn backoff_is_the_processs_to_set() {
+        let ms = Duration::from_millis;
+        let b = Backoff {
+            initial: ms(10),
+            max: ms(35),
+            healthy: ms(100),
+            restarts: 2,
+        };
+        let run = |n, up| after_exit(Restart::Always, &b, n, Exit::Code(1), up);
+        assert_eq!(
+            run(0, ms(0)),
+            AfterExit::Restart {
+                delay: ms(10),
+                restarts: 1
+            }
+        );
+        assert_eq!(
+            run(1, ms(0)),
+            AfterExit::Restart {
+                delay: ms(20),
+                restarts: 2
+            }
+        );
+        assert_eq!(run(2, ms(0)), AfterExit::CrashLoop { restarts: 2 });
+        assert_eq!(
+            run(2, ms(100)),
+            AfterExit::Restart {
+                delay: ms(10),
+                restarts: 1
+            }
+        );
+        let capped = Backoff { restarts: 100, ..b };
+        let late = after_exit(Restart::Always, &capped, 40, Exit::Code(1), ms(0));
+        assert_eq!(
+            late,
+            AfterExit::Restart {
+                delay: ms(35),
+                restarts: 41
+            }
+        );
+    }
 
     #[test]
     fn restart_policies() {
@@ -106,7 +162,7 @@ mod tests {
         ];
         for (policy, exit, want) in table {
             assert_eq!(
-                after_exit(policy, 0, exit, S(1)),
+                after_exit(policy, &B, 0, exit, S(1)),
                 want,
                 "{policy:?} {exit:?}"
             );
@@ -117,7 +173,7 @@ mod tests {
     fn backoff_doubles_to_a_cap() {
         let delays: Vec<u64> = (0..10)
             .map(
-                |n| match after_exit(Restart::Always, n, Exit::Code(1), S(0)) {
+                |n| match after_exit(Restart::Always, &B, n, Exit::Code(1), S(0)) {
                     AfterExit::Restart { delay, .. } => delay.as_secs(),
                     other => panic!("{other:?}"),
                 },
@@ -129,11 +185,11 @@ mod tests {
     #[test]
     fn crash_loop_after_ten_unhealthy_restarts() {
         assert_eq!(
-            after_exit(Restart::Always, 10, Exit::Code(1), S(29)),
+            after_exit(Restart::Always, &B, 10, Exit::Code(1), S(29)),
             AfterExit::CrashLoop { restarts: 10 }
         );
         assert_eq!(
-            after_exit(Restart::Always, 9, Exit::Code(1), S(29)),
+            after_exit(Restart::Always, &B, 9, Exit::Code(1), S(29)),
             AfterExit::Restart {
                 delay: S(30),
                 restarts: 10
@@ -144,7 +200,7 @@ mod tests {
     #[test]
     fn healthy_run_resets_backoff_and_count() {
         assert_eq!(
-            after_exit(Restart::Always, 10, Exit::Code(1), HEALTHY_RUN),
+            after_exit(Restart::Always, &B, 10, Exit::Code(1), B.healthy),
             AfterExit::Restart {
                 delay: S(1),
                 restarts: 1

@@ -5,7 +5,7 @@
 //! instance, `PS` and foreman's `PORT` blocks — and `formation check`'s description. Pure:
 //! the inherited environment and the env files' variables are passed in.
 
-use crate::config::model::Restart;
+use crate::config::model::{Backoff, Restart};
 use crate::config::model::{Formation, ProcessType};
 use crate::config::users::Credentials;
 use nix::sys::signal::Signal;
@@ -47,6 +47,8 @@ pub struct Instance {
     pub user: Option<Credentials>,
     /// Its restart policy.
     pub restart: Restart,
+    /// Its restart backoff and crash-loop figures.
+    pub backoff: Backoff,
     /// Whether its end stops the formation.
     pub essential: bool,
     /// What a stop sends it.
@@ -154,6 +156,7 @@ pub fn instances(
                 cwd: Some(t.cwd.clone().unwrap_or_else(|| dir.to_path_buf())),
                 user: t.user.clone(),
                 restart: t.restart,
+                backoff: t.backoff,
                 essential: t.essential,
                 stop_signal: t.stop_signal,
                 grace: t.grace.unwrap_or(grace),
