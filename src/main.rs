@@ -19,12 +19,13 @@ use cli::{Color, Options, Task};
 use config::load;
 use config::units::Level;
 use engine::signals::SignalPolicy;
+use engine::{Engine, Settings};
 use os::child;
 use os::signals::Signals;
 use output::format::Style;
 use output::logmux::{LogMux, Stream};
 use plan::Instance;
-use supervisor::{Settings, Supervisor};
+use supervisor::Supervisor;
 
 /// Exit status of usage and config errors: nothing was started.
 const USAGE_ERROR: i32 = 2;
@@ -137,20 +138,9 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
 fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
     let take_terminal = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
     let grace = plan::default_grace(options.grace, None);
-    let instance = Instance {
-        name: argv[0].to_string_lossy().into_owned(),
-        type_index: 0,
-        argv,
-        env: None,
-        cwd: None,
-        user: None,
-        restart: config::model::Restart::Never,
-        backoff: config::model::Backoff::default(),
-        essential: true,
-        stop_signal: nix::sys::signal::Signal::SIGTERM,
-        grace,
-        stdio: plan::StdioMode::Inherit { take_terminal },
-    };
+    let name = argv[0].to_string_lossy().into_owned();
+    let stdio = plan::StdioMode::Inherit { take_terminal };
+    let instance = Instance::new(name, argv, grace, stdio);
     let style = Style {
         format: options.log_format,
         color: false,
@@ -191,13 +181,19 @@ fn supervise(
     };
     let pid1 = nix::unistd::getpid().as_raw() == 1;
     let subreaper = !pid1 && nix::sys::prctl::set_child_subreaper(true).is_ok();
+    // Single-command mode is silent about its command's exit, as tini is (SPEC §1.1).
+    let cause_level = match policy {
+        SignalPolicy::ForwardAll => Level::Debug,
+        SignalPolicy::StopOnTerm => Level::Error,
+    };
     let settings = Settings {
         policy,
         grace,
         level,
-        pid1,
+        cause_level,
     };
-    let mut supervisor = Supervisor::new(settings, instances, signals, log);
+    let engine = Engine::new(settings, instances, std::time::Instant::now());
+    let mut supervisor = Supervisor::new(engine, signals, log, pid1, level);
     if !pid1 {
         let how = if subreaper {
             "registered as child subreaper"

@@ -35,6 +35,30 @@ pub fn duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("duration {text:?} is out of range"))
 }
 
+/// A duration as formation prints it: `0s`, `250ms`, `1.5s`, `2m`, `1m30s`, `1h`.
+pub fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 || !ms.is_multiple_of(1000) && ms >= 60_000 {
+        // Zero, or a sub-second remainder on minutes: seconds with a fraction say it exactly.
+        return format!("{}s", d.as_secs_f64());
+    }
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    if ms < 60_000 {
+        return format!("{}s", d.as_secs_f64());
+    }
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    for (n, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if n > 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out
+}
+
 /// Parses `SIGQUIT`, `QUIT` (any case) or `3`.
 pub fn signal(text: &str) -> Result<Signal, String> {
     let bad =
@@ -80,6 +104,27 @@ pub fn level(text: &str) -> Result<Level, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_print_as_people_write_them() {
+        let ms = Duration::from_millis;
+        let table = [
+            (ms(0), "0s"),
+            (ms(10), "10ms"),
+            (ms(250), "250ms"),
+            (ms(1000), "1s"),
+            (ms(1500), "1.5s"),
+            (ms(30_000), "30s"),
+            (ms(60_000), "1m"),
+            (ms(90_000), "1m30s"),
+            (ms(3_600_000), "1h"),
+            (ms(4_500_000), "1h15m"),
+            (ms(60_500), "60.5s"),
+        ];
+        for (d, want) in table {
+            assert_eq!(show_duration(d), want, "{d:?}");
+        }
+    }
 
     #[test]
     fn durations() {

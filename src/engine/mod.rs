@@ -1,4 +1,651 @@
+//! The engine: the instance table and every transition of its lifecycle, as pure code.
+//!
+//! Owns: the state of each instance (SPEC §4: start, exit, restart after a backoff, crash loop,
+//! essential or not; §4.1: the stop, its graces, the sweep, the exit status), and what a
+//! signal means. Events come in as method calls carrying `now` (an instance was spawned or
+//! could not be, a process exited, a process group emptied, a signal arrived, time passed);
+//! effects go out as [`Effect`] values that the supervisor carries out.
+//!
+//! Must not: call libc or read the clock. Whether a process group still has members is asked
+//! through a function passed in, so a whole lifecycle is a table test with no process in it
+//! (`tests.rs`).
+//!
+//! Costs: every event is O(log n) in the number of instances — a pid → slot map, a set of
+//! (deadline, slot) timers and running counts stand in for scans — except those that touch
+//! every instance by nature (the start of a stop, forwarding a signal).
+//!
+//! An instance is its whole process group (SPEC §4): when the process we started exits while
+//! others of its group live on (a `/bin/sh -c` wrapper that did not `exec` its last command),
+//! the instance is *ending*: the rest of its group gets the stop signal and SIGKILL at the
+//! grace, and only once the group is empty has the instance ended — so a restart never runs two
+//! copies of one instance, and a stop gives the real server its own grace.
+
 pub mod exit;
 pub mod policy;
 pub mod signals;
 pub mod stop;
+#[cfg(test)]
+mod tests;
+
+use crate::config::units::{Level, show_duration};
+use crate::plan::Instance;
+use exit::Exit;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use policy::{AfterExit, StopCause};
+use signals::{Action, SignalPolicy};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Display;
+use std::time::{Duration, Instant};
+use stop::{Stop, Sweep};
+
+/// An instance's place in the table; also the id of its log label.
+pub type SlotId = usize;
+
+/// What does not change while the engine runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// Forward TERM/INT/QUIT (single-command mode) or stop on them (formation mode).
+    pub policy: SignalPolicy,
+    /// The default grace: bounds the sweep and the final pipe drain.
+    pub grace: Duration,
+    /// formation's own verbosity: lines above it are never formatted.
+    pub level: Level,
+    /// The level of the line that names the cause of a stop an instance caused: `Error` in
+    /// formation mode; single-command mode is silent about its command's exit, as tini is.
+    pub cause_level: Level,
+}
+
+/// Where an instance is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// To be started at `at` (the first start, or a restart after its backoff).
+    Waiting { at: Instant },
+    /// Its process `pid` (the leader of process group `pid`) runs since `since`.
+    Running { pid: Pid, since: Instant },
+    /// A stop sent its group the stop signal; SIGKILL at `kill_at` (None once sent).
+    Stopping {
+        pid: Pid,
+        since: Instant,
+        kill_at: Option<Instant>,
+    },
+    /// Its leader exited with `exit` after `uptime`, and the rest of group `pgid` was told to
+    /// stop; SIGKILL at `kill_at` (None once sent). It ends when the group is empty.
+    Ending {
+        pgid: Pid,
+        exit: Exit,
+        uptime: Duration,
+        kill_at: Option<Instant>,
+    },
+    /// Ended for good: with this exit, or None when a stop came before it ever ran again.
+    Ended(Option<Exit>),
+}
+
+impl State {
+    /// The time this state waits for, if any.
+    fn deadline(&self) -> Option<Instant> {
+        match *self {
+            State::Waiting { at } => Some(at),
+            State::Stopping { kill_at, .. } | State::Ending { kill_at, .. } => kill_at,
+            State::Running { .. } | State::Ended(_) => None,
+        }
+    }
+
+    /// The process group of its processes, while it has any.
+    pub fn group(&self) -> Option<Pid> {
+        match *self {
+            State::Running { pid, .. } | State::Stopping { pid, .. } => Some(pid),
+            State::Ending { pgid, .. } => Some(pgid),
+            State::Waiting { .. } | State::Ended(_) => None,
+        }
+    }
+
+    /// The leader we wait for, while it runs.
+    fn leader(&self) -> Option<Pid> {
+        match *self {
+            State::Running { pid, .. } | State::Stopping { pid, .. } => Some(pid),
+            _ => None,
+        }
+    }
+}
+
+/// Something the supervisor must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Start the instance in this slot, and report with [`Engine::spawned`].
+    Spawn(SlotId),
+    /// Send `sig` to process group `pgid`.
+    Signal { pgid: Pid, sig: Signal },
+    /// Send `sig` to every process left in the container (the sweep).
+    SignalRest(Signal),
+    /// Write one of formation's own lines.
+    Say(String),
+    /// Collect the exits of children now (`waitpid` drain), then [`Engine::reaped`].
+    Reap,
+    /// Close the output pipes still open, emitting what they hold.
+    ClosePipes,
+}
+
+/// How a spawn went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Spawned {
+    /// It runs as `pid`, the leader of its own process group.
+    Running(Pid),
+    /// It could not start: 127 (not found) or 126, and why.
+    Failed { status: i32, reason: String },
+}
+
+/// One instance and its history.
+struct Slot {
+    plan: Instance,
+    state: State,
+    /// Restarts since its last healthy run.
+    restarts: u32,
+    /// Its last process group, for the sweep when we are not PID 1.
+    last_pgid: Option<Pid>,
+}
+
+/// The instance table.
+pub struct Engine {
+    settings: Settings,
+    slots: Vec<Slot>,
+    /// Leader pid → slot, for every instance whose leader runs.
+    leaders: HashMap<Pid, SlotId>,
+    /// Every deadline of a slot, earliest first.
+    timers: BTreeSet<(Instant, SlotId)>,
+    /// Slots whose group must empty before they end.
+    ending: BTreeSet<SlotId>,
+    /// Slots not yet ended for good.
+    live: usize,
+    /// Slots with processes (running, stopping or ending).
+    active: usize,
+    stop: Option<Stop>,
+    /// The first non-zero status of an instance that ended for good.
+    first_failure: Option<i32>,
+    /// As of the last reap: some child of ours is still alive.
+    children_left: bool,
+}
+
+impl Engine {
+    /// A table of `instances`, all due to start at `now`.
+    pub fn new(settings: Settings, instances: Vec<Instance>, now: Instant) -> Engine {
+        let mut engine = Engine {
+            settings,
+            slots: Vec::with_capacity(instances.len()),
+            leaders: HashMap::new(),
+            timers: BTreeSet::new(),
+            ending: BTreeSet::new(),
+            live: 0,
+            active: 0,
+            stop: None,
+            first_failure: None,
+            children_left: false,
+        };
+        for plan in instances {
+            let id = engine.slots.len();
+            engine.slots.push(Slot {
+                plan,
+                state: State::Ended(None),
+                restarts: 0,
+                last_pgid: None,
+            });
+            engine.set(id, State::Waiting { at: now });
+        }
+        engine
+    }
+
+    /// The plan of the instance in `slot` (what to spawn, its name and policies).
+    pub fn plan(&self, slot: SlotId) -> &Instance {
+        &self.slots[slot].plan
+    }
+
+    /// The state of the instance in `slot`.
+    #[cfg(test)]
+    pub fn state(&self, slot: SlotId) -> State {
+        self.slots[slot].state
+    }
+
+    /// Every process group an instance ever had: what the sweep signals when not PID 1.
+    pub fn groups(&self) -> impl Iterator<Item = Pid> + '_ {
+        self.slots.iter().filter_map(|s| s.last_pgid)
+    }
+
+    /// The groups of ending instances, whose emptiness the supervisor reports after a reap.
+    pub fn ending_groups(&self) -> Vec<(SlotId, Pid)> {
+        self.ending
+            .iter()
+            .filter_map(|&id| Some((id, self.slots[id].state.group()?)))
+            .collect()
+    }
+
+    /// The earliest time the engine needs to be called again ([`Engine::tick`]), if any.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let slot = self.timers.first().map(|&(at, _)| at);
+        let stop = self.stop.as_ref().and_then(Stop::deadline);
+        slot.into_iter().chain(stop).min()
+    }
+
+    /// formation's exit status, once it may exit: the stop is over and nothing is left to wait
+    /// for (`pipes_open`: output pipes not yet drained), or the last wait has passed.
+    pub fn outcome(&self, now: Instant, pipes_open: bool) -> Option<i32> {
+        let settled = !self.children_left && !pipes_open;
+        self.stop.as_ref()?.outcome(now, settled)
+    }
+
+    /// When the stop's sweep ends (its deadline), once it has begun.
+    pub fn sweep_deadline(&self) -> Option<Instant> {
+        self.stop.as_ref()?.sweep_until()
+    }
+
+    /// Time has passed: acts on every deadline due at `now`.
+    pub fn tick(&mut self, now: Instant, pipes_open: bool, fx: &mut Vec<Effect>) {
+        while let Some(&(at, id)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.timers.pop_first();
+            self.due(id, fx);
+        }
+        if let Some(stop) = self.stop.as_mut()
+            && self.active == 0
+            && stop.sweep_step(now, self.settings.grace) == Sweep::Deadline
+        {
+            if self.children_left {
+                stop.force();
+                say(
+                    fx,
+                    self.settings.level,
+                    Level::Warn,
+                    "processes left after the grace; sending SIGKILL",
+                );
+                fx.push(Effect::SignalRest(Signal::SIGKILL));
+            }
+            if pipes_open {
+                say(
+                    fx,
+                    self.settings.level,
+                    Level::Warn,
+                    "output pipes still open after the grace; closing them",
+                );
+                fx.push(Effect::ClosePipes);
+            }
+        }
+        self.settle(now, fx);
+    }
+
+    /// The deadline of slot `id` has come.
+    fn due(&mut self, id: SlotId, fx: &mut Vec<Effect>) {
+        let level = self.settings.level;
+        let slot = &mut self.slots[id];
+        match slot.state {
+            State::Waiting { .. } => fx.push(Effect::Spawn(id)),
+            State::Stopping { pid, since, .. } => {
+                slot.state = State::Stopping {
+                    pid,
+                    since,
+                    kill_at: None,
+                };
+                fx.push(Effect::Signal {
+                    pgid: pid,
+                    sig: Signal::SIGKILL,
+                });
+                let text = format_args!(
+                    "{} did not stop within {}; sending SIGKILL",
+                    slot.plan.name,
+                    show_duration(slot.plan.grace)
+                );
+                say(fx, level, Level::Warn, text);
+                self.force();
+            }
+            State::Ending {
+                pgid, exit, uptime, ..
+            } => {
+                slot.state = State::Ending {
+                    pgid,
+                    exit,
+                    uptime,
+                    kill_at: None,
+                };
+                fx.push(Effect::Signal {
+                    pgid,
+                    sig: Signal::SIGKILL,
+                });
+                let text = format_args!(
+                    "{}: the rest of its process group did not stop within {}; sending SIGKILL",
+                    slot.plan.name,
+                    show_duration(slot.plan.grace)
+                );
+                say(fx, level, Level::Warn, text);
+                self.force();
+            }
+            State::Running { .. } | State::Ended(_) => {}
+        }
+    }
+
+    /// The spawn of slot `id` went as `how`.
+    pub fn spawned(&mut self, id: SlotId, how: Spawned, now: Instant, fx: &mut Vec<Effect>) {
+        match how {
+            Spawned::Running(pid) => {
+                self.slots[id].last_pgid = Some(pid);
+                self.children_left = true;
+                self.set(id, State::Running { pid, since: now });
+                let name = &self.slots[id].plan.name;
+                say(
+                    fx,
+                    self.settings.level,
+                    Level::Info,
+                    format_args!("{name} started (pid {pid})"),
+                );
+            }
+            Spawned::Failed { status, reason } => {
+                let plan = &self.slots[id].plan;
+                let program = plan.argv.first().map(|p| p.to_string_lossy());
+                let text = format_args!(
+                    "{}: cannot run {:?}: {reason}",
+                    plan.name,
+                    program.unwrap_or_default()
+                );
+                say(fx, self.settings.level, Level::Error, text);
+                // SPEC §4: a spawn failure is an exit (127/126) and goes through the policy.
+                self.ended(id, Exit::Code(status), Duration::ZERO, now, fx);
+            }
+        }
+        self.settle(now, fx);
+    }
+
+    /// A child exited. `alive(pgid)` tells whether a process group still has members.
+    pub fn exited(
+        &mut self,
+        pid: Pid,
+        exit: Exit,
+        now: Instant,
+        alive: &dyn Fn(Pid) -> bool,
+        fx: &mut Vec<Effect>,
+    ) {
+        let Some(&id) = self.leaders.get(&pid) else {
+            // An adopted orphan: reaped, and never a formation process ending (SPEC §4).
+            let text = format_args!("reaped orphan {pid} ({exit})");
+            say(fx, self.settings.level, Level::Debug, text);
+            return;
+        };
+        let slot = &self.slots[id];
+        let (since, kill_at) = match slot.state {
+            State::Running { since, .. } => (since, None),
+            State::Stopping { since, kill_at, .. } => (since, Some(kill_at)),
+            _ => return,
+        };
+        let uptime = now.saturating_duration_since(since);
+        if !alive(pid) {
+            self.ended(id, exit, uptime, now, fx);
+            self.settle(now, fx);
+            return;
+        }
+        // The rest of its group lives on: the instance is ending (SPEC §4).
+        let kill_at = match kill_at {
+            // A stop already sent the stop signal and set the deadline.
+            Some(kill_at) => kill_at,
+            None => {
+                let plan = &slot.plan;
+                fx.push(Effect::Signal {
+                    pgid: pid,
+                    sig: plan.stop_signal,
+                });
+                let text = format_args!(
+                    "{} {exit}; sending {} to the rest of its process group",
+                    plan.name,
+                    plan.stop_signal.as_str()
+                );
+                say(fx, self.settings.level, Level::Info, text);
+                Some(now + plan.grace)
+            }
+        };
+        let ending = State::Ending {
+            pgid: pid,
+            exit,
+            uptime,
+            kill_at,
+        };
+        self.set(id, ending);
+    }
+
+    /// A drain of exits is over: `children_left` says whether any child is still alive, and
+    /// `alive(pgid)` whether a process group still has members.
+    pub fn reaped(
+        &mut self,
+        children_left: bool,
+        now: Instant,
+        alive: &dyn Fn(Pid) -> bool,
+        fx: &mut Vec<Effect>,
+    ) {
+        self.children_left = children_left;
+        for (id, pgid) in self.ending_groups() {
+            if !alive(pgid)
+                && let State::Ending { exit, uptime, .. } = self.slots[id].state
+            {
+                self.ended(id, exit, uptime, now, fx);
+            }
+        }
+        self.settle(now, fx);
+    }
+
+    /// Signal `signo` arrived.
+    pub fn signal(&mut self, signo: i32, now: Instant, fx: &mut Vec<Effect>) {
+        let level = self.settings.level;
+        match signals::classify(signo, self.settings.policy) {
+            Action::Reap => fx.push(Effect::Reap),
+            Action::Ignore => say(
+                fx,
+                level,
+                Level::Debug,
+                format_args!("ignoring signal {signo}"),
+            ),
+            Action::Forward(sig) => {
+                say(fx, level, Level::Debug, format_args!("forwarding {sig}"));
+                for slot in &self.slots {
+                    if let Some(pgid) = slot.state.group() {
+                        fx.push(Effect::Signal { pgid, sig });
+                    }
+                }
+            }
+            Action::Stop(sig) if self.stop.is_none() => {
+                say(
+                    fx,
+                    level,
+                    Level::Info,
+                    format_args!("{sig} received; stopping"),
+                );
+                self.begin_stop(StopCause::Signal(sig as i32), now, fx);
+            }
+            Action::Stop(sig) => {
+                let text = format_args!("{sig} received again; killing everything now");
+                say(fx, level, Level::Warn, text);
+                self.force();
+                for id in 0..self.slots.len() {
+                    let Some(pgid) = self.slots[id].state.group() else {
+                        continue;
+                    };
+                    fx.push(Effect::Signal {
+                        pgid,
+                        sig: Signal::SIGKILL,
+                    });
+                    let quiet = match self.slots[id].state {
+                        State::Stopping { pid, since, .. } => State::Stopping {
+                            pid,
+                            since,
+                            kill_at: None,
+                        },
+                        State::Ending {
+                            pgid, exit, uptime, ..
+                        } => State::Ending {
+                            pgid,
+                            exit,
+                            uptime,
+                            kill_at: None,
+                        },
+                        other => other,
+                    };
+                    self.set(id, quiet);
+                }
+                if self.stop.as_ref().is_some_and(Stop::sweeping) && self.children_left {
+                    fx.push(Effect::SignalRest(Signal::SIGKILL));
+                }
+            }
+        }
+        self.settle(now, fx);
+    }
+
+    /// Instance `id` has ended (its group is empty) with `exit` after `uptime`.
+    fn ended(
+        &mut self,
+        id: SlotId,
+        exit: Exit,
+        uptime: Duration,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let level = self.settings.level;
+        let slot = &mut self.slots[id];
+        let name = slot.plan.name.clone();
+        if self.stop.is_some() {
+            self.set(id, State::Ended(Some(exit)));
+            say(fx, level, Level::Info, format_args!("{name} {exit}"));
+            return;
+        }
+        let plan = &slot.plan;
+        match policy::after_exit(plan.restart, &plan.backoff, slot.restarts, exit, uptime) {
+            AfterExit::Restart { delay, restarts } => {
+                slot.restarts = restarts;
+                self.set(id, State::Waiting { at: now + delay });
+                let text = format_args!("{name} {exit}; restarting in {}", show_duration(delay));
+                say(fx, level, Level::Warn, text);
+            }
+            AfterExit::Done => self.end_for_good(id, exit, now, fx),
+            AfterExit::CrashLoop { restarts } => {
+                let text = format_args!(
+                    "{name} {exit} after {restarts} restarts without a healthy run of {}; giving up",
+                    show_duration(plan.backoff.healthy)
+                );
+                say(fx, level, Level::Warn, text);
+                self.end_for_good(id, exit, now, fx);
+            }
+        }
+    }
+
+    fn end_for_good(&mut self, id: SlotId, exit: Exit, now: Instant, fx: &mut Vec<Effect>) {
+        self.set(id, State::Ended(Some(exit)));
+        if !exit.success() && self.first_failure.is_none() {
+            self.first_failure = Some(exit.status());
+        }
+        let name = &self.slots[id].plan.name;
+        if self.slots[id].plan.essential {
+            let text = format_args!("{name} {exit}; stopping");
+            say(fx, self.settings.level, self.settings.cause_level, text);
+            self.begin_stop(StopCause::Essential(exit), now, fx);
+        } else {
+            let level = if exit.success() {
+                Level::Info
+            } else {
+                Level::Warn
+            };
+            say(
+                fx,
+                self.settings.level,
+                level,
+                format_args!("{name} {exit}"),
+            );
+        }
+    }
+
+    fn begin_stop(&mut self, cause: StopCause, now: Instant, fx: &mut Vec<Effect>) {
+        self.stop = Some(Stop::new(cause));
+        for id in 0..self.slots.len() {
+            match self.slots[id].state {
+                State::Waiting { .. } => self.set(id, State::Ended(None)),
+                State::Running { pid, since } => {
+                    let plan = &self.slots[id].plan;
+                    fx.push(Effect::Signal {
+                        pgid: pid,
+                        sig: plan.stop_signal,
+                    });
+                    let kill_at = Some(now + plan.grace);
+                    self.set(
+                        id,
+                        State::Stopping {
+                            pid,
+                            since,
+                            kill_at,
+                        },
+                    );
+                }
+                // Ending: its group already got the stop signal and has its deadline.
+                State::Stopping { .. } | State::Ending { .. } | State::Ended(_) => {}
+            }
+        }
+    }
+
+    /// What follows from the table as it now stands: the end of the formation when nothing is
+    /// left to run, and the sweep once no instance has processes during a stop.
+    fn settle(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        if self.stop.is_none() && self.live == 0 {
+            self.begin_stop(StopCause::AllEnded(self.first_failure), now, fx);
+        }
+        let Some(stop) = self.stop.as_mut() else {
+            return;
+        };
+        if self.active == 0 && stop.sweep_step(now, self.settings.grace) == Sweep::Begin {
+            // Left over: adopted orphans, daemonized grandchildren.
+            if self.children_left {
+                let sig = if stop.forced() {
+                    Signal::SIGKILL
+                } else {
+                    Signal::SIGTERM
+                };
+                let text = format_args!("sending {sig} to the remaining processes");
+                say(fx, self.settings.level, Level::Debug, text);
+                fx.push(Effect::SignalRest(sig));
+            }
+        }
+    }
+
+    fn force(&mut self) {
+        if let Some(stop) = self.stop.as_mut() {
+            stop.force();
+        }
+    }
+
+    /// Moves slot `id` to `state`, keeping the indexes (leaders, timers, ending, counts) true.
+    fn set(&mut self, id: SlotId, state: State) {
+        let old = std::mem::replace(&mut self.slots[id].state, state);
+        if let Some(at) = old.deadline() {
+            self.timers.remove(&(at, id));
+        }
+        if let Some(at) = state.deadline() {
+            self.timers.insert((at, id));
+        }
+        if let Some(pid) = old.leader() {
+            self.leaders.remove(&pid);
+        }
+        if let Some(pid) = state.leader() {
+            self.leaders.insert(pid, id);
+        }
+        if matches!(old, State::Ending { .. }) {
+            self.ending.remove(&id);
+        }
+        if matches!(state, State::Ending { .. }) {
+            self.ending.insert(id);
+        }
+        let live = |s: &State| !matches!(s, State::Ended(_));
+        let active = |s: &State| s.group().is_some();
+        self.live = self.live + usize::from(live(&state)) - usize::from(live(&old));
+        self.active = self.active + usize::from(active(&state)) - usize::from(active(&old));
+    }
+}
+
+/// Pushes one of formation's own lines when `level` is within `verbosity`. The text is
+/// formatted only then, so that lines below it cost nothing on hot paths such as reaping
+/// 20,000 orphans.
+fn say(fx: &mut Vec<Effect>, verbosity: Level, level: Level, text: impl Display) {
+    if level <= verbosity {
+        fx.push(Effect::Say(text.to_string()));
+    }
+}

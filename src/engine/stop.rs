@@ -26,7 +26,7 @@ pub struct Stop {
     /// Why: decides the exit status.
     pub cause: StopCause,
     /// Something had to be SIGKILLed (past a grace, or a second signal asked for it).
-    pub forced: bool,
+    forced: bool,
     /// Set once every instance has ended: the deadline of the sweep and the pipe drain.
     sweep_until: Option<Instant>,
     /// The sweep's deadline has been acted on.
@@ -68,6 +68,21 @@ impl Stop {
             }
             Some(_) => Sweep::Wait,
         }
+    }
+
+    /// Something had to be SIGKILLed: past a grace, or a second signal asked for it.
+    pub fn force(&mut self) {
+        self.forced = true;
+    }
+
+    /// Whether anything had to be SIGKILLed.
+    pub fn forced(&self) -> bool {
+        self.forced
+    }
+
+    /// The sweep's deadline, once it has begun.
+    pub fn sweep_until(&self) -> Option<Instant> {
+        self.sweep_until
     }
 
     /// True once the sweep has begun (every instance had ended).
@@ -121,7 +136,7 @@ mod tests {
         assert_eq!(stop.outcome(t0, false), None);
         assert_eq!(stop.outcome(t0, true), Some(0));
         stop.sweep_step(t0 + GRACE, GRACE);
-        stop.forced = true;
+        stop.force();
         assert_eq!(stop.outcome(t0 + GRACE, false), None);
         assert_eq!(
             stop.outcome(t0 + GRACE + LAST_WAIT, false),

@@ -211,6 +211,12 @@ pub fn close_inherited_fds_on_exec() {
     }
 }
 
+/// Whether process group `pgid` still has a member (signal 0 checks without sending; a
+/// group of other users' processes answers EPERM, which also means it exists).
+pub fn group_alive(pgid: Pid) -> bool {
+    !matches!(killpg(pgid, None), Err(Errno::ESRCH))
+}
+
 /// Sends `sig` to the process group `pgid`. Returns false when the group is gone (ESRCH).
 pub fn signal_group(pgid: Pid, sig: Signal) -> bool {
     killpg(pgid, sig).is_ok()

@@ -59,6 +59,28 @@ pub struct Instance {
     pub stdio: StdioMode,
 }
 
+impl Instance {
+    /// The one constructor: an instance named `name` that runs `argv` with the defaults of
+    /// SPEC §3.2 (our environment and cwd, no restart, essential, SIGTERM); a process type's
+    /// settings are laid over it with struct update syntax.
+    pub fn new(name: String, argv: Vec<OsString>, grace: Duration, stdio: StdioMode) -> Instance {
+        Instance {
+            name,
+            type_index: 0,
+            argv,
+            env: None,
+            cwd: None,
+            user: None,
+            restart: Restart::Never,
+            backoff: Backoff::default(),
+            essential: true,
+            stop_signal: Signal::SIGTERM,
+            grace,
+            stdio,
+        }
+    }
+}
+
 /// Parses `-m`/`FORMATION`: `web=2,worker=1,all=0`.
 pub fn parse_scale(spec: &str) -> Result<Vec<(String, u32)>, String> {
     spec.split(',')
@@ -148,10 +170,9 @@ pub fn instances(
                 let port = base_port + 100 * index as u32 + (n - 1);
                 env.insert("PORT".into(), port.to_string().into());
             }
+            let argv = t.command.argv().into_iter().map(OsString::from).collect();
             out.push(Instance {
-                name,
                 type_index: index,
-                argv: t.command.argv().into_iter().map(OsString::from).collect(),
                 env: Some(env.into_iter().collect()),
                 cwd: Some(t.cwd.clone().unwrap_or_else(|| dir.to_path_buf())),
                 user: t.user.clone(),
@@ -159,8 +180,7 @@ pub fn instances(
                 backoff: t.backoff,
                 essential: t.essential,
                 stop_signal: t.stop_signal,
-                grace: t.grace.unwrap_or(grace),
-                stdio: StdioMode::Piped,
+                ..Instance::new(name, argv, t.grace.unwrap_or(grace), StdioMode::Piped)
             });
         }
     }
