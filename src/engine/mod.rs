@@ -24,6 +24,8 @@ pub mod exit;
 pub mod policy;
 pub mod signals;
 pub mod stop;
+mod stopping;
+mod table;
 #[cfg(test)]
 mod tests;
 
@@ -34,10 +36,11 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use policy::{AfterExit, StopCause};
 use signals::{Action, SignalPolicy};
-use std::collections::{BTreeSet, HashMap};
 use std::fmt::Display;
 use std::time::{Duration, Instant};
-use stop::{Stop, Sweep};
+use stop::Stop;
+pub use table::State;
+use table::Table;
 
 /// An instance's place in the table; also the id of its log label.
 pub type SlotId = usize;
@@ -54,59 +57,6 @@ pub struct Settings {
     /// The level of the line that names the cause of a stop an instance caused: `Error` in
     /// formation mode; single-command mode is silent about its command's exit, as tini is.
     pub cause_level: Level,
-}
-
-/// Where an instance is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
-    /// To be started at `at` (the first start, or a restart after its backoff).
-    Waiting { at: Instant },
-    /// Its process `pid` (the leader of process group `pid`) runs since `since`.
-    Running { pid: Pid, since: Instant },
-    /// A stop sent its group the stop signal; SIGKILL at `kill_at` (None once sent).
-    Stopping {
-        pid: Pid,
-        since: Instant,
-        kill_at: Option<Instant>,
-    },
-    /// Its leader exited with `exit` after `uptime`, and the rest of group `pgid` was told to
-    /// stop; SIGKILL at `kill_at` (None once sent). It ends when the group is empty.
-    Ending {
-        pgid: Pid,
-        exit: Exit,
-        uptime: Duration,
-        kill_at: Option<Instant>,
-    },
-    /// Ended for good: with this exit, or None when a stop came before it ever ran again.
-    Ended(Option<Exit>),
-}
-
-impl State {
-    /// The time this state waits for, if any.
-    fn deadline(&self) -> Option<Instant> {
-        match *self {
-            State::Waiting { at } => Some(at),
-            State::Stopping { kill_at, .. } | State::Ending { kill_at, .. } => kill_at,
-            State::Running { .. } | State::Ended(_) => None,
-        }
-    }
-
-    /// The process group of its processes, while it has any.
-    pub fn group(&self) -> Option<Pid> {
-        match *self {
-            State::Running { pid, .. } | State::Stopping { pid, .. } => Some(pid),
-            State::Ending { pgid, .. } => Some(pgid),
-            State::Waiting { .. } | State::Ended(_) => None,
-        }
-    }
-
-    /// The leader we wait for, while it runs.
-    fn leader(&self) -> Option<Pid> {
-        match *self {
-            State::Running { pid, .. } | State::Stopping { pid, .. } => Some(pid),
-            _ => None,
-        }
-    }
 }
 
 /// Something the supervisor must do.
@@ -135,30 +85,10 @@ pub enum Spawned {
     Failed { status: i32, reason: String },
 }
 
-/// One instance and its history.
-struct Slot {
-    plan: Instance,
-    state: State,
-    /// Restarts since its last healthy run.
-    restarts: u32,
-    /// Its last process group, for the sweep when we are not PID 1.
-    last_pgid: Option<Pid>,
-}
-
-/// The instance table.
+/// The engine: the table and the formation-wide state.
 pub struct Engine {
     settings: Settings,
-    slots: Vec<Slot>,
-    /// Leader pid → slot, for every instance whose leader runs.
-    leaders: HashMap<Pid, SlotId>,
-    /// Every deadline of a slot, earliest first.
-    timers: BTreeSet<(Instant, SlotId)>,
-    /// Slots whose group must empty before they end.
-    ending: BTreeSet<SlotId>,
-    /// Slots not yet ended for good.
-    live: usize,
-    /// Slots with processes (running, stopping or ending).
-    active: usize,
+    table: Table,
     stop: Option<Stop>,
     /// The first non-zero status of an instance that ended for good.
     first_failure: Option<i32>,
@@ -169,58 +99,34 @@ pub struct Engine {
 impl Engine {
     /// A table of `instances`, all due to start at `now`.
     pub fn new(settings: Settings, instances: Vec<Instance>, now: Instant) -> Engine {
-        let mut engine = Engine {
+        Engine {
             settings,
-            slots: Vec::with_capacity(instances.len()),
-            leaders: HashMap::new(),
-            timers: BTreeSet::new(),
-            ending: BTreeSet::new(),
-            live: 0,
-            active: 0,
+            table: Table::new(instances, now),
             stop: None,
             first_failure: None,
             children_left: false,
-        };
-        for plan in instances {
-            let id = engine.slots.len();
-            engine.slots.push(Slot {
-                plan,
-                state: State::Ended(None),
-                restarts: 0,
-                last_pgid: None,
-            });
-            engine.set(id, State::Waiting { at: now });
         }
-        engine
     }
 
     /// The plan of the instance in `slot` (what to spawn, its name and policies).
     pub fn plan(&self, slot: SlotId) -> &Instance {
-        &self.slots[slot].plan
+        &self.table.slot(slot).plan
     }
 
     /// The state of the instance in `slot`.
     #[cfg(test)]
     pub fn state(&self, slot: SlotId) -> State {
-        self.slots[slot].state
+        self.table.slot(slot).state
     }
 
     /// Every process group an instance ever had: what the sweep signals when not PID 1.
     pub fn groups(&self) -> impl Iterator<Item = Pid> + '_ {
-        self.slots.iter().filter_map(|s| s.last_pgid)
-    }
-
-    /// The groups of ending instances, whose emptiness the supervisor reports after a reap.
-    pub fn ending_groups(&self) -> Vec<(SlotId, Pid)> {
-        self.ending
-            .iter()
-            .filter_map(|&id| Some((id, self.slots[id].state.group()?)))
-            .collect()
+        self.table.groups()
     }
 
     /// The earliest time the engine needs to be called again ([`Engine::tick`]), if any.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let slot = self.timers.first().map(|&(at, _)| at);
+        let slot = self.table.next_timer();
         let stop = self.stop.as_ref().and_then(Stop::deadline);
         slot.into_iter().chain(stop).min()
     }
@@ -239,44 +145,17 @@ impl Engine {
 
     /// Time has passed: acts on every deadline due at `now`.
     pub fn tick(&mut self, now: Instant, pipes_open: bool, fx: &mut Vec<Effect>) {
-        while let Some(&(at, id)) = self.timers.first() {
-            if at > now {
-                break;
-            }
-            self.timers.pop_first();
+        while let Some(id) = self.table.pop_due(now) {
             self.due(id, fx);
         }
-        if let Some(stop) = self.stop.as_mut()
-            && self.active == 0
-            && stop.sweep_step(now, self.settings.grace) == Sweep::Deadline
-        {
-            if self.children_left {
-                stop.force();
-                say(
-                    fx,
-                    self.settings.level,
-                    Level::Warn,
-                    "processes left after the grace; sending SIGKILL",
-                );
-                fx.push(Effect::SignalRest(Signal::SIGKILL));
-            }
-            if pipes_open {
-                say(
-                    fx,
-                    self.settings.level,
-                    Level::Warn,
-                    "output pipes still open after the grace; closing them",
-                );
-                fx.push(Effect::ClosePipes);
-            }
-        }
+        self.sweep_due(now, pipes_open, fx);
         self.settle(now, fx);
     }
 
     /// The deadline of slot `id` has come.
     fn due(&mut self, id: SlotId, fx: &mut Vec<Effect>) {
         let level = self.settings.level;
-        let slot = &mut self.slots[id];
+        let slot = self.table.slot_mut(id);
         match slot.state {
             State::Waiting { .. } => fx.push(Effect::Spawn(id)),
             State::Stopping { pid, since, .. } => {
@@ -326,10 +205,10 @@ impl Engine {
     pub fn spawned(&mut self, id: SlotId, how: Spawned, now: Instant, fx: &mut Vec<Effect>) {
         match how {
             Spawned::Running(pid) => {
-                self.slots[id].last_pgid = Some(pid);
+                self.table.slot_mut(id).last_pgid = Some(pid);
                 self.children_left = true;
-                self.set(id, State::Running { pid, since: now });
-                let name = &self.slots[id].plan.name;
+                self.table.set(id, State::Running { pid, since: now });
+                let name = &self.table.slot(id).plan.name;
                 say(
                     fx,
                     self.settings.level,
@@ -338,7 +217,7 @@ impl Engine {
                 );
             }
             Spawned::Failed { status, reason } => {
-                let plan = &self.slots[id].plan;
+                let plan = &self.table.slot(id).plan;
                 let program = plan.argv.first().map(|p| p.to_string_lossy());
                 let text = format_args!(
                     "{}: cannot run {:?}: {reason}",
@@ -362,13 +241,13 @@ impl Engine {
         alive: &dyn Fn(Pid) -> bool,
         fx: &mut Vec<Effect>,
     ) {
-        let Some(&id) = self.leaders.get(&pid) else {
+        let Some(id) = self.table.leader(pid) else {
             // An adopted orphan: reaped, and never a formation process ending (SPEC §4).
             let text = format_args!("reaped orphan {pid} ({exit})");
             say(fx, self.settings.level, Level::Debug, text);
             return;
         };
-        let slot = &self.slots[id];
+        let slot = self.table.slot(id);
         let (since, kill_at) = match slot.state {
             State::Running { since, .. } => (since, None),
             State::Stopping { since, kill_at, .. } => (since, Some(kill_at)),
@@ -405,7 +284,7 @@ impl Engine {
             uptime,
             kill_at,
         };
-        self.set(id, ending);
+        self.table.set(id, ending);
     }
 
     /// A drain of exits is over: `children_left` says whether any child is still alive, and
@@ -418,9 +297,9 @@ impl Engine {
         fx: &mut Vec<Effect>,
     ) {
         self.children_left = children_left;
-        for (id, pgid) in self.ending_groups() {
+        for (id, pgid) in self.table.ending_groups() {
             if !alive(pgid)
-                && let State::Ending { exit, uptime, .. } = self.slots[id].state
+                && let State::Ending { exit, uptime, .. } = self.table.slot(id).state
             {
                 self.ended(id, exit, uptime, now, fx);
             }
@@ -441,7 +320,7 @@ impl Engine {
             ),
             Action::Forward(sig) => {
                 say(fx, level, Level::Debug, format_args!("forwarding {sig}"));
-                for slot in &self.slots {
+                for slot in self.table.slots() {
                     if let Some(pgid) = slot.state.group() {
                         fx.push(Effect::Signal { pgid, sig });
                     }
@@ -456,40 +335,7 @@ impl Engine {
                 );
                 self.begin_stop(StopCause::Signal(sig as i32), now, fx);
             }
-            Action::Stop(sig) => {
-                let text = format_args!("{sig} received again; killing everything now");
-                say(fx, level, Level::Warn, text);
-                self.force();
-                for id in 0..self.slots.len() {
-                    let Some(pgid) = self.slots[id].state.group() else {
-                        continue;
-                    };
-                    fx.push(Effect::Signal {
-                        pgid,
-                        sig: Signal::SIGKILL,
-                    });
-                    let quiet = match self.slots[id].state {
-                        State::Stopping { pid, since, .. } => State::Stopping {
-                            pid,
-                            since,
-                            kill_at: None,
-                        },
-                        State::Ending {
-                            pgid, exit, uptime, ..
-                        } => State::Ending {
-                            pgid,
-                            exit,
-                            uptime,
-                            kill_at: None,
-                        },
-                        other => other,
-                    };
-                    self.set(id, quiet);
-                }
-                if self.stop.as_ref().is_some_and(Stop::sweeping) && self.children_left {
-                    fx.push(Effect::SignalRest(Signal::SIGKILL));
-                }
-            }
+            Action::Stop(sig) => self.kill_now(sig, fx),
         }
         self.settle(now, fx);
     }
@@ -504,10 +350,10 @@ impl Engine {
         fx: &mut Vec<Effect>,
     ) {
         let level = self.settings.level;
-        let slot = &mut self.slots[id];
+        let slot = self.table.slot_mut(id);
         let name = slot.plan.name.clone();
         if self.stop.is_some() {
-            self.set(id, State::Ended(Some(exit)));
+            self.table.set(id, State::Ended(Some(exit)));
             say(fx, level, Level::Info, format_args!("{name} {exit}"));
             return;
         }
@@ -515,7 +361,7 @@ impl Engine {
         match policy::after_exit(plan.restart, &plan.backoff, slot.restarts, exit, uptime) {
             AfterExit::Restart { delay, restarts } => {
                 slot.restarts = restarts;
-                self.set(id, State::Waiting { at: now + delay });
+                self.table.set(id, State::Waiting { at: now + delay });
                 let text = format_args!("{name} {exit}; restarting in {}", show_duration(delay));
                 say(fx, level, Level::Warn, text);
             }
@@ -532,12 +378,12 @@ impl Engine {
     }
 
     fn end_for_good(&mut self, id: SlotId, exit: Exit, now: Instant, fx: &mut Vec<Effect>) {
-        self.set(id, State::Ended(Some(exit)));
+        self.table.set(id, State::Ended(Some(exit)));
         if !exit.success() && self.first_failure.is_none() {
             self.first_failure = Some(exit.status());
         }
-        let name = &self.slots[id].plan.name;
-        if self.slots[id].plan.essential {
+        let name = &self.table.slot(id).plan.name;
+        if self.table.slot(id).plan.essential {
             let text = format_args!("{name} {exit}; stopping");
             say(fx, self.settings.level, self.settings.cause_level, text);
             self.begin_stop(StopCause::Essential(exit), now, fx);
@@ -554,90 +400,6 @@ impl Engine {
                 format_args!("{name} {exit}"),
             );
         }
-    }
-
-    fn begin_stop(&mut self, cause: StopCause, now: Instant, fx: &mut Vec<Effect>) {
-        self.stop = Some(Stop::new(cause));
-        for id in 0..self.slots.len() {
-            match self.slots[id].state {
-                State::Waiting { .. } => self.set(id, State::Ended(None)),
-                State::Running { pid, since } => {
-                    let plan = &self.slots[id].plan;
-                    fx.push(Effect::Signal {
-                        pgid: pid,
-                        sig: plan.stop_signal,
-                    });
-                    let kill_at = Some(now + plan.grace);
-                    self.set(
-                        id,
-                        State::Stopping {
-                            pid,
-                            since,
-                            kill_at,
-                        },
-                    );
-                }
-                // Ending: its group already got the stop signal and has its deadline.
-                State::Stopping { .. } | State::Ending { .. } | State::Ended(_) => {}
-            }
-        }
-    }
-
-    /// What follows from the table as it now stands: the end of the formation when nothing is
-    /// left to run, and the sweep once no instance has processes during a stop.
-    fn settle(&mut self, now: Instant, fx: &mut Vec<Effect>) {
-        if self.stop.is_none() && self.live == 0 {
-            self.begin_stop(StopCause::AllEnded(self.first_failure), now, fx);
-        }
-        let Some(stop) = self.stop.as_mut() else {
-            return;
-        };
-        if self.active == 0 && stop.sweep_step(now, self.settings.grace) == Sweep::Begin {
-            // Left over: adopted orphans, daemonized grandchildren.
-            if self.children_left {
-                let sig = if stop.forced() {
-                    Signal::SIGKILL
-                } else {
-                    Signal::SIGTERM
-                };
-                let text = format_args!("sending {sig} to the remaining processes");
-                say(fx, self.settings.level, Level::Debug, text);
-                fx.push(Effect::SignalRest(sig));
-            }
-        }
-    }
-
-    fn force(&mut self) {
-        if let Some(stop) = self.stop.as_mut() {
-            stop.force();
-        }
-    }
-
-    /// Moves slot `id` to `state`, keeping the indexes (leaders, timers, ending, counts) true.
-    fn set(&mut self, id: SlotId, state: State) {
-        let old = std::mem::replace(&mut self.slots[id].state, state);
-        if let Some(at) = old.deadline() {
-            self.timers.remove(&(at, id));
-        }
-        if let Some(at) = state.deadline() {
-            self.timers.insert((at, id));
-        }
-        if let Some(pid) = old.leader() {
-            self.leaders.remove(&pid);
-        }
-        if let Some(pid) = state.leader() {
-            self.leaders.insert(pid, id);
-        }
-        if matches!(old, State::Ending { .. }) {
-            self.ending.remove(&id);
-        }
-        if matches!(state, State::Ending { .. }) {
-            self.ending.insert(id);
-        }
-        let live = |s: &State| !matches!(s, State::Ended(_));
-        let active = |s: &State| s.group().is_some();
-        self.live = self.live + usize::from(live(&state)) - usize::from(live(&old));
-        self.active = self.active + usize::from(active(&state)) - usize::from(active(&old));
     }
 }
 
