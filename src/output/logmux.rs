@@ -286,17 +286,32 @@ impl LogMux {
         }
     }
 
-    /// Writes what is queued, waiting at most until `deadline` for a slow reader.
+    /// Writes what is queued, waiting at most until `deadline` for a slow reader (SPEC §4.1:
+    /// the stop ends within its worst case even when our stdout is blocked). What could not
+    /// be written by then is dropped, and one line on stderr — written only if it fits at
+    /// once — counts the dropped lines.
     pub fn finish(&mut self, deadline: std::time::Instant) {
+        let mut dropped = 0;
         for sink in self.sinks.iter_mut().filter_map(Lazy::get_mut) {
-            while sink.wants_write() {
+            loop {
+                sink.flush(true);
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
-                if left.is_zero() {
+                if !sink.wants_write() || left.is_zero() {
                     break;
                 }
                 let millis = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
                 let mut fds = [nix::poll::PollFd::new(sink.fd(), PollFlags::POLLOUT)];
                 let _ = nix::poll::poll(&mut fds, millis);
+            }
+            if sink.wants_write() {
+                dropped += sink.drop_queue();
+            }
+        }
+        if dropped > 0 {
+            self.own(&format!(
+                "{dropped} output line(s) dropped: the output was blocked past the stop's deadline"
+            ));
+            if let Some(sink) = self.sinks[Stream::Stderr as usize].get_mut() {
                 sink.flush(true);
             }
         }

@@ -91,6 +91,17 @@ impl Sink {
         self.queue.len() - self.sent
     }
 
+    /// Gives up on what is still queued: how many lines it held (a piece of a line counts as
+    /// one).
+    pub fn drop_queue(&mut self) -> usize {
+        let left = &self.queue[self.sent..];
+        let lines = memchr::memchr_iter(b'\n', left).count();
+        let partial = usize::from(left.last().is_some_and(|b| *b != b'\n'));
+        self.queue.clear();
+        self.sent = 0;
+        lines + partial
+    }
+
     /// True once the reader is gone; callers may skip formatting.
     pub fn is_closed(&self) -> bool {
         self.closed
