@@ -12,11 +12,13 @@
 //! only timeouts).
 
 use crate::config::units::Level;
-use crate::engine::{Effect, Engine, Spawned};
+use crate::engine::{Effect, Engine, Probe, Spawned};
 use crate::os::child::{self, Launch};
+use crate::os::probe::{Probes, Report};
 use crate::os::signals::Signals;
 use crate::os::{reaper, sweep};
 use crate::output::logmux::{LogMux, Stream, Token};
+use crate::plan::checks::{ProbeKind, attempt_bound};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use std::collections::VecDeque;
 use std::os::fd::AsFd;
@@ -31,6 +33,17 @@ pub struct Supervisor {
     pid1: bool,
     /// formation's own verbosity, for the lines the supervisor itself says.
     level: Level,
+    /// Check attempts under way and notify sockets.
+    probes: Probes,
+}
+
+/// What a polled fd belongs to.
+#[derive(Clone, Copy)]
+enum Owner {
+    /// A pipe or one of our outputs.
+    Log(Token),
+    /// Slot `.0`'s check attempt, or its notify socket with `.1`.
+    Probe(usize, bool),
 }
 
 impl Supervisor {
@@ -43,6 +56,7 @@ impl Supervisor {
             log,
             pid1,
             level,
+            probes: Probes::default(),
         }
     }
 
@@ -60,12 +74,16 @@ impl Supervisor {
             let mut fx = Vec::new();
             let pipes_open = self.log.open_sources() > 0;
             self.engine.tick(now, pipes_open, &mut fx);
+            for report in self.probes.expire(now) {
+                self.report(report, &mut fx);
+            }
             self.carry_out(fx);
             let pipes_open = self.log.open_sources() > 0;
             if let Some(status) = self.engine.outcome(Instant::now(), pipes_open) {
                 break status;
             }
-            let timeout = match self.engine.next_deadline() {
+            let next = self.engine.next_deadline().into_iter();
+            let timeout = match next.chain(self.probes.next_deadline()).min() {
                 Some(at) => {
                     let wait = at.saturating_duration_since(Instant::now());
                     // Round up: waking a moment early would only spin.
@@ -82,10 +100,23 @@ impl Supervisor {
                 }
                 self.carry_out(fx);
             }
-            for token in ready {
-                self.log.ready(token);
+            let mut fx = Vec::new();
+            for owner in ready {
+                match owner {
+                    Owner::Log(token) => self.log.ready(token),
+                    Owner::Probe(slot, notify) => {
+                        if let Some(report) = self.probes.ready(slot, notify) {
+                            self.report(report, &mut fx);
+                        }
+                    }
+                }
             }
             self.log.pump();
+            for slot in self.log.take_matches() {
+                let run = self.engine.run(slot);
+                self.report((slot, run, Probe::Ready, Ok(())), &mut fx);
+            }
+            self.carry_out(fx);
         };
         self.say(Level::Debug, format_args!("exiting with status {status}"));
         // The last flush of our own outputs ends with the stop's worst case (SPEC §4.1):
@@ -95,12 +126,16 @@ impl Supervisor {
         status
     }
 
-    /// The one blocking call: poll the signalfd and the log's fds.
-    fn wait(&self, timeout: PollTimeout) -> (bool, Vec<Token>) {
+    /// The one blocking call: poll the signalfd, the log's fds and the checks' sockets.
+    fn wait(&self, timeout: PollTimeout) -> (bool, Vec<Owner>) {
         let mut tokens = Vec::new();
         let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
         for (token, fd, flags) in self.log.interest() {
-            tokens.push(token);
+            tokens.push(Owner::Log(token));
+            fds.push(PollFd::new(fd, flags));
+        }
+        for (slot, notify, fd, flags) in self.probes.interest() {
+            tokens.push(Owner::Probe(slot, notify));
             fds.push(PollFd::new(fd, flags));
         }
         if poll(&mut fds, timeout).is_err() {
@@ -133,6 +168,7 @@ impl Supervisor {
                 Effect::Say(text) => self.log.own(&text),
                 Effect::Reap => self.reap(&mut more),
                 Effect::ClosePipes => self.log.close_sources(),
+                Effect::Probe { slot, run, probe } => self.probe(slot, run, probe, &mut more),
             }
             queue.extend(more.drain(..));
         }
@@ -140,9 +176,27 @@ impl Supervisor {
 
     fn spawn(&mut self, id: usize, fx: &mut Vec<Effect>) {
         let plan = self.engine.plan(id);
+        let run = self.engine.run(id) + 1;
+        let mut notify_env = None;
+        match plan.ready.as_ref().map(|r| &r.kind) {
+            Some(ProbeKind::Log(text)) => self.log.watch(id, text),
+            Some(ProbeKind::Notify) => match self.probes.notify_socket(id, run) {
+                Ok(name) => {
+                    let mut env = plan.env.clone().unwrap_or_default();
+                    env.push(("NOTIFY_SOCKET".into(), name.into()));
+                    notify_env = Some(env);
+                }
+                Err(e) => {
+                    let text = format!("{}: no notify socket: {e}", plan.name);
+                    self.say(Level::Warn, text);
+                }
+            },
+            _ => {}
+        }
+        let plan = self.engine.plan(id);
         let launch = Launch {
             argv: &plan.argv,
-            env: plan.env.as_deref(),
+            env: notify_env.as_deref().or(plan.env.as_deref()),
             cwd: plan.cwd.as_deref(),
             user: plan.user.as_ref(),
             stdio: plan.stdio,
@@ -171,8 +225,39 @@ impl Supervisor {
         let now = Instant::now();
         let alive = |pgid| child::group_alive(pgid);
         for (pid, exit) in drain.exits {
-            self.engine.exited(pid, exit, now, &alive, fx);
+            match self.probes.exited(pid, exit) {
+                Some(report) => report.into_iter().for_each(|r| self.report(r, fx)),
+                None => self.engine.exited(pid, exit, now, &alive, fx),
+            }
         }
         self.engine.reaped(drain.children_left, now, &alive, fx);
+    }
+
+    /// Starts a check attempt of slot `slot`'s run `run`.
+    fn probe(&mut self, slot: usize, run: u64, probe: Probe, fx: &mut Vec<Effect>) {
+        let plan = self.engine.plan(slot);
+        let (kind, bound) = match probe {
+            Probe::Ready => match &plan.ready {
+                Some(r) => (&r.kind, attempt_bound(r.interval)),
+                None => return,
+            },
+            Probe::Health => match &plan.health {
+                Some(h) => (&h.kind, h.timeout),
+                None => return,
+            },
+        };
+        let now = Instant::now();
+        if let Some(report) = self
+            .probes
+            .start((slot, run, probe), kind, plan, bound, now)
+        {
+            self.report(report, fx);
+        }
+    }
+
+    /// Hands a check result to the engine.
+    fn report(&mut self, (slot, run, probe, result): Report, fx: &mut Vec<Effect>) {
+        self.engine
+            .probed(slot, run, probe, result, Instant::now(), fx);
     }
 }

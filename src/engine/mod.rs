@@ -20,7 +20,9 @@
 //! grace, and only once the group is empty has the instance ended — so a restart never runs two
 //! copies of one instance, and a stop gives the real server its own grace.
 
+mod checks;
 pub mod exit;
+mod graph;
 pub mod policy;
 pub mod signals;
 pub mod stop;
@@ -31,7 +33,9 @@ mod tests;
 
 use crate::config::units::{Level, show_duration};
 use crate::plan::Instance;
+pub use checks::Probe;
 use exit::Exit;
+use graph::Graph;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use policy::{AfterExit, StopCause};
@@ -39,8 +43,8 @@ use signals::{Action, SignalPolicy};
 use std::fmt::Display;
 use std::time::{Duration, Instant};
 use stop::Stop;
-pub use table::State;
 use table::Table;
+pub use table::{Check, State};
 
 /// An instance's place in the table; also the id of its log label.
 pub type SlotId = usize;
@@ -74,6 +78,13 @@ pub enum Effect {
     Reap,
     /// Close the output pipes still open, emitting what they hold.
     ClosePipes,
+    /// Make one attempt of a check of the instance in `slot`, for its run `run`, and report
+    /// with [`Engine::probed`].
+    Probe {
+        slot: SlotId,
+        run: u64,
+        probe: Probe,
+    },
 }
 
 /// How a spawn went.
@@ -89,6 +100,9 @@ pub enum Spawned {
 pub struct Engine {
     settings: Settings,
     table: Table,
+    graph: Graph,
+    /// During a stop: per type, whether its instances were sent their stop signal.
+    stop_sent: Vec<bool>,
     stop: Option<Stop>,
     /// The first non-zero status of an instance that ended for good.
     first_failure: Option<i32>,
@@ -97,11 +111,19 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// A table of `instances`, all due to start at `now`.
+    /// A table of `instances`: those that start `after` others gated, the rest due at `now`.
     pub fn new(settings: Settings, instances: Vec<Instance>, now: Instant) -> Engine {
+        let table = Table::new(instances, now);
+        let after = (0..table.len()).map(|id| {
+            let plan = &table.slot(id).plan;
+            (plan.type_index, plan.after.clone())
+        });
+        let graph = Graph::new(table.types(), after);
         Engine {
+            stop_sent: vec![false; table.types()],
             settings,
-            table: Table::new(instances, now),
+            table,
+            graph,
             stop: None,
             first_failure: None,
             children_left: false,
@@ -111,6 +133,11 @@ impl Engine {
     /// The plan of the instance in `slot` (what to spawn, its name and policies).
     pub fn plan(&self, slot: SlotId) -> &Instance {
         &self.table.slot(slot).plan
+    }
+
+    /// How many times the instance in `slot` was spawned.
+    pub fn run(&self, slot: SlotId) -> u64 {
+        self.table.slot(slot).run
     }
 
     /// The state of the instance in `slot`.
@@ -146,68 +173,85 @@ impl Engine {
     /// Time has passed: acts on every deadline due at `now`.
     pub fn tick(&mut self, now: Instant, pipes_open: bool, fx: &mut Vec<Effect>) {
         while let Some(id) = self.table.pop_due(now) {
-            self.due(id, fx);
+            self.due(id, now, fx);
         }
         self.sweep_due(now, pipes_open, fx);
         self.settle(now, fx);
     }
 
-    /// The deadline of slot `id` has come.
-    fn due(&mut self, id: SlotId, fx: &mut Vec<Effect>) {
+    /// A deadline of slot `id` has come.
+    fn due(&mut self, id: SlotId, now: Instant, fx: &mut Vec<Effect>) {
         let level = self.settings.level;
-        let slot = self.table.slot_mut(id);
-        match slot.state {
-            State::Waiting { .. } => fx.push(Effect::Spawn(id)),
+        let slot = self.table.slot(id);
+        let (pgid, state) = match slot.state {
+            State::Gated { .. } => return self.gated_notice(id, now, fx),
+            State::Waiting { .. } => return fx.push(Effect::Spawn(id)),
+            State::Running { .. } => return self.check_due(id, now, fx),
             State::Stopping { pid, since, .. } => {
-                slot.state = State::Stopping {
-                    pid,
-                    since,
-                    kill_at: None,
-                };
-                fx.push(Effect::Signal {
-                    pgid: pid,
-                    sig: Signal::SIGKILL,
-                });
                 let text = format_args!(
                     "{} did not stop within {}; sending SIGKILL",
                     slot.plan.name,
                     show_duration(slot.plan.grace)
                 );
                 say(fx, level, Level::Warn, text);
-                self.force();
+                let kill_at = None;
+                (
+                    pid,
+                    State::Stopping {
+                        pid,
+                        since,
+                        kill_at,
+                    },
+                )
             }
             State::Ending {
                 pgid, exit, uptime, ..
             } => {
-                slot.state = State::Ending {
-                    pgid,
-                    exit,
-                    uptime,
-                    kill_at: None,
-                };
-                fx.push(Effect::Signal {
-                    pgid,
-                    sig: Signal::SIGKILL,
-                });
                 let text = format_args!(
                     "{}: the rest of its process group did not stop within {}; sending SIGKILL",
                     slot.plan.name,
                     show_duration(slot.plan.grace)
                 );
                 say(fx, level, Level::Warn, text);
-                self.force();
+                let kill_at = None;
+                (
+                    pgid,
+                    State::Ending {
+                        pgid,
+                        exit,
+                        uptime,
+                        kill_at,
+                    },
+                )
             }
-            State::Running { .. } | State::Ended(_) => {}
-        }
+            State::Ended(_) | State::Skipped(_) => return,
+        };
+        fx.push(Effect::Signal {
+            pgid,
+            sig: Signal::SIGKILL,
+        });
+        self.table.set(id, state);
+        self.force();
     }
 
     /// The spawn of slot `id` went as `how`.
     pub fn spawned(&mut self, id: SlotId, how: Spawned, now: Instant, fx: &mut Vec<Effect>) {
         match how {
             Spawned::Running(pid) => {
-                self.table.slot_mut(id).last_pgid = Some(pid);
+                let slot = self.table.slot_mut(id);
+                slot.last_pgid = Some(pid);
+                slot.run += 1;
+                slot.last_error = None;
                 self.children_left = true;
-                self.table.set(id, State::Running { pid, since: now });
+                let check = self.first_check(id, now);
+                self.table.set(
+                    id,
+                    State::Running {
+                        pid,
+                        since: now,
+                        check,
+                    },
+                );
                 let name = &self.table.slot(id).plan.name;
                 say(
                     fx,
@@ -248,12 +292,17 @@ impl Engine {
             return;
         };
         let slot = self.table.slot(id);
-        let (since, kill_at) = match slot.state {
-            State::Running { since, .. } => (since, None),
-            State::Stopping { since, kill_at, .. } => (since, Some(kill_at)),
+        // The healthy run of SPEC §3.4 counts from readiness.
+        let (healthy_since, kill_at) = match slot.state {
+            State::Running {
+                check: Check::Ready { since, .. },
+                ..
+            } => (Some(since), None),
+            State::Running { .. } => (None, None),
+            State::Stopping { since, kill_at, .. } => (Some(since), Some(kill_at)),
             _ => return,
         };
-        let uptime = now.saturating_duration_since(since);
+        let uptime = healthy_since.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
         if !alive(pid) {
             self.ended(id, exit, uptime, now, fx);
             self.settle(now, fx);
@@ -383,7 +432,15 @@ impl Engine {
             self.first_failure = Some(exit.status());
         }
         let name = &self.table.slot(id).plan.name;
-        if self.table.slot(id).plan.essential {
+        if self.table.slot(id).plan.oneshot && exit.success() {
+            // SPEC §4.3: a completed task stops nothing, even when essential.
+            say(
+                fx,
+                self.settings.level,
+                Level::Info,
+                format_args!("{name} completed"),
+            );
+        } else if self.table.slot(id).plan.essential {
             let text = format_args!("{name} {exit}; stopping");
             say(fx, self.settings.level, self.settings.cause_level, text);
             self.begin_stop(StopCause::Essential(exit), now, fx);

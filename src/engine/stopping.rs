@@ -23,11 +23,13 @@ impl Engine {
                 sig: Signal::SIGKILL,
             });
             let quiet = match self.table.slot(id).state {
-                State::Stopping { pid, since, .. } => State::Stopping {
-                    pid,
-                    since,
-                    kill_at: None,
-                },
+                State::Running { pid, since, .. } | State::Stopping { pid, since, .. } => {
+                    State::Stopping {
+                        pid,
+                        since,
+                        kill_at: None,
+                    }
+                }
                 State::Ending {
                     pgid, exit, uptime, ..
                 } => State::Ending {
@@ -73,31 +75,25 @@ impl Engine {
         }
     }
 
+    /// Begins the stop: what has not started never will; running types get their stop
+    /// signal tier by tier ([`Engine::stop_tiers`]). Stopping and ending instances already
+    /// got theirs and keep their deadlines.
     pub(super) fn begin_stop(&mut self, cause: StopCause, now: Instant, fx: &mut Vec<Effect>) {
+        if self.stop.is_some() {
+            return;
+        }
         self.stop = Some(Stop::new(cause));
+        // What can never start is skipped, and says so, before the rest is ended.
+        self.open_gates(now, fx);
         for id in 0..self.table.len() {
-            match self.table.slot(id).state {
-                State::Waiting { .. } => self.table.set(id, State::Ended(None)),
-                State::Running { pid, since } => {
-                    let plan = &self.table.slot(id).plan;
-                    fx.push(Effect::Signal {
-                        pgid: pid,
-                        sig: plan.stop_signal,
-                    });
-                    let kill_at = Some(now + plan.grace);
-                    self.table.set(
-                        id,
-                        State::Stopping {
-                            pid,
-                            since,
-                            kill_at,
-                        },
-                    );
-                }
-                // Ending: its group already got the stop signal and has its deadline.
-                State::Stopping { .. } | State::Ending { .. } | State::Ended(_) => {}
+            if matches!(
+                self.table.slot(id).state,
+                State::Waiting { .. } | State::Gated { .. }
+            ) {
+                self.table.set(id, State::Ended(None));
             }
         }
+        self.stop_tiers(now, fx);
     }
 
     /// What follows from the table as it now stands: the end of the formation when nothing is
@@ -106,6 +102,11 @@ impl Engine {
         if self.stop.is_none() && self.table.live() == 0 {
             self.begin_stop(StopCause::AllEnded(self.first_failure), now, fx);
         }
+        self.open_gates(now, fx);
+        if self.stop.is_none() {
+            return;
+        }
+        self.stop_tiers(now, fx);
         let Some(stop) = self.stop.as_mut() else {
             return;
         };

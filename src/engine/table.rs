@@ -13,11 +13,19 @@ use std::time::{Duration, Instant};
 /// Where an instance is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
+    /// Before its first start, waiting for the types it starts `after` (SPEC §4.2); one line
+    /// at `notice_at` says what it waits for.
+    Gated { notice_at: Instant },
     /// To be started at `at` (the first start, or a restart after its backoff).
     Waiting { at: Instant },
     /// Its process `pid` (the leader of process group `pid`) runs since `since`.
-    Running { pid: Pid, since: Instant },
-    /// A stop sent its group the stop signal; SIGKILL at `kill_at` (None once sent).
+    Running {
+        pid: Pid,
+        since: Instant,
+        check: Check,
+    },
+    /// Its group was sent the stop signal (a stop, a failed readiness or health check);
+    /// SIGKILL at `kill_at` (None once sent).
     Stopping {
         pid: Pid,
         since: Instant,
@@ -33,15 +41,49 @@ pub enum State {
     },
     /// Ended for good: with this exit, or None when a stop came before it ever ran again.
     Ended(Option<Exit>),
+    /// Never started: a dependency ended for good with this exit without meeting its
+    /// condition (SPEC §4.2).
+    Skipped(Exit),
+}
+
+/// Where a running instance's checks stand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Not ready yet: the next attempt at `probe_at` (None while one is under way, or for a
+    /// check that waits to be told), a failed start at `give_up_at`, a line at `notice_at`.
+    Starting {
+        probe_at: Option<Instant>,
+        give_up_at: Option<Instant>,
+        notice_at: Instant,
+    },
+    /// Ready since `since` (at its spawn when it has no ready check). With a health check:
+    /// the next attempt at `probe_at` (None while one is under way), `failures` in a row.
+    Ready {
+        since: Instant,
+        probe_at: Option<Instant>,
+        failures: u32,
+    },
 }
 
 impl State {
-    /// The time this state waits for, if any.
+    /// The earliest time this state waits for, if any.
     pub fn deadline(&self) -> Option<Instant> {
         match *self {
+            State::Gated { notice_at } => Some(notice_at),
             State::Waiting { at } => Some(at),
+            State::Running { check, .. } => match check {
+                Check::Starting {
+                    probe_at,
+                    give_up_at,
+                    notice_at,
+                } => [probe_at, give_up_at, Some(notice_at)]
+                    .into_iter()
+                    .flatten()
+                    .min(),
+                Check::Ready { probe_at, .. } => probe_at,
+            },
             State::Stopping { kill_at, .. } | State::Ending { kill_at, .. } => kill_at,
-            State::Running { .. } | State::Ended(_) => None,
+            State::Ended(_) | State::Skipped(_) => None,
         }
     }
 
@@ -50,7 +92,7 @@ impl State {
         match *self {
             State::Running { pid, .. } | State::Stopping { pid, .. } => Some(pid),
             State::Ending { pgid, .. } => Some(pgid),
-            State::Waiting { .. } | State::Ended(_) => None,
+            _ => None,
         }
     }
 
@@ -60,6 +102,42 @@ impl State {
             State::Running { pid, .. } | State::Stopping { pid, .. } => Some(pid),
             _ => None,
         }
+    }
+
+    /// Not ended for good: it runs, will run, or waits to.
+    pub fn live(&self) -> bool {
+        !matches!(self, State::Ended(_) | State::Skipped(_))
+    }
+
+    /// Its group has processes that no SIGKILL was sent to yet: a tiered stop waits for these.
+    pub fn holds(&self) -> bool {
+        match *self {
+            State::Running { .. } => true,
+            State::Stopping { kill_at, .. } | State::Ending { kill_at, .. } => kill_at.is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// Whether an instance in `state` meets the condition its dependents wait for (SPEC §4.2): a
+/// oneshot has completed (exited 0), a type with a ready check is ready, any other runs.
+pub fn meets(plan: &Instance, state: &State) -> bool {
+    match *state {
+        State::Ended(Some(exit)) => plan.oneshot && exit.success(),
+        State::Running { check, .. } if !plan.oneshot => {
+            plan.ready.is_none() || matches!(check, Check::Ready { .. })
+        }
+        _ => false,
+    }
+}
+
+/// The exit with which an instance ended for good without meeting its condition: its
+/// dependents can never start.
+pub fn failed(plan: &Instance, state: &State) -> Option<Exit> {
+    match *state {
+        State::Ended(Some(exit)) if !meets(plan, state) => Some(exit),
+        State::Skipped(exit) => Some(exit),
+        _ => None,
     }
 }
 
@@ -71,7 +149,15 @@ pub struct Slot {
     pub restarts: u32,
     /// Its last process group, for the sweep when we are not PID 1.
     pub last_pgid: Option<Pid>,
+    /// How many times it was spawned: a check result names the run it was made for.
+    pub run: u64,
+    /// The last failed readiness attempt's error, for the waiting line.
+    pub last_error: Option<String>,
 }
+
+/// While an instance waits (for a dependency, or to be ready), a line this often says what
+/// for (SPEC §4.2).
+pub const NOTICE_EVERY: Duration = Duration::from_secs(30);
 
 /// The slots and their indexes.
 pub struct Table {
@@ -86,11 +172,26 @@ pub struct Table {
     live: usize,
     /// Slots with processes (running, stopping or ending).
     active: usize,
+    /// Per type (`type_index`): its slots.
+    members: Vec<Vec<SlotId>>,
+    /// Per type: how many of its instances meet their dependents' condition.
+    met: Vec<usize>,
+    /// Per type: how many of its instances hold a tiered stop back ([`State::holds`]).
+    holding: Vec<usize>,
+    /// Per type: the first instance that ended for good without meeting the condition.
+    failed: Vec<Option<(SlotId, Exit)>>,
+    /// Types whose `met` or `failed` changed since the engine last looked.
+    dirty: Vec<usize>,
 }
 
 impl Table {
-    /// A table of `instances`, all waiting to start at `now`.
+    /// A table of `instances`: those with dependencies gated, the others due at `now`.
     pub fn new(instances: Vec<Instance>, now: Instant) -> Table {
+        let types = instances
+            .iter()
+            .map(|i| i.type_index + 1)
+            .max()
+            .unwrap_or(0);
         let mut table = Table {
             slots: Vec::with_capacity(instances.len()),
             leaders: HashMap::new(),
@@ -98,18 +199,63 @@ impl Table {
             ending: BTreeSet::new(),
             live: 0,
             active: 0,
+            members: vec![Vec::new(); types],
+            met: vec![0; types],
+            holding: vec![0; types],
+            failed: vec![None; types],
+            dirty: Vec::new(),
         };
         for plan in instances {
             let id = table.slots.len();
+            table.members[plan.type_index].push(id);
+            let first = if plan.after.is_empty() {
+                State::Waiting { at: now }
+            } else {
+                State::Gated {
+                    notice_at: now + NOTICE_EVERY,
+                }
+            };
             table.slots.push(Slot {
                 plan,
                 state: State::Ended(None),
                 restarts: 0,
                 last_pgid: None,
+                run: 0,
+                last_error: None,
             });
-            table.set(id, State::Waiting { at: now });
+            table.set(id, first);
         }
         table
+    }
+
+    /// How many process types there are.
+    pub fn types(&self) -> usize {
+        self.members.len()
+    }
+
+    /// The slots of type `t`.
+    pub fn members(&self, t: usize) -> &[SlotId] {
+        &self.members[t]
+    }
+
+    /// Whether every instance of type `t` meets its dependents' condition.
+    pub fn all_met(&self, t: usize) -> bool {
+        self.met[t] == self.members[t].len()
+    }
+
+    /// How many instances of type `t` hold a tiered stop back.
+    pub fn holding(&self, t: usize) -> usize {
+        self.holding[t]
+    }
+
+    /// The first instance of type `t` that ended for good without meeting the condition.
+    pub fn failed(&self, t: usize) -> Option<(SlotId, Exit)> {
+        self.failed[t]
+    }
+
+    /// Takes the types whose condition changed since the last call.
+    pub fn take_dirty(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.dirty)
     }
 
     /// How many slots there are.
@@ -196,9 +342,25 @@ impl Table {
         if matches!(state, State::Ending { .. }) {
             self.ending.insert(id);
         }
-        let live = |s: &State| !matches!(s, State::Ended(_));
-        let active = |s: &State| s.group().is_some();
-        self.live = self.live + usize::from(live(&state)) - usize::from(live(&old));
-        self.active = self.active + usize::from(active(&state)) - usize::from(active(&old));
+        let count =
+            |f: fn(&State) -> bool| usize::from(f(&state)) as isize - usize::from(f(&old)) as isize;
+        self.live = self.live.wrapping_add_signed(count(State::live));
+        self.active = self
+            .active
+            .wrapping_add_signed(count(|s| s.group().is_some()));
+        let plan = &self.slots[id].plan;
+        let t = plan.type_index;
+        self.holding[t] = self.holding[t].wrapping_add_signed(count(State::holds));
+        let (was, is) = (meets(plan, &old), meets(plan, &state));
+        if was != is {
+            self.met[t] = self.met[t].wrapping_add_signed(isize::from(is) - isize::from(was));
+            self.dirty.push(t);
+        }
+        if let Some(exit) = failed(plan, &state)
+            && self.failed[t].is_none()
+        {
+            self.failed[t] = Some((id, exit));
+            self.dirty.push(t);
+        }
     }
 }

@@ -94,6 +94,11 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
         }
+        StdioMode::Null => {
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+        }
     }
     let take_terminal = matches!(
         launch.stdio,

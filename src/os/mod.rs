@@ -1,4 +1,5 @@
 pub mod child;
+pub mod probe;
 pub mod reaper;
 pub mod signals;
 pub mod sweep;

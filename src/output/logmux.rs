@@ -94,6 +94,10 @@ pub struct LogMux {
     sinks: [Lazy; 2],
     sources: Vec<Option<Source>>,
     scratch: Vec<u8>,
+    /// Per label: text whose appearance in a line makes a `log` readiness check pass.
+    watches: std::collections::HashMap<usize, Vec<u8>>,
+    /// Labels whose watched text has appeared since [`LogMux::take_matches`].
+    matched: Vec<usize>,
 }
 
 impl LogMux {
@@ -118,6 +122,8 @@ impl LogMux {
             sinks: [Lazy::Unopened, Lazy::Unopened],
             sources: Vec::new(),
             scratch: Vec::new(),
+            watches: std::collections::HashMap::new(),
+            matched: Vec::new(),
         }
     }
 
@@ -134,6 +140,16 @@ impl LogMux {
             Some(free) => self.sources[free] = Some(source),
             None => self.sources.push(Some(source)),
         }
+    }
+
+    /// Watches label `label`'s lines for `text` (once: the watch ends at the first match).
+    pub fn watch(&mut self, label: usize, text: &str) {
+        self.watches.insert(label, text.as_bytes().to_vec());
+    }
+
+    /// The labels whose watched text appeared since the last call.
+    pub fn take_matches(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.matched)
     }
 
     /// How many child pipes are still open or hold unwritten lines.
@@ -250,6 +266,18 @@ impl LogMux {
             return;
         };
         let at_eof = source.fd.is_none();
+        if let Some(needle) = self.watches.get(&source.label) {
+            // Lines are looked at before framing: a match needs no sink with room.
+            let whole = match source.pending.iter().rposition(|b| *b == b'\n') {
+                Some(end) => &source.pending[..end],
+                None if at_eof => &source.pending[..],
+                None => &[][..],
+            };
+            if memchr::memmem::find(whole, needle).is_some() {
+                self.matched.push(source.label);
+                self.watches.remove(&source.label);
+            }
+        }
         let sink = self.sinks[source.stream as usize].get_mut();
         let used = match sink {
             Some(sink) if !sink.is_closed() => {

@@ -28,6 +28,8 @@ pub enum StdioMode {
     Inherit { take_terminal: bool },
     /// Formation mode: stdin is /dev/null; stdout and stderr are pipes that we read.
     Piped,
+    /// A check's command: stdin, stdout and stderr are /dev/null.
+    Null,
 }
 
 /// One instance, ready to spawn.
@@ -57,7 +59,19 @@ pub struct Instance {
     pub grace: Duration,
     /// Inherited or piped stdio.
     pub stdio: StdioMode,
+    /// A task: exit 0 completes it (SPEC §4.3).
+    pub oneshot: bool,
+    /// The types (by `type_index`) it starts after (SPEC §4.2).
+    pub after: Vec<usize>,
+    /// Its readiness check.
+    pub ready: Option<ReadyCheck>,
+    /// Its health check.
+    pub health: Option<HealthCheck>,
 }
+
+pub mod checks;
+
+use checks::{HealthCheck, ReadyCheck};
 
 impl Instance {
     /// The one constructor: an instance named `name` that runs `argv` with the defaults of
@@ -77,6 +91,10 @@ impl Instance {
             stop_signal: Signal::SIGTERM,
             grace,
             stdio,
+            oneshot: false,
+            after: Vec::new(),
+            ready: None,
+            health: None,
         }
     }
 }

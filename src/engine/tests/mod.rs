@@ -4,6 +4,7 @@
 
 use super::*;
 
+mod graph;
 mod lifecycle;
 mod stopping;
 use crate::config::model::{Backoff, Restart};

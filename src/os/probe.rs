@@ -1,0 +1,365 @@
+//! Check attempts (SPEC §4.2, §4.5): TCP connects, HTTP GETs and exec'd commands, each
+//! non-blocking and bounded, made from the one loop; and the sd_notify sockets.
+//!
+//! Owns: the sockets and processes of attempts under way, at most one per instance, and each
+//! instance's notify socket. The supervisor polls what [`Probes::interest`] lists and hands
+//! back readiness; exits of exec attempts are claimed here before the engine sees them, so a
+//! probe's process is never mistaken for an orphan or an instance.
+//!
+//! Must not: decide what a result means (the engine does), or block: a connect is
+//! `O_NONBLOCK` and completes on POLLOUT; an HTTP answer is read as it comes. Names are
+//! resolved with `getaddrinfo` (`ToSocketAddrs`), which for `127.0.0.1` or `localhost` does
+//! not touch the network.
+//!
+//! Notify: an abstract unix datagram socket per instance (no file: works on a read-only
+//! root), named in the instance's `NOTIFY_SOCKET` with a leading `@` as systemd does; a
+//! datagram holding the line `READY=1` makes it ready (sd_notify(3)).
+
+use crate::engine::Probe;
+use crate::engine::exit::Exit;
+use crate::os::child::{self, Launch};
+use crate::plan::checks::ProbeKind;
+use crate::plan::{Instance, StdioMode};
+use nix::errno::Errno;
+use nix::poll::PollFlags;
+use nix::sys::signal::Signal;
+use nix::sys::socket::{
+    AddressFamily, SockFlag, SockType, SockaddrStorage, connect, getsockopt, socket, sockopt,
+};
+use nix::unistd::Pid;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixDatagram};
+use std::time::{Duration, Instant};
+
+/// What an attempt or a notify socket reports: the slot, its run, the check and the result.
+pub type Report = (usize, u64, Probe, Result<(), String>);
+
+/// How an attempt is being made.
+enum How {
+    /// Connecting (`request` empty) or exchanging an HTTP request and its answer.
+    Socket {
+        stream: TcpStream,
+        connected: bool,
+        request: Vec<u8>,
+        answer: Vec<u8>,
+    },
+    /// A command running as this process (and group).
+    Exec(Pid),
+}
+
+/// One attempt under way.
+struct Attempt {
+    run: u64,
+    probe: Probe,
+    until: Instant,
+    how: How,
+}
+
+/// Every attempt under way and every notify socket.
+#[derive(Default)]
+pub struct Probes {
+    attempts: HashMap<usize, Attempt>,
+    execs: HashMap<Pid, usize>,
+    notify: HashMap<usize, (u64, UnixDatagram)>,
+}
+
+impl Probes {
+    /// Starts an attempt of `kind` for slot `slot`'s run `run`, bounded by `bound`. A result
+    /// known at once (a refused connect, an exec that cannot start) is returned.
+    pub fn start(
+        &mut self,
+        (slot, run, probe): (usize, u64, Probe),
+        kind: &ProbeKind,
+        plan: &Instance,
+        bound: Duration,
+        now: Instant,
+    ) -> Option<Report> {
+        self.cancel(slot);
+        let how = match kind {
+            ProbeKind::Tcp(addr) => connect_to(addr).map(|stream| How::Socket {
+                stream,
+                connected: false,
+                request: Vec::new(),
+                answer: Vec::new(),
+            }),
+            ProbeKind::Http(url) => http(url),
+            ProbeKind::Exec(argv) => {
+                let launch = Launch {
+                    argv,
+                    env: plan.env.as_deref(),
+                    cwd: plan.cwd.as_deref(),
+                    user: plan.user.as_ref(),
+                    stdio: StdioMode::Null,
+                };
+                child::spawn(&launch)
+                    .map(|started| How::Exec(started.pid))
+                    .map_err(|e| e.reason)
+            }
+            ProbeKind::Log(_) | ProbeKind::Notify => return None,
+        };
+        match how {
+            Ok(how) => {
+                if let How::Exec(pid) = how {
+                    self.execs.insert(pid, slot);
+                }
+                let until = now + bound;
+                let attempt = Attempt {
+                    run,
+                    probe,
+                    until,
+                    how,
+                };
+                self.attempts.insert(slot, attempt);
+                None
+            }
+            Err(e) => Some((slot, run, probe, Err(e))),
+        }
+    }
+
+    /// Drops slot `slot`'s attempt, if any (an exec attempt's group is killed).
+    fn cancel(&mut self, slot: usize) {
+        if let Some(attempt) = self.attempts.remove(&slot)
+            && let How::Exec(pid) = attempt.how
+        {
+            child::signal_group(pid, Signal::SIGKILL);
+            // Its exit is still claimed (and ignored) when it is reaped.
+        }
+    }
+
+    /// A notify socket for slot `slot`'s run `run`: the `NOTIFY_SOCKET` value to give it.
+    pub fn notify_socket(&mut self, slot: usize, run: u64) -> Result<String, String> {
+        let name = format!("formation/{}/{slot}/{run}", std::process::id());
+        let addr = SocketAddr::from_abstract_name(name.as_bytes()).map_err(|e| e.to_string())?;
+        let socket = UnixDatagram::bind_addr(&addr).map_err(|e| e.to_string())?;
+        socket.set_nonblocking(true).map_err(|e| e.to_string())?;
+        self.notify.insert(slot, (run, socket));
+        Ok(format!("@{name}"))
+    }
+
+    /// The fds to poll: `(slot, notify?, fd, flags)`.
+    pub fn interest(&self) -> impl Iterator<Item = (usize, bool, BorrowedFd<'_>, PollFlags)> {
+        let attempts = self.attempts.iter().filter_map(|(&slot, a)| match &a.how {
+            How::Socket {
+                stream,
+                connected,
+                request,
+                ..
+            } => {
+                let flags = if !connected || !request.is_empty() {
+                    PollFlags::POLLOUT
+                } else {
+                    PollFlags::POLLIN
+                };
+                Some((slot, false, stream.as_fd(), flags))
+            }
+            How::Exec(_) => None,
+        });
+        let notify = self
+            .notify
+            .iter()
+            .map(|(&slot, (_, s))| (slot, true, s.as_fd(), PollFlags::POLLIN));
+        attempts.chain(notify)
+    }
+
+    /// Poll said slot `slot`'s fd (its notify socket with `notify`) is ready.
+    pub fn ready(&mut self, slot: usize, notify: bool) -> Option<Report> {
+        if notify {
+            let (run, socket) = self.notify.get(&slot)?;
+            let mut buf = [0u8; 4096];
+            let mut ready = false;
+            while let Ok(n) = socket.recv(&mut buf) {
+                ready |= buf[..n].split(|b| *b == b'\n').any(|l| l == b"READY=1");
+            }
+            let run = *run;
+            if !ready {
+                return None;
+            }
+            self.notify.remove(&slot);
+            return Some((slot, run, Probe::Ready, Ok(())));
+        }
+        let attempt = self.attempts.get_mut(&slot)?;
+        let (run, probe) = (attempt.run, attempt.probe);
+        let result = advance(&mut attempt.how)?;
+        self.attempts.remove(&slot);
+        Some((slot, run, probe, result))
+    }
+
+    /// Claims the exit of an exec attempt's process; None when `pid` is not one.
+    pub fn exited(&mut self, pid: Pid, exit: Exit) -> Option<Option<Report>> {
+        let slot = self.execs.remove(&pid)?;
+        let current = self
+            .attempts
+            .get(&slot)
+            .is_some_and(|a| matches!(a.how, How::Exec(p) if p == pid));
+        if !current {
+            return Some(None);
+        }
+        let attempt = self.attempts.remove(&slot)?;
+        let result = if exit.success() {
+            Ok(())
+        } else {
+            Err(format!("the check {exit}"))
+        };
+        Some(Some((slot, attempt.run, attempt.probe, result)))
+    }
+
+    /// The earliest bound of an attempt under way.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.attempts.values().map(|a| a.until).min()
+    }
+
+    /// Ends the attempts whose bound has passed, as failures.
+    pub fn expire(&mut self, now: Instant) -> Vec<Report> {
+        let late: Vec<usize> = self
+            .attempts
+            .iter()
+            .filter(|(_, a)| a.until <= now)
+            .map(|(&slot, _)| slot)
+            .collect();
+        late.into_iter()
+            .filter_map(|slot| {
+                let (run, probe) = self.attempts.get(&slot).map(|a| (a.run, a.probe))?;
+                self.cancel(slot);
+                Some((slot, run, probe, Err("no answer in time".to_string())))
+            })
+            .collect()
+    }
+}
+
+/// Starts a non-blocking connect to `addr` (`host:port`).
+fn connect_to(addr: &str) -> Result<TcpStream, String> {
+    let target = addr
+        .to_socket_addrs()
+        .map_err(|e| format!("{addr}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{addr}: no address"))?;
+    let family = if target.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    let flags = SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC;
+    let fd = socket(family, SockType::Stream, flags, None).map_err(|e| e.desc().to_string())?;
+    match connect(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        &SockaddrStorage::from(target),
+    ) {
+        Ok(()) | Err(Errno::EINPROGRESS) => Ok(TcpStream::from(fd)),
+        Err(e) => Err(format!("{addr}: {}", e.desc().to_lowercase())),
+    }
+}
+
+/// Starts an HTTP GET of `url` (`http://host[:port]/path`).
+fn http(url: &str) -> Result<How, String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url}: only http:// URLs can be checked"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let addr = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let stream = connect_to(&addr)?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: formation\r\nConnection: close\r\n\r\n"
+    );
+    Ok(How::Socket {
+        stream,
+        connected: false,
+        request: request.into_bytes(),
+        answer: Vec::new(),
+    })
+}
+
+/// Moves a socket attempt on after poll said its fd is ready; Some once it has a result.
+fn advance(how: &mut How) -> Option<Result<(), String>> {
+    let How::Socket {
+        stream,
+        connected,
+        request,
+        answer,
+    } = how
+    else {
+        return None;
+    };
+    if !*connected {
+        match getsockopt(&*stream, sockopt::SocketError) {
+            Ok(0) => *connected = true,
+            Ok(errno) => return Some(Err(Errno::from_raw(errno).desc().to_lowercase())),
+            Err(e) => return Some(Err(e.desc().to_lowercase())),
+        }
+        if request.is_empty() && answer.is_empty() {
+            return Some(Ok(())); // tcp: connected is all we asked
+        }
+    }
+    if !request.is_empty() {
+        match stream.write(request) {
+            Ok(n) => {
+                request.drain(..n);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Some(Err(e.to_string())),
+        }
+        return None;
+    }
+    let mut buf = [0u8; 1024];
+    match stream.read(&mut buf) {
+        Ok(0) => Some(status(answer)),
+        Ok(n) => {
+            answer.extend_from_slice(&buf[..n]);
+            (answer.contains(&b'\n') || answer.len() > 8192).then(|| status(answer))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+        Err(e) => Some(Err(e.to_string())),
+    }
+}
+
+/// The verdict on an HTTP answer's status line: 2xx and 3xx are ready.
+pub fn status(answer: &[u8]) -> Result<(), String> {
+    let line = answer.split(|b| *b == b'\n').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    let code = line
+        .strip_prefix("HTTP/1.")
+        .and_then(|rest| rest.get(2..5))
+        .and_then(|c| c.parse::<u16>().ok());
+    match code {
+        Some(200..=399) => Ok(()),
+        Some(code) => Err(format!("answered {code}")),
+        None if answer.is_empty() => Err("closed without an answer".into()),
+        None => Err(format!("not an HTTP answer: {:?}", line.trim_end())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_status_lines() {
+        let table: [(&[u8], Result<(), &str>); 6] = [
+            (b"HTTP/1.1 200 OK\r\n", Ok(())),
+            (b"HTTP/1.0 302 Found\r\n", Ok(())),
+            (b"HTTP/1.1 503 Service Unavailable\r\n", Err("answered 503")),
+            (b"HTTP/1.1 404 Not Found\r\n", Err("answered 404")),
+            (b"", Err("closed without an answer")),
+            (
+                b"SSH-2.0-OpenSSH\r\n",
+                Err("not an HTTP answer: \"SSH-2.0-OpenSSH\\r\""),
+            ),
+        ];
+        for (answer, want) in table {
+            assert_eq!(status(answer), want.map_err(String::from), "{answer:?}");
+        }
+    }
+}
