@@ -355,7 +355,7 @@ mod tests {
             (b"", Err("closed without an answer")),
             (
                 b"SSH-2.0-OpenSSH\r\n",
-                Err("not an HTTP answer: \"SSH-2.0-OpenSSH\\r\""),
+                Err("not an HTTP answer: \"SSH-2.0-OpenSSH\""),
             ),
         ];
         for (answer, want) in table {
