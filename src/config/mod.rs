@@ -1,7 +1,9 @@
+pub mod civil;
 pub mod envfile;
 pub mod load;
 pub mod model;
 pub mod procfile;
 pub mod schema;
+pub mod tz;
 pub mod units;
 pub mod users;
