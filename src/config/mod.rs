@@ -1,4 +1,5 @@
 pub mod civil;
+pub mod cron;
 pub mod envfile;
 pub mod load;
 pub mod model;
