@@ -191,6 +191,13 @@ fn every_counts_from_the_start() {
         [1_010, 1_010, 1_010, 1_010, 1_020, 1_020].map(Some)
     );
     assert_eq!(every.upcoming(1_000, &utc, 1_000, 3), [1_010, 1_020, 1_030]);
+    // Absurd instants give no fire rather than an overflow.
+    let cron = Schedule::parse("* * * * *").unwrap();
+    for s in [&every, &cron] {
+        assert_eq!(s.next_after(i64::MAX, &utc, 0), None);
+        assert_eq!(s.next_after(i64::MIN, &utc, 0), None);
+        assert_eq!(s.wake(i64::MAX, 0, &utc, 0).run, None);
+    }
 }
 
 #[test]

@@ -87,6 +87,8 @@ impl Rule {
         let Some((dst, start, end)) = self.dst else {
             return (self.std, Vec::new());
         };
+        // Beyond ±34,000 years the offset is moot; the clamp keeps the arithmetic in range.
+        let t = t.clamp(-(1 << 40), 1 << 40);
         let (year, _, _) = civil_from_days(t.div_euclid(DAY));
         // Events of two more years each side are walked but not reported, so that the state
         // is known before the first reported one even when the rule's events do not simply
@@ -299,6 +301,9 @@ mod tests {
         assert_eq!(all_year.around(utc("2030-01-01T03:00")), (-14_400, vec![]));
         assert_eq!(all_year.around(utc("2030-12-31T23:00")), (-14_400, vec![]));
         assert_eq!(Rule::parse(""), Ok(None));
+        let berlin = Rule::parse("CET-1CEST,M3.5.0,M10.5.0/3").unwrap().unwrap();
+        assert_eq!(berlin.around(i64::MAX).0, berlin.around(1 << 40).0);
+        assert_eq!(berlin.around(i64::MIN).0, berlin.around(-(1 << 40)).0);
     }
 
     #[test]
