@@ -1,7 +1,10 @@
+pub mod civil;
+pub mod cron;
 pub mod envfile;
 pub mod load;
 pub mod model;
 pub mod procfile;
 pub mod schema;
+pub mod tz;
 pub mod units;
 pub mod users;
