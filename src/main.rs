@@ -192,7 +192,12 @@ fn supervise(
         level,
         cause_level,
     };
-    let engine = Engine::new(settings, instances, std::time::Instant::now());
+    let engine = Engine::new(
+        settings,
+        instances,
+        std::time::Instant::now(),
+        supervisor::wall_ms(),
+    );
     let mut supervisor = Supervisor::new(engine, signals, log, pid1, level);
     if !pid1 {
         let how = if subreaper {

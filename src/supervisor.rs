@@ -73,7 +73,7 @@ impl Supervisor {
             let now = Instant::now();
             let mut fx = Vec::new();
             let pipes_open = self.log.open_sources() > 0;
-            self.engine.tick(now, pipes_open, &mut fx);
+            self.engine.tick(now, wall_ms(), pipes_open, &mut fx);
             for report in self.probes.expire(now) {
                 self.report(report, &mut fx);
             }
@@ -260,4 +260,10 @@ impl Supervisor {
         self.engine
             .probed(slot, run, probe, result, Instant::now(), fx);
     }
+}
+
+/// The wall clock in milliseconds since the Unix epoch (schedules fire on it).
+pub fn wall_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -18,7 +18,7 @@
 //! schedule that can never fire (`0 0 30 2 *`) is an error rather than silence; one that
 //! fires rarely (`0 0 29 2 */3`: Feb 29 on a Sun/Wed/Sat, every 28 years or so) is fine.
 
-#![allow(dead_code)] // wired into the engine by the lead
+#![allow(dead_code)] // until the config keys that build it land (this round)
 
 pub mod next;
 #[cfg(test)]

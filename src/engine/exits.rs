@@ -136,6 +136,19 @@ impl Engine {
         now: Instant,
         fx: &mut Vec<Effect>,
     ) {
+        if self.table.slot(id).plan.schedule.is_some() {
+            // SPEC §4.4: a run of a scheduled type ends; its failures never stop the formation.
+            self.table.set(id, State::Idle);
+            let plan = &self.table.slot(id).plan;
+            let next = self.next_run(plan.type_index);
+            let level = if exit.success() {
+                Level::Info
+            } else {
+                Level::Warn
+            };
+            let text = format_args!("{} {exit}{next}", plan.name);
+            return say(fx, self.settings.level, level, text);
+        }
         self.table.set(id, State::Ended(Some(exit)));
         if !exit.success() && self.first_failure.is_none() {
             self.first_failure = Some(exit.status());

@@ -25,6 +25,7 @@ pub mod exit;
 mod exits;
 mod graph;
 pub mod policy;
+mod schedule;
 pub mod signals;
 pub mod stop;
 mod stopping;
@@ -107,6 +108,10 @@ pub struct Engine {
     /// During a stop: per type, whether its instances were sent their stop signal.
     stop_sent: Vec<bool>,
     stop: Option<Stop>,
+    /// The fires of scheduled types.
+    fires: Vec<schedule::Fire>,
+    /// The formation's start on the wall clock, in seconds (`@every` counts from it).
+    start_wall: i64,
     /// The first non-zero status of an instance that ended for good.
     first_failure: Option<i32>,
     /// As of the last reap: some child of ours is still alive.
@@ -114,23 +119,28 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// A table of `instances`: those that start `after` others gated, the rest due at `now`.
-    pub fn new(settings: Settings, instances: Vec<Instance>, now: Instant) -> Engine {
+    /// A table of `instances`: those that start `after` others gated, scheduled ones idle,
+    /// the rest due at `now`; `wall_ms` is the wall clock then (ms since the Unix epoch).
+    pub fn new(settings: Settings, instances: Vec<Instance>, now: Instant, wall_ms: i64) -> Engine {
         let table = Table::new(instances, now);
         let after = (0..table.len()).map(|id| {
             let plan = &table.slot(id).plan;
             (plan.type_index, plan.after.clone())
         });
         let graph = Graph::new(table.types(), after);
-        Engine {
+        let mut engine = Engine {
             stop_sent: vec![false; table.types()],
             settings,
             table,
             graph,
             stop: None,
+            fires: Vec::new(),
+            start_wall: wall_ms.div_euclid(1000),
             first_failure: None,
             children_left: false,
-        }
+        };
+        engine.fires = engine.fires(engine.start_wall, now);
+        engine
     }
 
     /// The plan of the instance in `slot` (what to spawn, its name and policies).
@@ -158,7 +168,8 @@ impl Engine {
     pub fn next_deadline(&self) -> Option<Instant> {
         let slot = self.table.next_timer();
         let stop = self.stop.as_ref().and_then(Stop::deadline);
-        slot.into_iter().chain(stop).min()
+        let fires = self.fires.iter().filter_map(|f| f.at);
+        slot.into_iter().chain(stop).chain(fires).min()
     }
 
     /// formation's exit status, once it may exit: the stop is over and nothing is left to wait
@@ -173,11 +184,12 @@ impl Engine {
         self.stop.as_ref()?.sweep_until()
     }
 
-    /// Time has passed: acts on every deadline due at `now`.
-    pub fn tick(&mut self, now: Instant, pipes_open: bool, fx: &mut Vec<Effect>) {
+    /// Time has passed: acts on every deadline due at `now` (wall clock `wall_ms`).
+    pub fn tick(&mut self, now: Instant, wall_ms: i64, pipes_open: bool, fx: &mut Vec<Effect>) {
         while let Some(id) = self.table.pop_due(now) {
             self.due(id, now, fx);
         }
+        self.fires_due(now, wall_ms, fx);
         self.sweep_due(now, pipes_open, fx);
         self.settle(now, fx);
     }
@@ -227,7 +239,7 @@ impl Engine {
                     },
                 )
             }
-            State::Ended(_) | State::Skipped(_) => return,
+            State::Idle | State::Ended(_) | State::Skipped(_) => return,
         };
         fx.push(Effect::Signal {
             pgid,

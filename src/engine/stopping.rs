@@ -88,7 +88,7 @@ impl Engine {
         for id in 0..self.table.len() {
             if matches!(
                 self.table.slot(id).state,
-                State::Waiting { .. } | State::Gated { .. }
+                State::Waiting { .. } | State::Gated { .. } | State::Idle
             ) {
                 self.table.set(id, State::Ended(None));
             }

@@ -18,6 +18,8 @@ pub enum State {
     Gated { notice_at: Instant },
     /// To be started at `at` (the first start, or a restart after its backoff).
     Waiting { at: Instant },
+    /// A scheduled instance between runs: its type's next fire starts it (SPEC §4.4).
+    Idle,
     /// Its process `pid` (the leader of process group `pid`) runs since `since`.
     Running {
         pid: Pid,
@@ -83,7 +85,7 @@ impl State {
                 Check::Ready { probe_at, .. } => probe_at,
             },
             State::Stopping { kill_at, .. } | State::Ending { kill_at, .. } => kill_at,
-            State::Ended(_) | State::Skipped(_) => None,
+            State::Idle | State::Ended(_) | State::Skipped(_) => None,
         }
     }
 
@@ -208,7 +210,9 @@ impl Table {
         for plan in instances {
             let id = table.slots.len();
             table.members[plan.type_index].push(id);
-            let first = if plan.after.is_empty() {
+            let first = if plan.schedule.is_some() {
+                State::Idle
+            } else if plan.after.is_empty() {
                 State::Waiting { at: now }
             } else {
                 State::Gated {

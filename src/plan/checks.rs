@@ -76,3 +76,12 @@ pub struct HealthCheck {
 pub fn attempt_bound(interval: Duration) -> Duration {
     interval.max(Duration::from_secs(1))
 }
+
+/// `schedule` with its zone (SPEC §4.4), shared by a scheduled type's instances.
+#[derive(Debug)]
+pub struct Timetable {
+    /// When it fires.
+    pub schedule: crate::config::cron::Schedule,
+    /// The zone cron fields are read in.
+    pub zone: crate::config::tz::Zone,
+}

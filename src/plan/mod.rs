@@ -67,11 +67,14 @@ pub struct Instance {
     pub ready: Option<ReadyCheck>,
     /// Its health check.
     pub health: Option<HealthCheck>,
+    /// When it runs, for a scheduled type (shared by its instances).
+    pub schedule: Option<std::rc::Rc<Timetable>>,
 }
 
 pub mod checks;
+pub mod order;
 
-use checks::{HealthCheck, ReadyCheck};
+use checks::{HealthCheck, ReadyCheck, Timetable};
 
 impl Instance {
     /// The one constructor: an instance named `name` that runs `argv` with the defaults of
@@ -95,6 +98,7 @@ impl Instance {
             after: Vec::new(),
             ready: None,
             health: None,
+            schedule: None,
         }
     }
 }

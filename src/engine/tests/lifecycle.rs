@@ -113,7 +113,7 @@ fn a_spawn_failure_is_an_exit_through_the_policy() {
         instance("bad.1", Restart::OnFailure, false),
     ]);
     let mut fx = Vec::new();
-    t.e.tick(t.now, false, &mut fx);
+    t.e.tick(t.now, WALL0, false, &mut fx);
     assert_eq!(fx, [Effect::Spawn(0), Effect::Spawn(1)]);
     let mut fx = Vec::new();
     let failed = Spawned::Failed {

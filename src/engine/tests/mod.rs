@@ -6,11 +6,14 @@ use super::*;
 
 mod graph;
 mod lifecycle;
+mod schedule;
 mod stopping;
 use crate::config::model::{Backoff, Restart};
 use crate::plan::StdioMode;
 use std::collections::HashSet;
 
+/// The wall clock at `t0`: 2026-12-02T10:00:00Z, in ms.
+pub const WALL0: i64 = 1_796_205_600_000;
 pub const TERM: Signal = Signal::SIGTERM;
 pub const KILL: Signal = Signal::SIGKILL;
 
@@ -53,7 +56,7 @@ impl T {
             cause_level: Level::Error,
         };
         T {
-            e: Engine::new(settings, instances, t0),
+            e: Engine::new(settings, instances, t0, WALL0),
             t0,
             now: t0,
             groups: HashSet::new(),
@@ -71,7 +74,8 @@ impl T {
     pub fn at(&mut self, after: u64) -> Vec<Effect> {
         self.now = self.t0 + ms(after);
         let mut fx = Vec::new();
-        self.e.tick(self.now, self.pipes_open, &mut fx);
+        let wall = WALL0 + after as i64;
+        self.e.tick(self.now, wall, self.pipes_open, &mut fx);
         self.spawn_all(fx)
     }
 
