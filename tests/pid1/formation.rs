@@ -1,9 +1,7 @@
 //! Formation mode (SPEC §1.2, §3, §4): Procfile and TOML formations, run as real PID 1 of a
 //! new pid namespace unless a test says otherwise.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -11,9 +9,7 @@ const SIGNALS_PY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/si
 
 #[test]
 fn a_procfile_starts_every_instance_with_prefixed_output() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let dir = TempDir::new("procfile");
     dir.write(
         "Procfile",
@@ -40,9 +36,7 @@ fn a_procfile_starts_every_instance_with_prefixed_output() {
 
 #[test]
 fn scale_gives_numbered_instances_with_foreman_ports_and_ps() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.web]\ncommand = \"sh -c 'echo $PS $PORT; exec sleep 100'\"\nscale = 2\n\
          [process.worker]\ncommand = \"sh -c 'echo $PS $PORT; exec sleep 100'\"\n",
@@ -63,9 +57,7 @@ fn scale_gives_numbered_instances_with_foreman_ports_and_ps() {
 
 #[test]
 fn environment_precedence() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (dir, path) = toml(
         "[env]\nC = \"config\"\nD = \"config\"\n[process.show]\nscale = 1\n\
          command = \"sh -c 'echo A=$A B=$B C=$C D=$D PS=$PS PORT=$PORT; exec sleep 100'\"\n\
@@ -83,9 +75,7 @@ fn environment_precedence() {
 
 #[test]
 fn on_failure_restarts_follow_the_backoff_and_always_and_never_do_as_they_say() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.main]\ncommand = \"sleep 100\"\n\
          [process.failing]\ncommand = \"sh -c 'echo failing run; exit 1'\"\n\
@@ -131,9 +121,7 @@ fn on_failure_restarts_follow_the_backoff_and_always_and_never_do_as_they_say() 
 
 #[test]
 fn a_crash_loop_gives_up_and_stops_with_that_status() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     // 10 restarts: 1+2+4+8+16+30+30+30+30+30 s of backoff, then the 11th exit is final.
     let (_dir, path) = toml(
         "[process.web]\ncommand = \"sleep 1000\"\n\
@@ -152,9 +140,7 @@ fn a_crash_loop_gives_up_and_stops_with_that_status() {
 
 #[test]
 fn an_essential_exit_stops_everything_with_its_status() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(&format!(
         "[process.worker]\ncommand = [\"python3\", \"{SIGNALS_PY}\", \"worker\", \"--exit-on-term\"]\n\
          [process.web]\ncommand = \"sh -c 'sleep 0.5; exit 3'\"\n"
@@ -176,9 +162,7 @@ fn an_essential_exit_stops_everything_with_its_status() {
 
 #[test]
 fn a_non_essential_exit_leaves_the_rest_running() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.web]\ncommand = \"sh -c 'echo web up; exec sleep 100'\"\n\
          [process.job]\ncommand = \"sh -c 'exit 4'\"\nessential = false\n",
@@ -194,9 +178,7 @@ fn a_non_essential_exit_leaves_the_rest_running() {
 
 #[test]
 fn when_only_non_essential_processes_end_the_first_failure_is_the_status() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.a]\ncommand = \"sh -c 'exit 0'\"\nessential = false\n\
          [process.b]\ncommand = \"sh -c 'sleep 0.2; exit 6'\"\nessential = false\n\
@@ -208,9 +190,7 @@ fn when_only_non_essential_processes_end_the_first_failure_is_the_status() {
 
 #[test]
 fn stop_signal_is_what_arrives() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(&format!(
         "[process.web]\ncommand = [\"python3\", \"{SIGNALS_PY}\", \"web\"]\nstop_signal = \"SIGQUIT\"\n\
          grace = \"1s\"\n"
@@ -226,9 +206,7 @@ fn stop_signal_is_what_arrives() {
 
 #[test]
 fn a_process_ignoring_its_stop_signal_is_killed_at_its_grace() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.stubborn]\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo ready; while :; do sleep 0.1; done\"]\n\
          grace = \"1s\"\n[process.polite]\ncommand = \"sleep 100\"\n",
@@ -252,9 +230,7 @@ fn a_process_ignoring_its_stop_signal_is_killed_at_its_grace() {
 
 #[test]
 fn a_second_sigterm_kills_at_once() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.stubborn]\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo ready; while :; do sleep 0.1; done\"]\n\
          grace = \"60s\"\n",
@@ -275,9 +251,7 @@ fn a_second_sigterm_kills_at_once() {
 
 #[test]
 fn an_adopted_orphan_dying_stops_nothing() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.web]\ncommand = \"sh -c '(sleep 0.2 &); (sleep 0.3 &); echo spawned; exec sleep 100'\"\n",
     );
@@ -295,9 +269,7 @@ fn an_adopted_orphan_dying_stops_nothing() {
 
 #[test]
 fn a_spawn_failure_goes_through_the_policy_and_the_rest_runs_on() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.web]\ncommand = \"sh -c 'echo web up; exec sleep 100'\"\n\
          [process.ghost]\ncommand = \"no-such-program --flag\"\nessential = false\nrestart = \"on-failure\"\n\
@@ -315,9 +287,7 @@ fn a_spawn_failure_goes_through_the_policy_and_the_rest_runs_on() {
 
 #[test]
 fn user_switching_sets_uid_gid_and_groups() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let dir = TempDir::new("user");
     dir.write(
         "passwd",
@@ -361,9 +331,7 @@ fn user_switching_sets_uid_gid_and_groups() {
 
 #[test]
 fn cwd_defaults_to_the_config_directory_and_is_resolved_against_it() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (dir, path) = toml(
         "[process.here]\ncommand = \"pwd\"\nessential = false\n\
          [process.sub]\ncommand = \"pwd\"\ncwd = \"sub\"\nessential = false\n",

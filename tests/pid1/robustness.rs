@@ -1,9 +1,7 @@
 //! Robustness (PID 1 must never die, hang or lose a line): hostile input, signal storms,
 //! random kills, pipes held open by daemons, resource limits, SIGSTOP/SIGCONT.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -86,9 +84,7 @@ fn check_into_a_closed_pipe_does_not_panic() {
 
 #[test]
 fn a_storm_of_10000_mixed_signals_while_restarting_then_a_clean_stop() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.flappy]\ncommand = \"sh -c 'sleep 0.05; exit 1'\"\nrestart = \"always\"\n\
          [process.steady]\ncommand = [\"sh\", \"-c\", \"trap 'echo steady got HUP' HUP; trap '' USR1 USR2; \
@@ -140,9 +136,7 @@ fn zombies_under(pid: i32) -> usize {
 
 #[test]
 fn random_sigkills_under_restart_always_leave_no_zombie_and_no_leak() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.victim]\nscale = 8\ncommand = [\"sh\", \"-c\", \"echo up; exec sleep 1000\"]\n\
          restart = \"always\"\n",
@@ -215,9 +209,7 @@ fn random_sigkills_under_restart_always_leave_no_zombie_and_no_leak() {
 
 #[test]
 fn a_child_closing_stdout_early_and_a_daemon_holding_the_pipe_do_not_hang_the_stop() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     // `closer` closes its stdout and runs on; `parent` leaves a daemonized grandchild that
     // keeps the pipe open after the parent exits.
     let (_dir, path) = toml(
@@ -244,9 +236,7 @@ fn a_child_closing_stdout_early_and_a_daemon_holding_the_pipe_do_not_hang_the_st
 
 #[test]
 fn a_low_nofile_limit_gives_clear_errors_and_the_instances_that_fit_run() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.w]\nscale = 50\ncommand = \"sh -c 'echo up; exec sleep 1000'\"\nessential = false\n",
     );
@@ -277,9 +267,7 @@ fn a_low_nofile_limit_gives_clear_errors_and_the_instances_that_fit_run() {
 
 #[test]
 fn fork_failures_back_off_and_recover_when_the_limit_is_lifted() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     // RLIMIT_NPROC counts the processes of the user: run as an unprivileged uid with a limit
     // that leaves no room, then lift it from outside with prlimit.
     let (_dir, path) = toml(
@@ -318,9 +306,7 @@ fn fork_failures_back_off_and_recover_when_the_limit_is_lifted() {
 
 #[test]
 fn sigstop_and_sigcont_of_formation_during_a_flood_lose_nothing() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(&format!(
         "[process.w]\nscale = 2\ncommand = \"exec python3 {WRITER_PY} $PS 30000 $PORT\"\nessential = false\n"
     ));
@@ -345,9 +331,7 @@ fn sigstop_and_sigcont_of_formation_during_a_flood_lose_nothing() {
 
 #[test]
 fn stdout_blocked_for_60_s_under_a_flood_loses_nothing_and_obeys_sigterm() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, mut run) = paused_flood(Duration::from_secs(60), "90s");
     let pid = run.pid();
     let mut peak = 0;

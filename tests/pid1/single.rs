@@ -1,9 +1,7 @@
 //! Single-command mode (`formation -- CMD`, SPEC §1.1), run as real PID 1 of a new pid
 //! namespace, unless a test says otherwise.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -19,9 +17,7 @@ const FORWARDED: [Signal; 7] = [
 
 #[test]
 fn every_signal_reaches_the_child_and_a_grandchild_in_its_group() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let script = fixture("signals.py");
     let mut run = formation(&["--", "python3", &script, "child", "--grandchild"]).spawn();
     run.wait_stdout("child-grandchild ready");
@@ -38,9 +34,7 @@ fn every_signal_reaches_the_child_and_a_grandchild_in_its_group() {
 
 #[test]
 fn a_forwarded_term_that_kills_the_child_gives_143() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let mut run = formation(&["--", "sh", "-c", "echo ready; exec sleep 100"]).spawn();
     run.wait_stdout("ready");
     run.signal(Signal::SIGTERM);
@@ -49,9 +43,7 @@ fn a_forwarded_term_that_kills_the_child_gives_143() {
 
 #[test]
 fn exit_statuses_pass_through() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let table = [
         ("exit 0", 0),
         ("exit 1", 1),
@@ -70,9 +62,7 @@ fn exit_statuses_pass_through() {
 
 #[test]
 fn not_found_is_127_and_not_executable_is_126_with_a_message() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (status, _, stderr) = formation(&["--", "no-such-program-here"]).output();
     assert_eq!(status, 127);
     assert_eq!(stderr.len(), 1, "{stderr:?}");
@@ -93,9 +83,7 @@ const ORPHANS: &str = "for i in $(seq 200); do (sleep 0.2 &) ; done; sleep 1.5; 
 
 #[test]
 fn two_hundred_orphans_leave_no_zombie() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (status, stdout, _) = formation(&["--", "sh", "-c", ORPHANS]).output();
     assert_eq!(status, 0);
     assert_eq!(stdout, ["zombies=0"]);
@@ -103,9 +91,7 @@ fn two_hundred_orphans_leave_no_zombie() {
 
 #[test]
 fn the_zombie_counter_sees_zombies_when_pid_1_does_not_reap() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     // PID 1 is `sleep`, which never waits: the same orphans stay zombies.
     let script = format!("sh -c '{}' & exec sleep 3", ORPHANS.replace('\'', "'\\''"));
     let out = std::process::Command::new("timeout")
@@ -133,9 +119,7 @@ fn the_zombie_counter_sees_zombies_when_pid_1_does_not_reap() {
 
 #[test]
 fn argv_passes_verbatim() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let args = [
         "with space",
         "",
@@ -155,9 +139,7 @@ fn argv_passes_verbatim() {
 
 #[test]
 fn environment_and_binary_stdin_pass_through() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_, stdout, _) = formation(&["--", "sh", "-c", "echo \"$SOME_VAR\""])
         .env("SOME_VAR", "a value = with stuff")
         .output();
@@ -176,9 +158,7 @@ fn environment_and_binary_stdin_pass_through() {
 
 #[test]
 fn a_burst_of_2000_usr1_keeps_forwarding_and_the_status_right() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let script = fixture("signals.py");
     let mut run = formation(&["--", "python3", &script, "child", "--exit-on-term"]).spawn();
     run.wait_stdout("child ready");
@@ -199,9 +179,7 @@ fn a_burst_of_2000_usr1_keeps_forwarding_and_the_status_right() {
 
 #[test]
 fn a_straggler_ignoring_term_is_killed_at_the_grace() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let script = "sh -c 'trap \"\" TERM; echo straggler ready; exec sleep 100' & \
                   sleep 0.3; echo main exits; exit 3";
     let mut run = formation(&["-t", "1s", "--", "sh", "-c", script]).spawn();
@@ -221,9 +199,7 @@ fn a_straggler_ignoring_term_is_killed_at_the_grace() {
 
 #[test]
 fn leftovers_that_obey_term_end_at_once() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let script = "sleep 100 & echo main exits; exit 4";
     let mut run = formation(&["-t", "5s", "--", "sh", "-c", script]).spawn();
     run.wait_stdout("main exits");
@@ -266,9 +242,7 @@ fn not_pid_1_it_reaps_orphans_as_subreaper() {
 
 #[test]
 fn the_child_starts_with_no_blocked_or_ignored_signal() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (status, stdout, _) =
         formation(&["--", "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"]).output();
     assert_eq!(status, 0);
@@ -280,9 +254,7 @@ fn the_child_starts_with_no_blocked_or_ignored_signal() {
 
 #[test]
 fn the_child_inherits_only_fds_0_1_2() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     // An fd leaked into formation by whoever started it must not reach the child either.
     let inner = format!("exec 7</dev/null; exec {BIN} -- sh -c 'ls /proc/$$/fd; exit 0'");
     let (status, stdout, _) = formation(&["--", "sh", "-c", &inner]).output();
@@ -292,9 +264,7 @@ fn the_child_inherits_only_fds_0_1_2() {
 
 #[test]
 fn idle_means_no_wake_ups() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let mut run = formation(&["--", "sh", "-c", "echo ready; exec sleep 100"]).spawn();
     run.wait_stdout("ready");
     let pid = run.pid();
@@ -343,9 +313,7 @@ fn usage_errors_exit_2_with_usage() {
 
 #[test]
 fn on_a_terminal_the_child_gets_the_foreground_and_ctrl_c() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     // Field 5 of /proc/self/stat is the process group, field 8 the terminal's foreground group.
     let cmd = format!(
         "unshare --pid --fork --mount-proc --kill-child {BIN} -- sh -c \

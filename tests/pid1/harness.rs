@@ -1,6 +1,7 @@
 //! The harness: runs the real binary, as PID 1 of a new pid namespace or not, collects its
 //! output line by line, and bounds every wait. Every process a test starts is killed when its
 //! handle is dropped, even when the test fails.
+
 #![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
@@ -8,7 +9,7 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_formation");
@@ -16,18 +17,53 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_formation");
 /// A generous bound for anything that should happen "at once".
 pub const SOON: Duration = Duration::from_secs(10);
 
-/// True when the tests may create pid namespaces. Without root they are skipped loudly, and
-/// under CI (env CI set) that is a failure instead.
+/// True when formation may run as PID 1 of a new pid namespace: we are root and
+/// `unshare --pid --fork --mount-proc` works (probed once). Without it a test is skipped
+/// loudly, and under CI (env CI set) that is a failure instead.
 pub fn can_unshare() -> bool {
-    if nix::unistd::geteuid().is_root() {
+    static PROBE: OnceLock<Result<(), String>> = OnceLock::new();
+    let probe = PROBE.get_or_init(|| {
+        if !nix::unistd::geteuid().is_root() {
+            return Err("not root".into());
+        }
+        match Command::new("unshare")
+            .args(["--pid", "--fork", "--mount-proc", "true"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+        {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(format!(
+                "`unshare --pid --fork --mount-proc true`: {status}"
+            )),
+            Err(e) => Err(format!("cannot run unshare: {e}")),
+        }
+    });
+    let Err(why) = probe else {
         return true;
-    }
+    };
+    let test = std::thread::current().name().unwrap_or("?").to_string();
     if std::env::var_os("CI").is_some() {
-        panic!("these tests need root for `unshare --pid` and CI is set");
+        panic!("{test} needs root and `unshare --pid` ({why}), and CI is set");
     }
-    eprintln!("SKIPPED: not root, cannot run formation as PID 1 under unshare");
+    // Straight to fd 2: the test harness captures eprintln! of a passing test.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {why}; it runs formation as PID 1 under unshare"
+    );
     false
 }
+
+/// Skips the calling test (loudly; a failure under CI) unless formation can run as PID 1.
+macro_rules! needs_pid1 {
+    () => {
+        if !$crate::harness::can_unshare() {
+            return;
+        }
+    };
+}
+pub(crate) use needs_pid1;
 
 /// Lines from one stream, shared with the reader thread.
 #[derive(Default)]

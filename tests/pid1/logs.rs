@@ -1,9 +1,7 @@
 //! The log path (SPEC §5): whole lines under load, long lines, bytes, backpressure, a closed
 //! stdout, JSON, colours and timestamps — as the reader of formation's output sees them.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use nix::sys::signal::Signal;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -22,9 +20,7 @@ fn split_prefix(line: &str) -> (&str, char, &str) {
 
 #[test]
 fn four_writers_lines_stay_whole_in_order_and_on_their_stream() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(&format!(
         "[process.w]\nscale = 4\ncommand = \"exec python3 {WRITER_PY} $PS 50000 $PORT\"\nessential = false\n"
     ));
@@ -62,9 +58,7 @@ fn four_writers_lines_stay_whole_in_order_and_on_their_stream() {
 
 #[test]
 fn a_100_kb_line_comes_back_from_its_pieces_and_a_last_line_without_newline_is_kept() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let long: String = (0..100_000)
         .map(|i| (b'a' + (i % 26) as u8) as char)
         .collect();
@@ -97,9 +91,7 @@ fn a_100_kb_line_comes_back_from_its_pieces_and_a_last_line_without_newline_is_k
 
 #[test]
 fn bytes_pass_through_unchanged() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let dir = TempDir::new("bytes");
     let data: &[u8] = b"nul\x00 cr\r esc\x1b[31m high\xff\xfe\x80 end\n";
     std::fs::write(dir.path().join("data.bin"), data).expect("write");
@@ -113,9 +105,7 @@ fn bytes_pass_through_unchanged() {
 
 #[test]
 fn a_paused_reader_loses_no_line_memory_stays_bounded_and_sigterm_still_works() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, mut run) = paused_flood(Duration::from_secs(5), "20s");
     std::thread::sleep(Duration::from_secs(1));
     let pid = run.pid();
@@ -147,9 +137,7 @@ fn a_paused_reader_loses_no_line_memory_stays_bounded_and_sigterm_still_works() 
 
 #[test]
 fn a_closed_stdout_does_not_stop_supervision_or_restarts() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.chatty]\ncommand = \"sh -c 'echo line; echo more; sleep 0.1; exit 1'\"\n\
          restart = \"always\"\n",
@@ -182,9 +170,7 @@ fn wait_count(run: &Run, text: &str, n: usize) {
 
 #[test]
 fn json_lines_parse_and_round_trip_the_bytes() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let dir = TempDir::new("json");
     let long: String = "0123456789".repeat(2000);
     let text = format!("he said \"hi\"\t\\ ünï\n{long}\nctl\x01\x1f\n");
