@@ -76,41 +76,49 @@ fn environment_precedence() {
 #[test]
 fn on_failure_restarts_follow_the_backoff_and_always_and_never_do_as_they_say() {
     needs_pid1!();
+    // Backoff from 200 ms, doubling: the restarts of `failing` come 200, 400 and 800 ms after
+    // the exits before them. `again` restarts every 10 ms (it gives up after 10 restarts,
+    // which leaves the rest running: it is not essential).
     let (_dir, path) = toml(
         "[process.main]\ncommand = \"sleep 100\"\n\
          [process.failing]\ncommand = \"sh -c 'echo failing run; exit 1'\"\n\
          restart = \"on-failure\"\nessential = false\n\
+         backoff = { initial = \"200ms\", max = \"10s\" }\n\
          [process.done]\ncommand = \"sh -c 'echo done run; exit 0'\"\n\
          restart = \"on-failure\"\nessential = false\n\
          [process.again]\ncommand = \"sh -c 'echo again run; exit 0'\"\n\
-         restart = \"always\"\nessential = false\n\
+         restart = \"always\"\nessential = false\nbackoff = { initial = \"10ms\", max = \"10ms\" }\n\
          [process.once]\ncommand = \"sh -c 'echo once run; exit 1'\"\nessential = false\n",
     );
     let mut run = formation(&["-c", &path]).spawn();
-    run.wait_stdout_count("failing run", 4, Duration::from_secs(15));
+    run.wait_stdout_count("failing run", 4);
+    run.wait_stdout_count("again run", 3);
     let times = run.stdout_times("failing run");
-    let gaps: Vec<f64> = times
+    let gaps: Vec<u128> = times
         .windows(2)
-        .map(|w| (w[1] - w[0]).as_secs_f64())
+        .map(|w| (w[1] - w[0]).as_millis())
         .collect();
-    for (gap, want) in gaps.iter().zip([1.0, 2.0, 4.0]) {
-        assert!((gap - want).abs() < 0.5, "backoff gaps {gaps:?}");
+    // A gap is the backoff plus one short run of `sh` and the delivery of two lines: never
+    // (beyond the jitter of that delivery) shorter than the backoff, which says the wait
+    // grows at least as it doubles; and less than twice it (with a margin for a loaded
+    // machine), which says it does not grow faster.
+    for (gap, want) in gaps.iter().zip([200, 400, 800]) {
+        assert!(
+            *gap + 30 >= want && *gap <= 2 * want + 200,
+            "backoff gaps {gaps:?} ms, want 200, 400, 800"
+        );
     }
-    assert!(
-        run.stdout_times("again run").len() >= 3,
-        "always restarts a clean exit"
-    );
+    let err = run.stderr();
+    for delay in ["200ms", "400ms", "800ms"] {
+        let want = format!("failing.1 exited with code 1; restarting in {delay}");
+        assert!(err.iter().any(|l| l.ends_with(&want)), "{want} in {err:#?}");
+    }
     assert_eq!(
         run.stdout_times("done run").len(),
         1,
         "on-failure leaves a clean exit"
     );
     assert_eq!(run.stdout_times("once run").len(), 1, "never means never");
-    assert!(
-        run.stderr()
-            .iter()
-            .any(|l| l.contains("failing.1 exited with code 1; restarting in 2s"))
-    );
     run.signal(Signal::SIGTERM);
     assert_eq!(
         run.wait(SOON),
@@ -122,30 +130,44 @@ fn on_failure_restarts_follow_the_backoff_and_always_and_never_do_as_they_say() 
 #[test]
 fn a_crash_loop_gives_up_and_stops_with_that_status() {
     needs_pid1!();
-    // 10 restarts: 1+2+4+8+16+30+30+30+30+30 s of backoff, then the 11th exit is final.
+    // 10 restarts (10+20+40+40+... ms of backoff, none of them a 5 s healthy run), then the
+    // 11th exit is final; `crash` is essential, so the formation stops with its status.
     let (_dir, path) = toml(
         "[process.web]\ncommand = \"sleep 1000\"\n\
-         [process.crash]\ncommand = \"sh -c 'echo crash run; exit 5'\"\nrestart = \"always\"\n",
+         [process.crash]\ncommand = \"sh -c 'echo crash run; exit 5'\"\nrestart = \"always\"\n\
+         backoff = { initial = \"10ms\", max = \"40ms\", healthy = \"5s\", restarts = 10 }\n",
     );
     let mut run = formation(&["-c", &path]).spawn();
-    assert_eq!(run.wait(Duration::from_secs(240)), 5);
+    assert_eq!(run.wait(SOON), 5);
     assert_eq!(run.stdout_times("crash run").len(), 11);
     let err = run.stderr();
-    assert!(
+    assert_eq!(
         err.iter()
-            .any(|l| l.contains("crash.1 exited with code 5 after 10 restarts")),
-        "{err:?}"
+            .filter(|l| l.contains("crash.1 exited with code 5; restarting in"))
+            .count(),
+        10,
+        "{err:#?}"
+    );
+    assert!(
+        err.iter().any(|l| l.contains(
+            "crash.1 exited with code 5 after 10 restarts without a healthy run of 5s; giving up"
+        )),
+        "{err:#?}"
     );
 }
 
 #[test]
 fn an_essential_exit_stops_everything_with_its_status() {
     needs_pid1!();
-    let (_dir, path) = toml(&format!(
+    // `web` exits once the test opens its gate, after the worker said it is ready.
+    let (dir, path) = toml(&format!(
         "[process.worker]\ncommand = [\"python3\", \"{SIGNALS_PY}\", \"worker\", \"--exit-on-term\"]\n\
-         [process.web]\ncommand = \"sh -c 'sleep 0.5; exit 3'\"\n"
+         [process.web]\ncommand = \"sh -c 'read x < gate; exit 3'\"\n"
     ));
+    let gate = dir.fifo("gate");
     let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stdout("worker ready");
+    open_gate(&gate);
     assert_eq!(run.wait(SOON), 3);
     assert!(
         run.stdout()
@@ -160,6 +182,15 @@ fn an_essential_exit_stops_everything_with_its_status() {
     );
 }
 
+/// The only stop in these lines is the one our SIGTERM asked for.
+fn assert_only_stop_is_sigterm(err: &[String]) {
+    let stops: Vec<&String> = err.iter().filter(|l| l.contains("stopping")).collect();
+    assert!(
+        stops.len() == 1 && stops[0].contains("SIGTERM received; stopping"),
+        "{err:#?}"
+    );
+}
+
 #[test]
 fn a_non_essential_exit_leaves_the_rest_running() {
     needs_pid1!();
@@ -170,21 +201,27 @@ fn a_non_essential_exit_leaves_the_rest_running() {
     let mut run = formation(&["-c", &path]).spawn();
     run.wait_stderr("job.1 exited with code 4");
     run.wait_stdout("web up");
-    std::thread::sleep(Duration::from_millis(500));
     assert!(run.running());
+    // Anything the exit had set off would be said before the SIGTERM is handled.
     run.signal(Signal::SIGTERM);
     assert_eq!(run.wait(SOON), 0);
+    assert_only_stop_is_sigterm(&run.stderr());
 }
 
 #[test]
 fn when_only_non_essential_processes_end_the_first_failure_is_the_status() {
     needs_pid1!();
-    let (_dir, path) = toml(
+    // `c` fails after `b` has: it waits at its gate until the test has seen b's exit.
+    let (dir, path) = toml(
         "[process.a]\ncommand = \"sh -c 'exit 0'\"\nessential = false\n\
-         [process.b]\ncommand = \"sh -c 'sleep 0.2; exit 6'\"\nessential = false\n\
-         [process.c]\ncommand = \"sh -c 'sleep 0.4; exit 7'\"\nessential = false\n",
+         [process.b]\ncommand = \"sh -c 'exit 6'\"\nessential = false\n\
+         [process.c]\ncommand = \"sh -c 'read x < gate; exit 7'\"\nessential = false\n",
     );
+    let gate = dir.fifo("gate");
     let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stderr("a.1 exited with code 0");
+    run.wait_stderr("b.1 exited with code 6");
+    open_gate(&gate);
     assert_eq!(run.wait(SOON), 6);
 }
 
@@ -193,7 +230,7 @@ fn stop_signal_is_what_arrives() {
     needs_pid1!();
     let (_dir, path) = toml(&format!(
         "[process.web]\ncommand = [\"python3\", \"{SIGNALS_PY}\", \"web\"]\nstop_signal = \"SIGQUIT\"\n\
-         grace = \"1s\"\n"
+         grace = \"200ms\"\n"
     ));
     let mut run = formation(&["-c", &path]).spawn();
     run.wait_stdout("web ready");
@@ -207,9 +244,10 @@ fn stop_signal_is_what_arrives() {
 #[test]
 fn a_process_ignoring_its_stop_signal_is_killed_at_its_grace() {
     needs_pid1!();
+    // The grace is the subject: short, but long enough to tell apart from "at once".
     let (_dir, path) = toml(
-        "[process.stubborn]\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo ready; while :; do sleep 0.1; done\"]\n\
-         grace = \"1s\"\n[process.polite]\ncommand = \"sleep 100\"\n",
+        "[process.stubborn]\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo ready; exec sleep 100\"]\n\
+         grace = \"500ms\"\n[process.polite]\ncommand = \"sleep 100\"\n",
     );
     let mut run = formation(&["-c", &path, "-t", "10s"]).spawn();
     run.wait_stdout("ready");
@@ -218,13 +256,13 @@ fn a_process_ignoring_its_stop_signal_is_killed_at_its_grace() {
     assert_eq!(run.wait(SOON), 137);
     let took = asked.elapsed();
     assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        took >= Duration::from_millis(450) && took < Duration::from_millis(2500),
         "{took:?}"
     );
     assert!(
         run.stderr()
             .iter()
-            .any(|l| l.contains("stubborn.1 did not stop within 1s; sending SIGKILL"))
+            .any(|l| l.contains("stubborn.1 did not stop within 500ms; sending SIGKILL"))
     );
 }
 
@@ -232,7 +270,7 @@ fn a_process_ignoring_its_stop_signal_is_killed_at_its_grace() {
 fn a_second_sigterm_kills_at_once() {
     needs_pid1!();
     let (_dir, path) = toml(
-        "[process.stubborn]\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo ready; while :; do sleep 0.1; done\"]\n\
+        "[process.stubborn]\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo ready; exec sleep 100\"]\n\
          grace = \"60s\"\n",
     );
     let mut run = formation(&["-c", &path]).spawn();
@@ -253,18 +291,18 @@ fn a_second_sigterm_kills_at_once() {
 fn an_adopted_orphan_dying_stops_nothing() {
     needs_pid1!();
     let (_dir, path) = toml(
-        "[process.web]\ncommand = \"sh -c '(sleep 0.2 &); (sleep 0.3 &); echo spawned; exec sleep 100'\"\n",
+        "[process.web]\ncommand = \"sh -c '(sleep 0.01 &); (sleep 0.02 &); echo spawned; exec sleep 100'\"\n",
     );
     let mut run = formation(&["-c", &path])
         .env("FORMATION_LOG", "debug")
         .spawn();
     run.wait_stdout("spawned");
-    run.wait_stderr("reaped orphan");
-    std::thread::sleep(Duration::from_millis(500));
+    run.wait_stderr_count("reaped orphan", 2);
     assert!(run.running());
-    assert!(!run.stderr().iter().any(|l| l.contains("stopping")));
+    // Anything the orphans' deaths had set off would be said before the SIGTERM is handled.
     run.signal(Signal::SIGTERM);
     assert_eq!(run.wait(SOON), 0);
+    assert_only_stop_is_sigterm(&run.stderr());
 }
 
 #[test]
@@ -450,7 +488,7 @@ fn check_prints_the_plan_with_env_keys_but_never_values() {
 #[test]
 fn the_same_formation_runs_when_not_pid_1() {
     let (_dir, path) = toml(
-        "[process.web]\ncommand = \"sh -c '(sleep 0.2 &); echo web up; exec sleep 100'\"\n\
+        "[process.web]\ncommand = \"sh -c '(sleep 0.01 &); echo web up; exec sleep 100'\"\n\
          [process.worker]\ncommand = \"sh -c 'echo worker up; exec sleep 100'\"\n",
     );
     let mut run = formation(&["-c", &path])

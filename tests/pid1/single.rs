@@ -76,15 +76,23 @@ fn not_found_is_127_and_not_executable_is_126_with_a_message() {
     assert!(stderr[0].contains(s(&file)) && stderr[0].contains("permission denied"));
 }
 
-/// Counts zombies in the namespace from inside it, after 200 double-forked orphans died.
-const ORPHANS: &str = "for i in $(seq 200); do (sleep 0.2 &) ; done; sleep 1.5; \
-    z=0; for f in /proc/[0-9]*/stat; do read -r line < $f 2>/dev/null || continue; \
-    case \"${line##*) }\" in Z*) z=$((z+1));; esac; done; echo zombies=$z";
+/// Starts 200 double-forked orphans that die at once, then watches the namespace from inside
+/// it until no orphan is alive and exactly `$WANT` zombies are left (or 10 s have passed), and
+/// prints the zombie count. Whoever is PID 1 decides what that count becomes.
+const ORPHANS: &str = "for i in $(seq 200); do (sleep 0.01 &) ; done; end=$(( $(date +%s) + 10 )); \
+    while :; do z=0; live=0; for f in /proc/[0-9]*/stat; do \
+      read -r line < $f 2>/dev/null || continue; \
+      case \"${line##*) }\" in Z*) z=$((z+1));; *) case \"$line\" in *'(sleep) '*) live=$((live+1));; esac;; esac; \
+    done; \
+    [ $live = 0 ] && [ $z = $WANT ] && break; [ $(date +%s) -ge $end ] && break; done; \
+    echo zombies=$z";
 
 #[test]
 fn two_hundred_orphans_leave_no_zombie() {
     needs_pid1!();
-    let (status, stdout, _) = formation(&["--", "sh", "-c", ORPHANS]).output();
+    let (status, stdout, _) = formation(&["--", "sh", "-c", ORPHANS])
+        .env("WANT", "0")
+        .output();
     assert_eq!(status, 0);
     assert_eq!(stdout, ["zombies=0"]);
 }
@@ -92,8 +100,14 @@ fn two_hundred_orphans_leave_no_zombie() {
 #[test]
 fn the_zombie_counter_sees_zombies_when_pid_1_does_not_reap() {
     needs_pid1!();
-    // PID 1 is `sleep`, which never waits: the same orphans stay zombies.
-    let script = format!("sh -c '{}' & exec sleep 3", ORPHANS.replace('\'', "'\\''"));
+    // PID 1 is `head`, which never waits: the same orphans stay zombies. It exits (ending
+    // the namespace) once the counter has written its count and then a line into `done`.
+    let dir = TempDir::new("zombies");
+    let done = dir.fifo("done");
+    let script = format!(
+        "sh -c '{}; echo >\"$0\"' \"$0\" & exec head -n1 \"$0\" >/dev/null",
+        ORPHANS.replace('\'', "'\\''")
+    );
     let out = std::process::Command::new("timeout")
         .args([
             "20",
@@ -105,7 +119,9 @@ fn the_zombie_counter_sees_zombies_when_pid_1_does_not_reap() {
             "sh",
             "-c",
             &script,
+            s(&done),
         ])
+        .env("WANT", "200")
         .output()
         .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -180,20 +196,24 @@ fn a_burst_of_2000_usr1_keeps_forwarding_and_the_status_right() {
 #[test]
 fn a_straggler_ignoring_term_is_killed_at_the_grace() {
     needs_pid1!();
-    let script = "sh -c 'trap \"\" TERM; echo straggler ready; exec sleep 100' & \
-                  sleep 0.3; echo main exits; exit 3";
-    let mut run = formation(&["-t", "1s", "--", "sh", "-c", script]).spawn();
+    // The main process exits only once the straggler has said (through the fifo) that it
+    // ignores TERM. The grace is the subject here: short, but long enough to tell apart.
+    let dir = TempDir::new("straggler");
+    let ready = dir.fifo("ready");
+    let script = "sh -c 'trap \"\" TERM; echo >\"$0\"; exec sleep 100' \"$0\" & \
+                  read x <\"$0\"; echo main exits; exit 3";
+    let mut run = formation(&["-t", "500ms", "--", "sh", "-c", script, s(&ready)]).spawn();
     run.wait_stdout("main exits");
     let main_exit = Instant::now();
     assert_eq!(run.wait(SOON), 3);
     let took = main_exit.elapsed();
     assert!(
-        took >= Duration::from_millis(900),
+        took >= Duration::from_millis(450),
         "waited for the grace: {took:?}"
     );
     assert!(
-        took <= Duration::from_secs(2),
-        "grace + 1 s at most: {took:?}"
+        took <= Duration::from_millis(2500),
+        "grace + 2 s at most (the default grace is 5 s): {took:?}"
     );
 }
 
@@ -214,12 +234,17 @@ fn leftovers_that_obey_term_end_at_once() {
 
 #[test]
 fn not_pid_1_it_reaps_orphans_as_subreaper() {
-    // Orphans re-parent onto formation ($PPID of the shell) and are reaped by it.
-    let script = "(sleep 0.5 & echo $! > \"$D/orphan\"); sleep 0.2; \
-        echo parent=$(awk '/^PPid/ {print $2}' /proc/$(cat \"$D/orphan\")/status); \
-        for i in $(seq 20); do (sleep 0.1 &); done; sleep 1.5; \
-        z=0; for f in /proc/[0-9]*/status; do \
-          if grep -q '^State:.*Z' $f 2>/dev/null && grep -q \"^PPid:.$PPID\\$\" $f; then z=$((z+1)); fi; \
+    // Orphans re-parent onto formation ($PPID of the shell) and are reaped by it. The first
+    // orphan's parent is read once its own parent has been waited for: the kernel re-parents
+    // children before it reports the exit. Then the shell watches formation's children until
+    // only itself is left (bounded) and counts the zombies among them.
+    let script = "(sleep 100 & echo $! > \"$D/orphan\"); o=$(cat \"$D/orphan\"); \
+        echo parent=$(awk '/^PPid/ {print $2}' /proc/$o/status); kill $o; \
+        for i in $(seq 20); do (sleep 0.01 &); done; end=$(( $(date +%s) + 10 )); \
+        while :; do z=0; others=0; \
+          for k in $(cat /proc/$PPID/task/$PPID/children); do [ $k = $$ ] && continue; \
+            others=$((others+1)); grep -q '^State:.*Z' /proc/$k/status 2>/dev/null && z=$((z+1)); \
+          done; [ $others = 0 ] && break; [ $(date +%s) -ge $end ] && break; \
         done; echo zombies=$z; echo me=$PPID";
     let dir = TempDir::new("subreaper");
     let (status, stdout, _) = formation(&["--", "sh", "-c", script])
@@ -278,9 +303,13 @@ fn idle_means_no_wake_ups() {
             .parse::<u64>()
             .expect("number")
     };
-    std::thread::sleep(Duration::from_millis(200));
+    // Once the child's line is out, formation goes back to sleep in its poll: wait for that,
+    // then "no wake-up for a second" is the subject, and the second is the test's length.
+    wait_until("formation sleeps in poll", &mut || {
+        wchan(pid).contains("poll")
+    });
     let before = switches();
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(1));
     assert_eq!(switches(), before, "formation woke up while idle");
     run.signal(Signal::SIGKILL);
     run.wait(SOON);
