@@ -1,9 +1,7 @@
 //! Formation mode (SPEC §1.2, §3, §4): Procfile and TOML formations, run as real PID 1 of a
 //! new pid namespace unless a test says otherwise.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -11,9 +9,7 @@ const SIGNALS_PY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/si
 
 #[test]
 fn a_procfile_starts_every_instance_with_prefixed_output() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let dir = TempDir::new("procfile");
     dir.write(
         "Procfile",
@@ -40,9 +36,7 @@ fn a_procfile_starts_every_instance_with_prefixed_output() {
 
 #[test]
 fn scale_gives_numbered_instances_with_foreman_ports_and_ps() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.web]\ncommand = \"sh -c 'echo $PS $PORT; exec sleep 100'\"\nscale = 2\n\
          [process.worker]\ncommand = \"sh -c 'echo $PS $PORT; exec sleep 100'\"\n",
@@ -63,9 +57,7 @@ fn scale_gives_numbered_instances_with_foreman_ports_and_ps() {
 
 #[test]
 fn environment_precedence() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (dir, path) = toml(
         "[env]\nC = \"config\"\nD = \"config\"\n[process.show]\nscale = 1\n\
          command = \"sh -c 'echo A=$A B=$B C=$C D=$D PS=$PS PORT=$PORT; exec sleep 100'\"\n\
@@ -83,44 +75,50 @@ fn environment_precedence() {
 
 #[test]
 fn on_failure_restarts_follow_the_backoff_and_always_and_never_do_as_they_say() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
+    // Backoff from 200 ms, doubling: the restarts of `failing` come 200, 400 and 800 ms after
+    // the exits before them. `again` restarts every 10 ms (it gives up after 10 restarts,
+    // which leaves the rest running: it is not essential).
     let (_dir, path) = toml(
         "[process.main]\ncommand = \"sleep 100\"\n\
          [process.failing]\ncommand = \"sh -c 'echo failing run; exit 1'\"\n\
          restart = \"on-failure\"\nessential = false\n\
+         backoff = { initial = \"200ms\", max = \"10s\" }\n\
          [process.done]\ncommand = \"sh -c 'echo done run; exit 0'\"\n\
          restart = \"on-failure\"\nessential = false\n\
          [process.again]\ncommand = \"sh -c 'echo again run; exit 0'\"\n\
-         restart = \"always\"\nessential = false\n\
+         restart = \"always\"\nessential = false\nbackoff = { initial = \"10ms\", max = \"10ms\" }\n\
          [process.once]\ncommand = \"sh -c 'echo once run; exit 1'\"\nessential = false\n",
     );
     let mut run = formation(&["-c", &path]).spawn();
-    run.wait_stdout_count("failing run", 4, Duration::from_secs(15));
+    run.wait_stdout_count("failing run", 4);
+    run.wait_stdout_count("again run", 3);
     let times = run.stdout_times("failing run");
-    let gaps: Vec<f64> = times
+    let gaps: Vec<u128> = times
         .windows(2)
-        .map(|w| (w[1] - w[0]).as_secs_f64())
+        .map(|w| (w[1] - w[0]).as_millis())
         .collect();
-    for (gap, want) in gaps.iter().zip([1.0, 2.0, 4.0]) {
-        assert!((gap - want).abs() < 0.5, "backoff gaps {gaps:?}");
+    // A gap is the backoff plus one short run of `sh` and the delivery of two lines: never
+    // (beyond the jitter of that delivery) shorter than the backoff, which says the wait
+    // grows at least as it doubles; and less than twice it (with a margin for a loaded
+    // machine), which says it does not grow faster.
+    for (gap, want) in gaps.iter().zip([200, 400, 800]) {
+        assert!(
+            *gap + 30 >= want && *gap <= 2 * want + 200,
+            "backoff gaps {gaps:?} ms, want 200, 400, 800"
+        );
     }
-    assert!(
-        run.stdout_times("again run").len() >= 3,
-        "always restarts a clean exit"
-    );
+    let err = run.stderr();
+    for delay in ["200ms", "400ms", "800ms"] {
+        let want = format!("failing.1 exited with code 1; restarting in {delay}");
+        assert!(err.iter().any(|l| l.ends_with(&want)), "{want} in {err:#?}");
+    }
     assert_eq!(
         run.stdout_times("done run").len(),
         1,
         "on-failure leaves a clean exit"
     );
     assert_eq!(run.stdout_times("once run").len(), 1, "never means never");
-    assert!(
-        run.stderr()
-            .iter()
-            .any(|l| l.contains("failing.1 exited with code 1; restarting in 2s"))
-    );
     run.signal(Signal::SIGTERM);
     assert_eq!(
         run.wait(SOON),
@@ -131,35 +129,45 @@ fn on_failure_restarts_follow_the_backoff_and_always_and_never_do_as_they_say() 
 
 #[test]
 fn a_crash_loop_gives_up_and_stops_with_that_status() {
-    if !can_unshare() {
-        return;
-    }
-    // 10 restarts: 1+2+4+8+16+30+30+30+30+30 s of backoff, then the 11th exit is final.
+    needs_pid1!();
+    // 10 restarts (10+20+40+40+... ms of backoff, none of them a 5 s healthy run), then the
+    // 11th exit is final; `crash` is essential, so the formation stops with its status.
     let (_dir, path) = toml(
         "[process.web]\ncommand = \"sleep 1000\"\n\
-         [process.crash]\ncommand = \"sh -c 'echo crash run; exit 5'\"\nrestart = \"always\"\n",
+         [process.crash]\ncommand = \"sh -c 'echo crash run; exit 5'\"\nrestart = \"always\"\n\
+         backoff = { initial = \"10ms\", max = \"40ms\", healthy = \"5s\", restarts = 10 }\n",
     );
     let mut run = formation(&["-c", &path]).spawn();
-    assert_eq!(run.wait(Duration::from_secs(240)), 5);
+    assert_eq!(run.wait(SOON), 5);
     assert_eq!(run.stdout_times("crash run").len(), 11);
     let err = run.stderr();
-    assert!(
+    assert_eq!(
         err.iter()
-            .any(|l| l.contains("crash.1 exited with code 5 after 10 restarts")),
-        "{err:?}"
+            .filter(|l| l.contains("crash.1 exited with code 5; restarting in"))
+            .count(),
+        10,
+        "{err:#?}"
+    );
+    assert!(
+        err.iter().any(|l| l.contains(
+            "crash.1 exited with code 5 after 10 restarts without a healthy run of 5s; giving up"
+        )),
+        "{err:#?}"
     );
 }
 
 #[test]
 fn an_essential_exit_stops_everything_with_its_status() {
-    if !can_unshare() {
-        return;
-    }
-    let (_dir, path) = toml(&format!(
+    needs_pid1!();
+    // `web` exits once the test opens its gate, after the worker said it is ready.
+    let (dir, path) = toml(&format!(
         "[process.worker]\ncommand = [\"python3\", \"{SIGNALS_PY}\", \"worker\", \"--exit-on-term\"]\n\
-         [process.web]\ncommand = \"sh -c 'sleep 0.5; exit 3'\"\n"
+         [process.web]\ncommand = \"sh -c 'read x < gate; exit 3'\"\n"
     ));
+    let gate = dir.fifo("gate");
     let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stdout("worker ready");
+    open_gate(&gate);
     assert_eq!(run.wait(SOON), 3);
     assert!(
         run.stdout()
@@ -174,11 +182,18 @@ fn an_essential_exit_stops_everything_with_its_status() {
     );
 }
 
+/// The only stop in these lines is the one our SIGTERM asked for.
+fn assert_only_stop_is_sigterm(err: &[String]) {
+    let stops: Vec<&String> = err.iter().filter(|l| l.contains("stopping")).collect();
+    assert!(
+        stops.len() == 1 && stops[0].contains("SIGTERM received; stopping"),
+        "{err:#?}"
+    );
+}
+
 #[test]
 fn a_non_essential_exit_leaves_the_rest_running() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.web]\ncommand = \"sh -c 'echo web up; exec sleep 100'\"\n\
          [process.job]\ncommand = \"sh -c 'exit 4'\"\nessential = false\n",
@@ -186,34 +201,36 @@ fn a_non_essential_exit_leaves_the_rest_running() {
     let mut run = formation(&["-c", &path]).spawn();
     run.wait_stderr("job.1 exited with code 4");
     run.wait_stdout("web up");
-    std::thread::sleep(Duration::from_millis(500));
     assert!(run.running());
+    // Anything the exit had set off would be said before the SIGTERM is handled.
     run.signal(Signal::SIGTERM);
     assert_eq!(run.wait(SOON), 0);
+    assert_only_stop_is_sigterm(&run.stderr());
 }
 
 #[test]
 fn when_only_non_essential_processes_end_the_first_failure_is_the_status() {
-    if !can_unshare() {
-        return;
-    }
-    let (_dir, path) = toml(
+    needs_pid1!();
+    // `c` fails after `b` has: it waits at its gate until the test has seen b's exit.
+    let (dir, path) = toml(
         "[process.a]\ncommand = \"sh -c 'exit 0'\"\nessential = false\n\
-         [process.b]\ncommand = \"sh -c 'sleep 0.2; exit 6'\"\nessential = false\n\
-         [process.c]\ncommand = \"sh -c 'sleep 0.4; exit 7'\"\nessential = false\n",
+         [process.b]\ncommand = \"sh -c 'exit 6'\"\nessential = false\n\
+         [process.c]\ncommand = \"sh -c 'read x < gate; exit 7'\"\nessential = false\n",
     );
+    let gate = dir.fifo("gate");
     let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stderr("a.1 exited with code 0");
+    run.wait_stderr("b.1 exited with code 6");
+    open_gate(&gate);
     assert_eq!(run.wait(SOON), 6);
 }
 
 #[test]
 fn stop_signal_is_what_arrives() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(&format!(
         "[process.web]\ncommand = [\"python3\", \"{SIGNALS_PY}\", \"web\"]\nstop_signal = \"SIGQUIT\"\n\
-         grace = \"1s\"\n"
+         grace = \"200ms\"\n"
     ));
     let mut run = formation(&["-c", &path]).spawn();
     run.wait_stdout("web ready");
@@ -226,12 +243,11 @@ fn stop_signal_is_what_arrives() {
 
 #[test]
 fn a_process_ignoring_its_stop_signal_is_killed_at_its_grace() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
+    // The grace is the subject: short, but long enough to tell apart from "at once".
     let (_dir, path) = toml(
-        "[process.stubborn]\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo ready; while :; do sleep 0.1; done\"]\n\
-         grace = \"1s\"\n[process.polite]\ncommand = \"sleep 100\"\n",
+        "[process.stubborn]\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo ready; exec sleep 100\"]\n\
+         grace = \"500ms\"\n[process.polite]\ncommand = \"sleep 100\"\n",
     );
     let mut run = formation(&["-c", &path, "-t", "10s"]).spawn();
     run.wait_stdout("ready");
@@ -240,23 +256,21 @@ fn a_process_ignoring_its_stop_signal_is_killed_at_its_grace() {
     assert_eq!(run.wait(SOON), 137);
     let took = asked.elapsed();
     assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        took >= Duration::from_millis(450) && took < Duration::from_millis(2500),
         "{took:?}"
     );
     assert!(
         run.stderr()
             .iter()
-            .any(|l| l.contains("stubborn.1 did not stop within 1s; sending SIGKILL"))
+            .any(|l| l.contains("stubborn.1 did not stop within 500ms; sending SIGKILL"))
     );
 }
 
 #[test]
 fn a_second_sigterm_kills_at_once() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
-        "[process.stubborn]\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo ready; while :; do sleep 0.1; done\"]\n\
+        "[process.stubborn]\ncommand = [\"sh\", \"-c\", \"trap '' TERM; echo ready; exec sleep 100\"]\n\
          grace = \"60s\"\n",
     );
     let mut run = formation(&["-c", &path]).spawn();
@@ -275,29 +289,25 @@ fn a_second_sigterm_kills_at_once() {
 
 #[test]
 fn an_adopted_orphan_dying_stops_nothing() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
-        "[process.web]\ncommand = \"sh -c '(sleep 0.2 &); (sleep 0.3 &); echo spawned; exec sleep 100'\"\n",
+        "[process.web]\ncommand = \"sh -c '(sleep 0.01 &); (sleep 0.02 &); echo spawned; exec sleep 100'\"\n",
     );
     let mut run = formation(&["-c", &path])
         .env("FORMATION_LOG", "debug")
         .spawn();
     run.wait_stdout("spawned");
-    run.wait_stderr("reaped orphan");
-    std::thread::sleep(Duration::from_millis(500));
+    run.wait_stderr_count("reaped orphan", 2);
     assert!(run.running());
-    assert!(!run.stderr().iter().any(|l| l.contains("stopping")));
+    // Anything the orphans' deaths had set off would be said before the SIGTERM is handled.
     run.signal(Signal::SIGTERM);
     assert_eq!(run.wait(SOON), 0);
+    assert_only_stop_is_sigterm(&run.stderr());
 }
 
 #[test]
 fn a_spawn_failure_goes_through_the_policy_and_the_rest_runs_on() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(
         "[process.web]\ncommand = \"sh -c 'echo web up; exec sleep 100'\"\n\
          [process.ghost]\ncommand = \"no-such-program --flag\"\nessential = false\nrestart = \"on-failure\"\n\
@@ -315,9 +325,7 @@ fn a_spawn_failure_goes_through_the_policy_and_the_rest_runs_on() {
 
 #[test]
 fn user_switching_sets_uid_gid_and_groups() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let dir = TempDir::new("user");
     dir.write(
         "passwd",
@@ -361,9 +369,7 @@ fn user_switching_sets_uid_gid_and_groups() {
 
 #[test]
 fn cwd_defaults_to_the_config_directory_and_is_resolved_against_it() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (dir, path) = toml(
         "[process.here]\ncommand = \"pwd\"\nessential = false\n\
          [process.sub]\ncommand = \"pwd\"\ncwd = \"sub\"\nessential = false\n",
@@ -482,7 +488,7 @@ fn check_prints_the_plan_with_env_keys_but_never_values() {
 #[test]
 fn the_same_formation_runs_when_not_pid_1() {
     let (_dir, path) = toml(
-        "[process.web]\ncommand = \"sh -c '(sleep 0.2 &); echo web up; exec sleep 100'\"\n\
+        "[process.web]\ncommand = \"sh -c '(sleep 0.01 &); echo web up; exec sleep 100'\"\n\
          [process.worker]\ncommand = \"sh -c 'echo worker up; exec sleep 100'\"\n",
     );
     let mut run = formation(&["-c", &path])

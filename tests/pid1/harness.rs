@@ -1,14 +1,19 @@
 //! The harness: runs the real binary, as PID 1 of a new pid namespace or not, collects its
 //! output line by line, and bounds every wait. Every process a test starts is killed when its
 //! handle is dropped, even when the test fails.
-#![allow(dead_code)]
+//!
+//! Synchronisation is by handshake, never by a fixed sleep: a test waits (with a deadline) for
+//! a line the fixture prints once it is ready, opens a named pipe a fixture blocks on
+//! (`Gate`), or holds formation's stdout until it releases it (`Start::hold_stdout`).
+//! Everything a test creates is its own (temporary directories carry the pid and a counter),
+//! so the tests run in parallel threads without seeing each other.
 
-use std::collections::{HashMap, VecDeque};
-use std::ffi::OsStr;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_formation");
@@ -16,18 +21,53 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_formation");
 /// A generous bound for anything that should happen "at once".
 pub const SOON: Duration = Duration::from_secs(10);
 
-/// True when the tests may create pid namespaces. Without root they are skipped loudly, and
-/// under CI (env CI set) that is a failure instead.
+/// True when formation may run as PID 1 of a new pid namespace: we are root and
+/// `unshare --pid --fork --mount-proc` works (probed once). Without it a test is skipped
+/// loudly, and under CI (env CI set) that is a failure instead.
 pub fn can_unshare() -> bool {
-    if nix::unistd::geteuid().is_root() {
+    static PROBE: OnceLock<Result<(), String>> = OnceLock::new();
+    let probe = PROBE.get_or_init(|| {
+        if !nix::unistd::geteuid().is_root() {
+            return Err("not root".into());
+        }
+        match Command::new("unshare")
+            .args(["--pid", "--fork", "--mount-proc", "true"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+        {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(format!(
+                "`unshare --pid --fork --mount-proc true`: {status}"
+            )),
+            Err(e) => Err(format!("cannot run unshare: {e}")),
+        }
+    });
+    let Err(why) = probe else {
         return true;
-    }
+    };
+    let test = std::thread::current().name().unwrap_or("?").to_string();
     if std::env::var_os("CI").is_some() {
-        panic!("these tests need root for `unshare --pid` and CI is set");
+        panic!("{test} needs root and `unshare --pid` ({why}), and CI is set");
     }
-    eprintln!("SKIPPED: not root, cannot run formation as PID 1 under unshare");
+    // Straight to fd 2: the test harness captures eprintln! of a passing test.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {why}; it runs formation as PID 1 under unshare"
+    );
     false
 }
+
+/// Skips the calling test (loudly; a failure under CI) unless formation can run as PID 1.
+macro_rules! needs_pid1 {
+    () => {
+        if !$crate::harness::can_unshare() {
+            return;
+        }
+    };
+}
+pub(crate) use needs_pid1;
 
 /// Lines from one stream, shared with the reader thread.
 #[derive(Default)]
@@ -45,7 +85,8 @@ pub struct Run {
     out: Arc<Lines>,
     err: Arc<Lines>,
     raw_out: Option<Arc<Mutex<Vec<u8>>>>,
-    pub started: Instant,
+    /// With `hold_stdout`: sending (or dropping) this lets the stdout reader start.
+    release: Mutex<Option<Sender<()>>>,
 }
 
 /// How to start formation.
@@ -56,8 +97,8 @@ pub struct Start {
     pid1: bool,
     stdin: Option<Vec<u8>>,
     raw: bool,
-    /// With `raw`: start reading stdout only after this long (a paused reader).
-    pause: Duration,
+    /// With `raw`: read nothing from stdout until `Run::release_stdout` (a stuck reader).
+    hold: bool,
     /// Close our end of formation's stdout after the first line (a reader that goes away).
     close_stdout: bool,
     prelude: Option<String>,
@@ -71,7 +112,7 @@ pub fn formation(args: &[&str]) -> Start {
         pid1: true,
         stdin: None,
         raw: false,
-        pause: Duration::ZERO,
+        hold: false,
         close_stdout: false,
         prelude: None,
     }
@@ -101,10 +142,11 @@ impl Start {
         self.prelude = Some(script.into());
         self
     }
-    /// Read stdout raw, but only after `pause`: meanwhile formation's stdout pipe fills up.
-    pub fn pause_stdout(mut self, pause: Duration) -> Self {
+    /// Read stdout raw, but only once the test calls `Run::release_stdout`: until then
+    /// formation's stdout pipe fills up and stays full.
+    pub fn hold_stdout(mut self) -> Self {
         self.raw = true;
-        self.pause = pause;
+        self.hold = true;
         self
     }
     /// Read one line of stdout, then close the pipe (formation then gets EPIPE).
@@ -159,6 +201,7 @@ impl Start {
         let out = Arc::new(Lines::default());
         let err = Arc::new(Lines::default());
         let stdout = child.stdout.take().expect("stdout");
+        let (release, held): (Sender<()>, Receiver<()>) = std::sync::mpsc::channel();
         let raw_out = if self.close_stdout {
             let o = out.clone();
             std::thread::spawn(move || {
@@ -174,9 +217,12 @@ impl Start {
             None
         } else if self.raw {
             let buf = Arc::new(Mutex::new(Vec::new()));
-            let (b, o, pause) = (buf.clone(), out.clone(), self.pause);
+            let (b, o, hold) = (buf.clone(), out.clone(), self.hold);
             std::thread::spawn(move || {
-                std::thread::sleep(pause);
+                if hold {
+                    // Returns on release, or when the Run (holding the sender) is dropped.
+                    let _ = held.recv();
+                }
                 let mut stdout = stdout;
                 let mut chunk = [0u8; 65536];
                 while let Ok(n) = stdout.read(&mut chunk) {
@@ -200,7 +246,7 @@ impl Start {
             out,
             err,
             raw_out,
-            started: Instant::now(),
+            release: Mutex::new(Some(release)),
         }
     }
 
@@ -254,11 +300,16 @@ fn wait_for(lines: &Lines, what: &str, timeout: Duration, pred: &dyn Fn(&[String
             return;
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || (guard.1 && !pred(&guard.0)) {
-            panic!(
-                "timed out waiting for {what}; lines so far:\n{}",
-                guard.0.join("\n")
-            );
+        if left.is_zero() || guard.1 {
+            let why = if guard.1 {
+                "the stream ended"
+            } else {
+                "timed out"
+            };
+            let text = guard.0.join("\n");
+            // Unlocked before the panic: a poisoned lock would bring down the reader thread.
+            drop(guard);
+            panic!("{why} waiting for {what}; lines so far:\n{text}");
         }
         guard = lines.changed.wait_timeout(guard, left).expect("lock").0;
     }
@@ -305,10 +356,29 @@ impl Run {
     }
 
     /// Waits until `count` stdout lines contain `text`.
-    pub fn wait_stdout_count(&self, text: &str, count: usize, timeout: Duration) {
-        wait_for(&self.out, text, timeout, &|l| {
+    pub fn wait_stdout_count(&self, text: &str, count: usize) {
+        wait_for(&self.out, text, SOON, &|l| {
             l.iter().filter(|x| x.contains(text)).count() >= count
         });
+    }
+
+    /// Waits until `count` stderr lines contain `text`.
+    pub fn wait_stderr_count(&self, text: &str, count: usize) {
+        wait_for(&self.err, text, SOON, &|l| {
+            l.iter().filter(|x| x.contains(text)).count() >= count
+        });
+    }
+
+    /// Waits until the stderr lines so far satisfy `pred` (`what` names it in the failure).
+    pub fn wait_stderr_until(&self, what: &str, pred: &dyn Fn(&[String]) -> bool) {
+        wait_for(&self.err, what, SOON, pred);
+    }
+
+    /// Lets the held stdout reader (`Start::hold_stdout`) start reading.
+    pub fn release_stdout(&self) {
+        if let Some(release) = self.release.lock().expect("lock").take() {
+            let _ = release.send(());
+        }
     }
 
     /// When each stdout line containing `text` arrived.
@@ -420,6 +490,65 @@ impl TempDir {
     pub fn path(&self) -> &Path {
         &self.0
     }
+    /// A named pipe in this directory: a fixture that runs `read x < PATH` blocks there until
+    /// another fixture writes a line into it, or the test calls `open_gate(PATH)`.
+    pub fn fifo(&self, name: &str) -> PathBuf {
+        let path = self.0.join(name);
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+            .expect("mkfifo");
+        path
+    }
+}
+
+/// Lets a fixture blocked in `read x < fifo` through: once it has the pipe open for reading
+/// (the open for writing fails with ENXIO until then), writes one line. Bounded by SOON.
+pub fn open_gate(fifo: &Path) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let deadline = Instant::now() + SOON;
+    loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+            .open(fifo)
+        {
+            Ok(mut gate) => {
+                gate.write_all(b"go\n").expect("write to the gate");
+                return;
+            }
+            Err(e) if e.raw_os_error() == Some(nix::libc::ENXIO) => {
+                assert!(Instant::now() < deadline, "nobody waits at {fifo:?}");
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => panic!("open {fifo:?}: {e}"),
+        }
+    }
+}
+
+/// The host pids of the children of `pid` (formation's instances, when `pid` is formation).
+pub fn children(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|k| k.parse().ok())
+        .collect()
+}
+
+/// Where in the kernel `pid` sleeps (`/proc/PID/wchan`: e.g. `anon_pipe_write`, or a poll
+/// function), or "" once it is gone.
+pub fn wchan(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default()
+}
+
+/// Waits (bounded by SOON) until `pred` holds; `what` names it in the failure. For kernel
+/// state that no line announces (a process blocked in a pipe write, children re-appearing):
+/// it looks every millisecond.
+pub fn wait_until(what: &str, pred: &mut dyn FnMut() -> bool) {
+    let deadline = Instant::now() + SOON;
+    while !pred() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 impl Drop for TempDir {
@@ -453,21 +582,22 @@ pub const RSS_BOUND_KIB: u64 = 8 * 1024;
 
 const WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer.py");
 
-/// Four writers that flood stdout until SIGTERM, while the reader of formation's stdout waits
-/// `pause` before it reads anything. Returns once every writer is ready.
-pub fn paused_flood(pause: Duration, grace: &str) -> (TempDir, Run) {
+/// Four writers that flood stdout until SIGTERM while nothing reads formation's stdout (it is
+/// held until `Run::release_stdout`). Returns once every writer has had a write refused: the
+/// pipes are full, and formation has stopped taking more than its stuck stdout can carry.
+pub fn stuck_flood(grace: &str) -> (TempDir, Run) {
     let (dir, path) = toml(&format!(
         "grace = \"{grace}\"\n[process.w]\nscale = 4\n\
          command = \"exec python3 {WRITER} $PS 0 0 --until-term\"\n"
     ));
-    let run = formation(&["-c", &path]).pause_stdout(pause).spawn();
+    let run = formation(&["-c", &path]).hold_stdout().spawn();
     for n in 1..=4 {
-        run.wait_stderr(&format!("w.{n} ready"));
+        run.wait_stderr(&format!("w.{n} blocked"));
     }
     (dir, run)
 }
 
-/// After a `paused_flood` was stopped: every line each writer says it wrote arrived, in
+/// After a `stuck_flood` was stopped and released: every line each writer says it wrote arrived, in
 /// order and unchanged. Returns the lines per writer.
 pub fn assert_flood_complete(run: &Run) -> HashMap<String, usize> {
     let totals: HashMap<String, usize> = run
@@ -501,12 +631,6 @@ pub fn assert_flood_complete(run: &Run) -> HashMap<String, usize> {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
-
-pub fn os(s: &str) -> &OsStr {
-    OsStr::new(s)
-}
-
-pub type Queue = VecDeque<String>;
 
 /// Runs `cmd` on a fresh pseudo-terminal (util-linux `script`), typing `keys` once `ready`
 /// shows up; returns (status, output).
@@ -547,8 +671,17 @@ pub fn on_a_terminal(cmd: &str, keys: &[u8]) -> (i32, String) {
         }
     }
     stdin.write_all(keys).expect("type");
-    while let Ok(t) = rx.recv_timeout(Duration::from_secs(2)) {
-        text = t;
+    // Everything up to the end of the terminal's output (the reader ends at EOF), bounded.
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(t) => text = t,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                panic!("the terminal's output did not end: {text:?}");
+            }
+        }
     }
     let status = loop {
         if let Some(status) = child.try_wait().expect("try_wait") {

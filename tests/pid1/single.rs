@@ -1,9 +1,7 @@
 //! Single-command mode (`formation -- CMD`, SPEC §1.1), run as real PID 1 of a new pid
 //! namespace, unless a test says otherwise.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -19,9 +17,7 @@ const FORWARDED: [Signal; 7] = [
 
 #[test]
 fn every_signal_reaches_the_child_and_a_grandchild_in_its_group() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let script = fixture("signals.py");
     let mut run = formation(&["--", "python3", &script, "child", "--grandchild"]).spawn();
     run.wait_stdout("child-grandchild ready");
@@ -38,9 +34,7 @@ fn every_signal_reaches_the_child_and_a_grandchild_in_its_group() {
 
 #[test]
 fn a_forwarded_term_that_kills_the_child_gives_143() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let mut run = formation(&["--", "sh", "-c", "echo ready; exec sleep 100"]).spawn();
     run.wait_stdout("ready");
     run.signal(Signal::SIGTERM);
@@ -49,9 +43,7 @@ fn a_forwarded_term_that_kills_the_child_gives_143() {
 
 #[test]
 fn exit_statuses_pass_through() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let table = [
         ("exit 0", 0),
         ("exit 1", 1),
@@ -70,9 +62,7 @@ fn exit_statuses_pass_through() {
 
 #[test]
 fn not_found_is_127_and_not_executable_is_126_with_a_message() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (status, _, stderr) = formation(&["--", "no-such-program-here"]).output();
     assert_eq!(status, 127);
     assert_eq!(stderr.len(), 1, "{stderr:?}");
@@ -86,28 +76,38 @@ fn not_found_is_127_and_not_executable_is_126_with_a_message() {
     assert!(stderr[0].contains(s(&file)) && stderr[0].contains("permission denied"));
 }
 
-/// Counts zombies in the namespace from inside it, after 200 double-forked orphans died.
-const ORPHANS: &str = "for i in $(seq 200); do (sleep 0.2 &) ; done; sleep 1.5; \
-    z=0; for f in /proc/[0-9]*/stat; do read -r line < $f 2>/dev/null || continue; \
-    case \"${line##*) }\" in Z*) z=$((z+1));; esac; done; echo zombies=$z";
+/// Starts 200 double-forked orphans that die at once, then watches the namespace from inside
+/// it until no orphan is alive and exactly `$WANT` zombies are left (or 10 s have passed), and
+/// prints the zombie count. Whoever is PID 1 decides what that count becomes.
+const ORPHANS: &str = "for i in $(seq 200); do (sleep 0.01 &) ; done; end=$(( $(date +%s) + 10 )); \
+    while :; do z=0; live=0; for f in /proc/[0-9]*/stat; do \
+      read -r line < $f 2>/dev/null || continue; \
+      case \"${line##*) }\" in Z*) z=$((z+1));; *) case \"$line\" in *'(sleep) '*) live=$((live+1));; esac;; esac; \
+    done; \
+    [ $live = 0 ] && [ $z = $WANT ] && break; [ $(date +%s) -ge $end ] && break; done; \
+    echo zombies=$z";
 
 #[test]
 fn two_hundred_orphans_leave_no_zombie() {
-    if !can_unshare() {
-        return;
-    }
-    let (status, stdout, _) = formation(&["--", "sh", "-c", ORPHANS]).output();
+    needs_pid1!();
+    let (status, stdout, _) = formation(&["--", "sh", "-c", ORPHANS])
+        .env("WANT", "0")
+        .output();
     assert_eq!(status, 0);
     assert_eq!(stdout, ["zombies=0"]);
 }
 
 #[test]
 fn the_zombie_counter_sees_zombies_when_pid_1_does_not_reap() {
-    if !can_unshare() {
-        return;
-    }
-    // PID 1 is `sleep`, which never waits: the same orphans stay zombies.
-    let script = format!("sh -c '{}' & exec sleep 3", ORPHANS.replace('\'', "'\\''"));
+    needs_pid1!();
+    // PID 1 is `head`, which never waits: the same orphans stay zombies. It exits (ending
+    // the namespace) once the counter has written its count and then a line into `done`.
+    let dir = TempDir::new("zombies");
+    let done = dir.fifo("done");
+    let script = format!(
+        "sh -c '{}; echo >\"$0\"' \"$0\" & exec head -n1 \"$0\" >/dev/null",
+        ORPHANS.replace('\'', "'\\''")
+    );
     let out = std::process::Command::new("timeout")
         .args([
             "20",
@@ -119,7 +119,9 @@ fn the_zombie_counter_sees_zombies_when_pid_1_does_not_reap() {
             "sh",
             "-c",
             &script,
+            s(&done),
         ])
+        .env("WANT", "200")
         .output()
         .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -133,9 +135,7 @@ fn the_zombie_counter_sees_zombies_when_pid_1_does_not_reap() {
 
 #[test]
 fn argv_passes_verbatim() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let args = [
         "with space",
         "",
@@ -155,9 +155,7 @@ fn argv_passes_verbatim() {
 
 #[test]
 fn environment_and_binary_stdin_pass_through() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_, stdout, _) = formation(&["--", "sh", "-c", "echo \"$SOME_VAR\""])
         .env("SOME_VAR", "a value = with stuff")
         .output();
@@ -176,9 +174,7 @@ fn environment_and_binary_stdin_pass_through() {
 
 #[test]
 fn a_burst_of_2000_usr1_keeps_forwarding_and_the_status_right() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let script = fixture("signals.py");
     let mut run = formation(&["--", "python3", &script, "child", "--exit-on-term"]).spawn();
     run.wait_stdout("child ready");
@@ -199,31 +195,31 @@ fn a_burst_of_2000_usr1_keeps_forwarding_and_the_status_right() {
 
 #[test]
 fn a_straggler_ignoring_term_is_killed_at_the_grace() {
-    if !can_unshare() {
-        return;
-    }
-    let script = "sh -c 'trap \"\" TERM; echo straggler ready; exec sleep 100' & \
-                  sleep 0.3; echo main exits; exit 3";
-    let mut run = formation(&["-t", "1s", "--", "sh", "-c", script]).spawn();
+    needs_pid1!();
+    // The main process exits only once the straggler has said (through the fifo) that it
+    // ignores TERM. The grace is the subject here: short, but long enough to tell apart.
+    let dir = TempDir::new("straggler");
+    let ready = dir.fifo("ready");
+    let script = "sh -c 'trap \"\" TERM; echo >\"$0\"; exec sleep 100' \"$0\" & \
+                  read x <\"$0\"; echo main exits; exit 3";
+    let mut run = formation(&["-t", "500ms", "--", "sh", "-c", script, s(&ready)]).spawn();
     run.wait_stdout("main exits");
     let main_exit = Instant::now();
     assert_eq!(run.wait(SOON), 3);
     let took = main_exit.elapsed();
     assert!(
-        took >= Duration::from_millis(900),
+        took >= Duration::from_millis(450),
         "waited for the grace: {took:?}"
     );
     assert!(
-        took <= Duration::from_secs(2),
-        "grace + 1 s at most: {took:?}"
+        took <= Duration::from_millis(2500),
+        "grace + 2 s at most (the default grace is 5 s): {took:?}"
     );
 }
 
 #[test]
 fn leftovers_that_obey_term_end_at_once() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let script = "sleep 100 & echo main exits; exit 4";
     let mut run = formation(&["-t", "5s", "--", "sh", "-c", script]).spawn();
     run.wait_stdout("main exits");
@@ -238,12 +234,17 @@ fn leftovers_that_obey_term_end_at_once() {
 
 #[test]
 fn not_pid_1_it_reaps_orphans_as_subreaper() {
-    // Orphans re-parent onto formation ($PPID of the shell) and are reaped by it.
-    let script = "(sleep 0.5 & echo $! > \"$D/orphan\"); sleep 0.2; \
-        echo parent=$(awk '/^PPid/ {print $2}' /proc/$(cat \"$D/orphan\")/status); \
-        for i in $(seq 20); do (sleep 0.1 &); done; sleep 1.5; \
-        z=0; for f in /proc/[0-9]*/status; do \
-          if grep -q '^State:.*Z' $f 2>/dev/null && grep -q \"^PPid:.$PPID\\$\" $f; then z=$((z+1)); fi; \
+    // Orphans re-parent onto formation ($PPID of the shell) and are reaped by it. The first
+    // orphan's parent is read once its own parent has been waited for: the kernel re-parents
+    // children before it reports the exit. Then the shell watches formation's children until
+    // only itself is left (bounded) and counts the zombies among them.
+    let script = "(sleep 100 & echo $! > \"$D/orphan\"); o=$(cat \"$D/orphan\"); \
+        echo parent=$(awk '/^PPid/ {print $2}' /proc/$o/status); kill $o; \
+        for i in $(seq 20); do (sleep 0.01 &); done; end=$(( $(date +%s) + 10 )); \
+        while :; do z=0; others=0; \
+          for k in $(cat /proc/$PPID/task/$PPID/children); do [ $k = $$ ] && continue; \
+            others=$((others+1)); grep -q '^State:.*Z' /proc/$k/status 2>/dev/null && z=$((z+1)); \
+          done; [ $others = 0 ] && break; [ $(date +%s) -ge $end ] && break; \
         done; echo zombies=$z; echo me=$PPID";
     let dir = TempDir::new("subreaper");
     let (status, stdout, _) = formation(&["--", "sh", "-c", script])
@@ -266,9 +267,7 @@ fn not_pid_1_it_reaps_orphans_as_subreaper() {
 
 #[test]
 fn the_child_starts_with_no_blocked_or_ignored_signal() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (status, stdout, _) =
         formation(&["--", "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"]).output();
     assert_eq!(status, 0);
@@ -280,9 +279,7 @@ fn the_child_starts_with_no_blocked_or_ignored_signal() {
 
 #[test]
 fn the_child_inherits_only_fds_0_1_2() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     // An fd leaked into formation by whoever started it must not reach the child either.
     let inner = format!("exec 7</dev/null; exec {BIN} -- sh -c 'ls /proc/$$/fd; exit 0'");
     let (status, stdout, _) = formation(&["--", "sh", "-c", &inner]).output();
@@ -292,9 +289,7 @@ fn the_child_inherits_only_fds_0_1_2() {
 
 #[test]
 fn idle_means_no_wake_ups() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let mut run = formation(&["--", "sh", "-c", "echo ready; exec sleep 100"]).spawn();
     run.wait_stdout("ready");
     let pid = run.pid();
@@ -308,9 +303,13 @@ fn idle_means_no_wake_ups() {
             .parse::<u64>()
             .expect("number")
     };
-    std::thread::sleep(Duration::from_millis(200));
+    // Once the child's line is out, formation goes back to sleep in its poll: wait for that,
+    // then "no wake-up for a second" is the subject, and the second is the test's length.
+    wait_until("formation sleeps in poll", &mut || {
+        wchan(pid).contains("poll")
+    });
     let before = switches();
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(1));
     assert_eq!(switches(), before, "formation woke up while idle");
     run.signal(Signal::SIGKILL);
     run.wait(SOON);
@@ -343,9 +342,7 @@ fn usage_errors_exit_2_with_usage() {
 
 #[test]
 fn on_a_terminal_the_child_gets_the_foreground_and_ctrl_c() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     // Field 5 of /proc/self/stat is the process group, field 8 the terminal's foreground group.
     let cmd = format!(
         "unshare --pid --fork --mount-proc --kill-child {BIN} -- sh -c \

@@ -1,9 +1,7 @@
 //! The log path (SPEC §5): whole lines under load, long lines, bytes, backpressure, a closed
 //! stdout, JSON, colours and timestamps — as the reader of formation's output sees them.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use nix::sys::signal::Signal;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -22,9 +20,7 @@ fn split_prefix(line: &str) -> (&str, char, &str) {
 
 #[test]
 fn four_writers_lines_stay_whole_in_order_and_on_their_stream() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let (_dir, path) = toml(&format!(
         "[process.w]\nscale = 4\ncommand = \"exec python3 {WRITER_PY} $PS 50000 $PORT\"\nessential = false\n"
     ));
@@ -62,9 +58,7 @@ fn four_writers_lines_stay_whole_in_order_and_on_their_stream() {
 
 #[test]
 fn a_100_kb_line_comes_back_from_its_pieces_and_a_last_line_without_newline_is_kept() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let long: String = (0..100_000)
         .map(|i| (b'a' + (i % 26) as u8) as char)
         .collect();
@@ -97,9 +91,7 @@ fn a_100_kb_line_comes_back_from_its_pieces_and_a_last_line_without_newline_is_k
 
 #[test]
 fn bytes_pass_through_unchanged() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let dir = TempDir::new("bytes");
     let data: &[u8] = b"nul\x00 cr\r esc\x1b[31m high\xff\xfe\x80 end\n";
     std::fs::write(dir.path().join("data.bin"), data).expect("write");
@@ -113,11 +105,9 @@ fn bytes_pass_through_unchanged() {
 
 #[test]
 fn a_paused_reader_loses_no_line_memory_stays_bounded_and_sigterm_still_works() {
-    if !can_unshare() {
-        return;
-    }
-    let (_dir, mut run) = paused_flood(Duration::from_secs(5), "20s");
-    std::thread::sleep(Duration::from_secs(1));
+    needs_pid1!();
+    // Nothing reads formation's stdout until the end; every writer's pipe is full.
+    let (_dir, mut run) = stuck_flood("20s");
     let pid = run.pid();
     let rss_blocked = rss_kib(pid);
     run.signal(Signal::SIGTERM);
@@ -129,8 +119,10 @@ fn a_paused_reader_loses_no_line_memory_stays_bounded_and_sigterm_still_works() 
         term.elapsed() < Duration::from_secs(3),
         "the stop went on while stdout was stuck"
     );
+    assert!(run.running(), "it waits for the reader, within the grace");
     let rss_later = rss_kib(pid);
-    assert_eq!(run.wait(Duration::from_secs(30)), 0);
+    run.release_stdout();
+    assert_eq!(run.wait(SOON), 0);
     assert!(term.elapsed() < Duration::from_secs(20), "within the grace");
     assert!(
         rss_blocked.max(rss_later) < RSS_BOUND_KIB,
@@ -147,52 +139,37 @@ fn a_paused_reader_loses_no_line_memory_stays_bounded_and_sigterm_still_works() 
 
 #[test]
 fn a_closed_stdout_does_not_stop_supervision_or_restarts() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
+    // Restarts every 50 ms, and no giving up while the test watches.
     let (_dir, path) = toml(
-        "[process.chatty]\ncommand = \"sh -c 'echo line; echo more; sleep 0.1; exit 1'\"\n\
-         restart = \"always\"\n",
+        "[process.chatty]\ncommand = \"sh -c 'echo line; echo more; exit 1'\"\n\
+         restart = \"always\"\nbackoff = { initial = \"50ms\", max = \"50ms\", restarts = 1000 }\n",
     );
     let mut run = formation(&["-c", &path])
         .close_stdout_after_a_line()
         .spawn();
     run.wait_stdout("chatty.1  | line");
-    // Restarts go on after the reader left: 1 s, 2 s, 4 s of backoff.
-    for n in 1..=3 {
-        wait_count(&run, "chatty.1 started", n + 1);
-    }
+    // Restarts go on after the reader left.
+    run.wait_stderr_count("chatty.1 started", 4);
     assert!(run.running());
     run.signal(Signal::SIGTERM);
     assert_eq!(run.wait(SOON), 0, "no SIGPIPE was forwarded to anyone");
     assert!(!run.stderr().iter().any(|l| l.contains("SIGPIPE")));
 }
 
-fn wait_count(run: &Run, text: &str, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while run.stderr().iter().filter(|l| l.contains(text)).count() < n {
-        assert!(
-            Instant::now() < deadline,
-            "waiting for {n} × {text}: {:?}",
-            run.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn json_lines_parse_and_round_trip_the_bytes() {
-    if !can_unshare() {
-        return;
-    }
+    needs_pid1!();
     let dir = TempDir::new("json");
     let long: String = "0123456789".repeat(2000);
     let text = format!("he said \"hi\"\t\\ ünï\n{long}\nctl\x01\x1f\n");
     std::fs::write(dir.path().join("out.txt"), &text).expect("write");
     std::fs::write(dir.path().join("bad.bin"), b"bad \xff\xfe utf-8\n").expect("write");
+    // `j` (essential: it ends the run) waits at the gate until `bad` has written its line.
+    dir.fifo("gate");
     let path = dir.write(
         "Procfile",
-        "j: sh -c 'cat out.txt; sleep 0.5'\nbad: sh -c 'cat bad.bin >&2; sleep 5'\n",
+        "j: sh -c 'cat out.txt; read x < gate'\nbad: sh -c 'cat bad.bin >&2; echo > gate; exec sleep 100'\n",
     );
     let mut run = formation(&["-f", s(&path), "--log-format", "json"]).spawn();
     assert_eq!(run.wait(SOON), 0);
@@ -256,8 +233,7 @@ fn timestamps_prefix_each_line() {
 
 #[test]
 fn colour_follows_the_flag_no_color_and_the_terminal() {
-    let (_dir, path) =
-        toml("[process.c]\ncommand = \"sh -c 'sleep 0.2; echo ready; echo painted'\"\n");
+    let (_dir, path) = toml("[process.c]\ncommand = \"sh -c 'echo ready; echo painted'\"\n");
     let colored = |stdout: &[String]| stdout.iter().any(|l| l.contains("\x1b[36mc.1"));
     let (_, out, _) = formation(&["-c", &path, "--color", "always"])
         .not_pid1()
