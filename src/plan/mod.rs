@@ -226,7 +226,7 @@ fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
         t.stop_signal.as_str()
     );
     if let Some(i) = instance {
-        let _ = write!(text, " grace={:?}", i.grace);
+        let _ = write!(text, " grace={}", crate::config::units::Human(i.grace));
         if let Some(cwd) = &i.cwd {
             let _ = write!(text, " cwd={}", cwd.display());
         }
