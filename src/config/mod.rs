@@ -5,3 +5,4 @@ pub mod procfile;
 pub mod schema;
 pub mod units;
 pub mod users;
+pub mod validate;
