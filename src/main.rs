@@ -24,6 +24,7 @@ use os::signals::Signals;
 use output::format::Style;
 use output::logmux::{LogMux, Stream};
 use plan::Instance;
+use std::os::fd::AsFd;
 use std::path::Path;
 use supervisor::{Settings, Supervisor};
 
@@ -179,14 +180,16 @@ fn keep_own_credentials(
 
 /// Formation mode.
 fn formation(options: &Options, prepared: Prepared) -> i32 {
-    let color = match options.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => nix::unistd::isatty(std::io::stdout()).unwrap_or(false),
-    };
+    let tty = |fd| nix::unistd::isatty(fd).unwrap_or(false);
     let style = Style {
         format: options.log_format,
-        color,
+        color: stream_colors(
+            options.color,
+            [
+                tty(std::io::stdout().as_fd()),
+                tty(std::io::stderr().as_fd()),
+            ],
+        ),
         timestamps: options.timestamps,
     };
     let names: Vec<(String, usize)> = prepared
@@ -203,6 +206,16 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
         prepared.instances,
         log,
     )
+}
+
+/// `--color` per output stream: `auto` colours a stream only when that stream is a
+/// terminal (`formation 2>errors.log` on a terminal keeps the file free of escape codes).
+fn stream_colors(choice: Color, terminals: [bool; 2]) -> [bool; 2] {
+    match choice {
+        Color::Always => [true, true],
+        Color::Never => [false, false],
+        Color::Auto => terminals,
+    }
 }
 
 /// Single-command mode: a formation of one essential instance with inherited stdio.
@@ -225,7 +238,7 @@ fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
     };
     let style = Style {
         format: options.log_format,
-        color: false,
+        color: [false, false],
         timestamps: options.timestamps,
     };
     let log = LogMux::new(style, &[], true);
@@ -324,6 +337,23 @@ mod tests {
             let mut all = [instance(user)];
             keep_own_credentials(&mut all, (Uid::from_raw(uid), Gid::from_raw(gid)));
             assert_eq!(all[0].user.is_some(), switch, "{uid}:{gid} {user:?}");
+        }
+    }
+
+    #[test]
+    fn colour_is_decided_per_stream() {
+        let table = [
+            (Color::Auto, [true, false], [true, false]),
+            (Color::Auto, [false, true], [false, true]),
+            (Color::Always, [false, false], [true, true]),
+            (Color::Never, [true, true], [false, false]),
+        ];
+        for (choice, terminals, want) in table {
+            assert_eq!(
+                stream_colors(choice, terminals),
+                want,
+                "{choice:?} {terminals:?}"
+            );
         }
     }
 
