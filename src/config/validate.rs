@@ -11,7 +11,8 @@
 //! types were bad (a type is still listed with its defaults), so that one run reports every
 //! error; each error points at the place of the type or key concerned.
 
-use crate::config::model::{ConfigError, Formation};
+use crate::config::model::{ConfigError, Formation, ProcessType};
+use std::collections::HashMap;
 
 /// Every cross-type error of `formation`, in no particular order (the caller sorts).
 pub fn validate(formation: &Formation) -> Vec<ConfigError> {
@@ -20,10 +21,12 @@ pub fn validate(formation: &Formation) -> Vec<ConfigError> {
     errors
 }
 
-/// A name defined twice is an error at its second definition, naming the first.
+/// A name defined twice is an error at its second definition, naming the first. A map, not
+/// a scan per type: a formation may have 10,000 types.
 fn unique_names(formation: &Formation, errors: &mut Vec<ConfigError>) {
-    for (i, t) in formation.types.iter().enumerate() {
-        if let Some(first) = formation.types[..i].iter().find(|u| u.name == t.name) {
+    let mut seen: HashMap<&str, &ProcessType> = HashMap::new();
+    for t in &formation.types {
+        if let Some(first) = seen.get(t.name.as_str()) {
             errors.push(ConfigError::new(
                 &t.place,
                 format!(
@@ -31,6 +34,8 @@ fn unique_names(formation: &Formation, errors: &mut Vec<ConfigError>) {
                     t.name, first.place.line
                 ),
             ));
+        } else {
+            seen.insert(&t.name, t);
         }
     }
 }
@@ -38,7 +43,7 @@ fn unique_names(formation: &Formation, errors: &mut Vec<ConfigError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::{CommandLine, Place, ProcessType};
+    use crate::config::model::{CommandLine, Place};
 
     fn formation(names: &[&str]) -> Formation {
         Formation {

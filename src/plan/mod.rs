@@ -200,6 +200,7 @@ pub fn instances(
     let base_port = port_number(&base_text);
 
     let mut errors = Vec::new();
+    let (mut too_high, mut first_too_high) = (0, String::new());
     let mut out = Vec::new();
     let indexes = port_indexes(formation);
     for (index, (t, &scale)) in formation.types.iter().zip(scales).enumerate() {
@@ -233,10 +234,13 @@ pub fn instances(
                     Some(base) => {
                         let port = base + 100 * indexes[index] + u64::from(n - 1);
                         if port > 65_535 {
-                            errors.push(format!(
-                                "{} puts {name} at port {port}, above 65535",
-                                origin.name(&base_text)
-                            ));
+                            if too_high == 0 {
+                                first_too_high = format!(
+                                    "{} puts {name} at port {port}, above 65535",
+                                    origin.name(&base_text)
+                                );
+                            }
+                            too_high += 1;
                         }
                         env.insert("PORT".into(), port.to_string().into());
                     }
@@ -258,6 +262,12 @@ pub fn instances(
             });
         }
     }
+    // One line, not one per instance: 10,000 types would otherwise print 9,394 of them.
+    match too_high {
+        0 => {}
+        1 => errors.push(first_too_high),
+        n => errors.push(format!("{first_too_high} (and {} more)", n - 1)),
+    }
     if errors.is_empty() {
         Ok(out)
     } else {
@@ -276,14 +286,12 @@ pub fn warnings(
     is_file: &dyn Fn(&Path) -> bool,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    for (index, (t, &scale)) in formation.types.iter().zip(scales).enumerate() {
+    let groups = by_type(formation.types.len(), instances);
+    for ((t, &scale), mine) in formation.types.iter().zip(scales).zip(groups) {
         if scale == 0 {
             continue;
         }
-        let cwd = instances
-            .iter()
-            .find(|i| i.type_index == index)
-            .and_then(|i| i.cwd.as_deref());
+        let cwd = mine.first().and_then(|i| i.cwd.as_deref());
         if let Some(cwd) = cwd.filter(|cwd| !is_dir(cwd)) {
             out.push(format!(
                 "{}: warning: {}: cwd {} is not a directory here",
@@ -302,6 +310,18 @@ pub fn warnings(
     out
 }
 
+/// The instances of each type, by type index: [`instances`] makes them type by type, so
+/// each type's are one run (none for a type scaled to 0). Linear, for 10,000 types.
+fn by_type(types: usize, instances: &[Instance]) -> Vec<&[Instance]> {
+    let mut groups: Vec<&[Instance]> = vec![&[]; types];
+    for run in instances.chunk_by(|a, b| a.type_index == b.type_index) {
+        if let Some(slot) = groups.get_mut(run[0].type_index) {
+            *slot = run;
+        }
+    }
+    groups
+}
+
 /// `formation check`'s description of the plan: types, scale, commands, ports and the keys
 /// (never the values) of the environment each instance gets beyond our own.
 pub fn describe(
@@ -318,15 +338,11 @@ pub fn describe(
         formation.path.display(),
         formation.types.len()
     );
-    for (index, (t, scale)) in formation.types.iter().zip(scales).enumerate() {
+    let groups = by_type(formation.types.len(), instances);
+    for ((t, scale), mine) in formation.types.iter().zip(scales).zip(groups) {
         let _ = writeln!(out, "\n{} (scale {scale}): {}", t.name, t.command);
-        let _ = writeln!(
-            out,
-            "  {}",
-            policies(t, instances.iter().find(|i| i.type_index == index))
-        );
-        let mine: Vec<&Instance> = instances.iter().filter(|i| i.type_index == index).collect();
-        for i in &mine {
+        let _ = writeln!(out, "  {}", policies(t, mine.first()));
+        for i in mine {
             let port = i
                 .env
                 .iter()
@@ -566,6 +582,13 @@ mod tests {
             [
                 "formation: PORT \"65500\" from the inherited environment puts worker.1 at port 65600, above 65535"
             ]
+        );
+        assert_eq!(
+            err(&f, &[3, 3], &[("PORT", "65500")], &[]),
+            [
+                "formation: PORT \"65500\" from the inherited environment puts worker.1 at port 65600, above 65535 (and 2 more)"
+            ],
+            "one line for every port too high"
         );
         let mut g = formation(&[("web", 1)]);
         g.env.push(var("PORT", "99999", 4));
