@@ -75,7 +75,7 @@ fn wrong_format_hint(
                 name_starts(path, "Procfile") || procfile::parse(path, text).errors.is_empty();
             procfile_like.then(|| {
                 format!(
-                    "formation: {} looks like a Procfile: name it with -f {0}, not -c",
+                    "formation: {} reads as a Procfile, not TOML: use -f {0} instead of -c",
                     path.display()
                 )
             })
@@ -87,7 +87,7 @@ fn wrong_format_hint(
                     .is_some_and(|f| !f.types.is_empty());
             toml_like.then(|| {
                 format!(
-                    "formation: {} looks like a formation.toml: name it with -c {0}, not -f",
+                    "formation: {} reads as TOML, not a Procfile: use -c {0} instead of -f",
                     path.display()
                 )
             })
@@ -218,7 +218,9 @@ mod tests {
         let hint = wrong_format_hint(&toml("Procfile"), "web: x\n", false, &err);
         assert_eq!(
             hint.as_deref(),
-            Some("formation: Procfile looks like a Procfile: name it with -f Procfile, not -c")
+            Some(
+                "formation: Procfile reads as a Procfile, not TOML: use -f Procfile instead of -c"
+            )
         );
         assert_eq!(
             wrong_format_hint(&toml("Procfile"), "", false, &[]),
