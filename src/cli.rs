@@ -73,7 +73,7 @@ pub struct Options {
 /// The short usage text printed with usage errors and `--help`.
 pub const USAGE: &str = "\
 usage: formation [OPTIONS]                 run the formation of ./formation.toml or ./Procfile
-       formation [OPTIONS] -- CMD [ARGS]   run one command as PID 1 (like tini)
+       formation [OPTIONS] [--] CMD [ARGS] run one command as PID 1 (like tini)
        formation check [-c FILE | -f FILE] [-m SPEC]   validate the config, print the plan
 
 options:
@@ -117,39 +117,59 @@ pub fn parse(
             task = Some(Task::Single(argv));
             break;
         }
-        let (flag, inline) = match text.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(value.to_string()))
+        if !text.starts_with('-') {
+            // SPEC §1.1: the first word that is not an option and not one of our subcommands
+            // is a command, as after `--` (platforms append theirs to the ENTRYPOINT).
+            if task.is_some() {
+                return Err(format!(
+                    "unexpected argument {text:?} (`check` takes options only)"
+                ));
             }
-            _ => (text.to_string(), None),
-        };
+            match SUBCOMMANDS.iter().find(|(name, _)| *name == text) {
+                Some((_, sub)) => task = Some(sub.task()),
+                None => {
+                    task = Some(Task::Single(std::iter::once(arg).chain(args).collect()));
+                    break;
+                }
+            }
+            continue;
+        }
+        let (flag, inline) = split_attached(&arg);
         let mut value = |name: &str| -> Result<OsString, String> {
             inline
                 .clone()
-                .map(OsString::from)
                 .or_else(|| args.next())
                 .ok_or_else(|| format!("{name} needs a value"))
         };
+        let no_value = |flag: &str| match &inline {
+            Some(_) => Err(format!("{flag} takes no value")),
+            None => Ok(()),
+        };
         match flag.as_str() {
-            "-h" | "--help" => return Ok(with_task(Task::Help)),
-            "-V" | "--version" => return Ok(with_task(Task::Version)),
+            "-h" | "--help" => return no_value(&flag).map(|()| with_task(Task::Help)),
+            "-V" | "--version" => return no_value(&flag).map(|()| with_task(Task::Version)),
             "-c" | "--config" => set_config(&mut config, ConfigFile::Toml(value(&flag)?.into()))?,
             "-f" | "--procfile" => {
                 set_config(&mut config, ConfigFile::Procfile(value(&flag)?.into()))?
             }
-            "-m" | "--formation" => formation = Some(utf8(&flag, value(&flag)?)?),
+            "-m" | "--formation" => {
+                // Repeated specs merge; a later value for the same type wins (plan::scales
+                // reads the last one).
+                let spec = utf8(&flag, value(&flag)?)?;
+                formation = Some(match formation {
+                    Some(earlier) => format!("{earlier},{spec}"),
+                    None => spec,
+                });
+            }
             "-e" | "--env-file" => env_files.push(value(&flag)?.into()),
             "-t" | "--grace" => grace = Some(units::duration(&utf8(&flag, value(&flag)?)?)?),
             "--color" | "--colour" => color = Some(parse_color(&utf8(&flag, value(&flag)?)?)?),
-            "--timestamps" => timestamps = true,
-            "--log-format" => log_format = Some(parse_log_format(&utf8(&flag, value(&flag)?)?)?),
-            "check" if task.is_none() => task = Some(Task::Check),
-            _ if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
-            _ => {
-                return Err(format!(
-                    "unexpected argument {text:?} (to run a command, put `--` before it)"
-                ));
+            "--timestamps" => {
+                no_value(&flag)?;
+                timestamps = true;
             }
+            "--log-format" => log_format = Some(parse_log_format(&utf8(&flag, value(&flag)?)?)?),
+            _ => return Err(format!("unknown option {flag}")),
         }
     }
 
@@ -157,7 +177,7 @@ pub fn parse(
     if let Task::Single(_) = task
         && (config.is_some() || formation.is_some() || !env_files.is_empty())
     {
-        return Err("-c, -f, -m and -e are for formation mode, not with `--`".into());
+        return Err("-c, -f, -m and -e are for formation mode, not with a command to run".into());
     }
     let from_env = |name: &str| env(name).filter(|v| !v.is_empty());
     let config = match config {
@@ -216,6 +236,53 @@ pub fn parse(
 }
 
 use std::path::Path;
+
+/// A subcommand of formation (SPEC §2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Subcommand {
+    /// `formation check`.
+    Check,
+}
+
+impl Subcommand {
+    fn task(self) -> Task {
+        match self {
+            Subcommand::Check => Task::Check,
+        }
+    }
+}
+
+/// The words that are formation's own subcommands rather than a command to run. Only the
+/// implemented ones are listed: SPEC §2.1 reserves `run`, `probe`, `status` and `export`
+/// too, and each joins this table with its implementation; until then such a word is run as
+/// a program, like any other (`formation -- NAME` always is).
+const SUBCOMMANDS: &[(&str, Subcommand)] = &[("check", Subcommand::Check)];
+
+/// An option and its attached value, if any: `--grace=5s` → (`--grace`, `5s`); `-t5s` and
+/// `-t=5s` → (`-t`, `5s`) (getopt's attached short values; the `=` is dropped because no
+/// value of ours starts with one); `-t` → (`-t`, None). Bytes of a value are kept as they
+/// are (a file name need not be UTF-8).
+fn split_attached(arg: &OsStr) -> (String, Option<OsString>) {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let bytes = arg.as_bytes();
+    let value = |v: &[u8]| Some(OsString::from_vec(v.to_vec()));
+    if bytes.starts_with(b"--") {
+        return match bytes.iter().position(|&b| b == b'=') {
+            Some(eq) => (
+                String::from_utf8_lossy(&bytes[..eq]).into_owned(),
+                value(&bytes[eq + 1..]),
+            ),
+            None => (arg.to_string_lossy().into_owned(), None),
+        };
+    }
+    match bytes {
+        [b'-', letter, rest @ ..] if letter.is_ascii_alphabetic() && !rest.is_empty() => {
+            let rest = rest.strip_prefix(b"=").unwrap_or(rest);
+            (format!("-{}", *letter as char), value(rest))
+        }
+        _ => (arg.to_string_lossy().into_owned(), None),
+    }
+}
 
 fn with_task(task: Task) -> Options {
     Options {
@@ -363,7 +430,14 @@ mod tests {
             &["-t"],
             &["-t", "soon"],
             &["--bogus"],
-            &["sleep", "1"],
+            &["check", "sleep"],
+            &["check", "check"],
+            &["-c", "a.toml", "sleep", "1"],
+            &["-mweb=2", "true"],
+            &["--timestamps=yes"],
+            &["-hx"],
+            &["-"],
+            &["-m"],
             &["--color", "sometimes"],
             &["-c", "a.toml", "--", "true"],
             &["check", "--", "true"],
@@ -372,6 +446,132 @@ mod tests {
         }
         assert!(run(&[], &[("FORMATION_GRACE", "later")]).is_err());
         assert!(run(&[], &[("FORMATION_LOG", "chatty")]).is_err());
+    }
+
+    #[test]
+    fn values_may_be_attached() {
+        let table: [&[&str]; 4] = [
+            &["-mweb=2", "-t5s", "-cf.toml", "-e.env", "-e", "b.env"],
+            &["-m=web=2", "-t=5s", "-c=f.toml", "-e=.env", "-eb.env"],
+            &[
+                "--formation=web=2",
+                "--grace=5s",
+                "--config=f.toml",
+                "--env-file=.env",
+                "--env-file",
+                "b.env",
+            ],
+            &[
+                "-m", "web=2", "-t", "5s", "-c", "f.toml", "-e", ".env", "-e", "b.env",
+            ],
+        ];
+        for args in table {
+            let o = run(args, &[]).expect("parses");
+            assert_eq!(o.formation.as_deref(), Some("web=2"), "{args:?}");
+            assert_eq!(o.grace, Some(Duration::from_secs(5)), "{args:?}");
+            assert_eq!(
+                o.config,
+                Some(ConfigFile::Toml("f.toml".into())),
+                "{args:?}"
+            );
+            assert_eq!(
+                o.env_files,
+                [PathBuf::from(".env"), PathBuf::from("b.env")],
+                "{args:?}"
+            );
+        }
+        let o = run(&["-fProcfile.dev"], &[]).expect("parses");
+        assert_eq!(o.config, Some(ConfigFile::Procfile("Procfile.dev".into())));
+    }
+
+    #[test]
+    fn repeated_formation_specs_merge_and_the_last_wins() {
+        let o = run(
+            &["-m", "web=2,worker=1", "-mworker=3", "--formation=all=0"],
+            &[("FORMATION", "web=9")],
+        )
+        .expect("parses");
+        assert_eq!(
+            o.formation.as_deref(),
+            Some("web=2,worker=1,worker=3,all=0")
+        );
+        let scales = crate::plan::parse_scale(o.formation.as_deref().unwrap_or_default())
+            .expect("valid spec");
+        let last = |name: &str| {
+            scales
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, c)| *c)
+        };
+        assert_eq!(
+            (last("web"), last("worker"), last("all")),
+            (Some(2), Some(3), Some(0))
+        );
+    }
+
+    #[test]
+    fn a_command_without_dashes_runs_as_after_them() {
+        let argv = |w: &[&str]| Task::Single(w.iter().map(OsString::from).collect());
+        let table: [(&[&str], Task); 6] = [
+            (
+                &["bin/rails", "db:migrate"],
+                argv(&["bin/rails", "db:migrate"]),
+            ),
+            (
+                &["-t", "2s", "sleep", "-t", "1"],
+                argv(&["sleep", "-t", "1"]),
+            ),
+            (&["--", "check"], argv(&["check"])),
+            (&["check"], Task::Check),
+            (&["--color", "never", "check", "-c", "f.toml"], Task::Check),
+            (&["sh", "--", "-c"], argv(&["sh", "--", "-c"])),
+        ];
+        for (args, want) in table {
+            assert_eq!(run(args, &[]).expect("parses").task, want, "{args:?}");
+        }
+        let names: Vec<&str> = SUBCOMMANDS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["check"], "only implemented subcommands are listed");
+        let o = run(&["-t", "2s", "sleep", "-t", "1"], &[]).expect("parses");
+        assert_eq!(
+            o.grace,
+            Some(Duration::from_secs(2)),
+            "options before CMD are ours"
+        );
+    }
+
+    #[test]
+    fn attached_values_keep_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let arg = OsStr::from_bytes(b"-c\xffx.toml");
+        assert_eq!(
+            split_attached(arg),
+            (
+                "-c".into(),
+                Some(OsStr::from_bytes(b"\xffx.toml").to_os_string())
+            )
+        );
+        assert_eq!(split_attached(OsStr::new("-t")), ("-t".into(), None));
+        assert_eq!(
+            split_attached(OsStr::new("--grace=")),
+            ("--grace".into(), Some("".into()))
+        );
+    }
+
+    proptest::proptest! {
+        /// Any argument list is options, a subcommand or a command; it never panics, and a
+        /// first word that is not an option nor a subcommand is kept verbatim as the command.
+        #[test]
+        fn any_arguments_parse_or_fail_cleanly(args in proptest::collection::vec("\\PC{0,8}", 0..6)) {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let parsed = run(&refs, &[]);
+            if let (Ok(o), Some(first)) = (parsed, args.first())
+                && !first.starts_with('-')
+                && first != "check"
+            {
+                proptest::prop_assert_eq!(o.task, Task::Single(args.iter().map(OsString::from).collect()), "{}", first);
+            }
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod output;
 mod plan;
 mod supervisor;
 
-use cli::{Color, Options, Task};
+use cli::{Color, ConfigFile, Options, Task};
 use config::load;
 use config::units::Level;
 use engine::signals::SignalPolicy;
@@ -25,6 +25,8 @@ use os::signals::Signals;
 use output::format::Style;
 use output::logmux::{LogMux, Stream};
 use plan::Instance;
+use std::os::fd::AsFd;
+use std::path::Path;
 use supervisor::Supervisor;
 
 /// Exit status of usage and config errors: nothing was started.
@@ -65,16 +67,30 @@ fn run() -> i32 {
                 }
                 say_to(
                     Stream::Stderr,
-                    format_args!("formation: {} error(s); nothing started\n", errors.len()),
+                    format_args!(
+                        "formation: {}\n",
+                        error_summary(errors.len(), &options.task)
+                    ),
                 );
                 USAGE_ERROR
             }
             Ok(prepared) if options.task == Task::Check => {
                 say_to(Stream::Stdout, format_args!("{}", prepared.description));
+                for w in &prepared.warnings {
+                    say_to(Stream::Stderr, format_args!("{w}\n"));
+                }
                 0
             }
             Ok(prepared) => formation(&options, prepared),
         },
+    }
+}
+
+/// The last line of a failed start: `check` starts nothing anyway, so only a run says so.
+fn error_summary(count: usize, task: &Task) -> String {
+    match task {
+        Task::Check => format!("{count} error(s)"),
+        _ => format!("{count} error(s); nothing started"),
     }
 }
 
@@ -83,39 +99,98 @@ struct Prepared {
     instances: Vec<Instance>,
     grace: std::time::Duration,
     description: String,
+    /// What `check` notices that would make a spawn fail here (missing cwd, no /bin/sh).
+    warnings: Vec<String>,
 }
 
-/// Everything that can fail before a process starts: all errors, as printable lines.
+/// Everything that can fail before a process starts: every error of the config, the env
+/// files and `-m` in one pass (SPEC §3.4), as printable lines.
 fn prepare(options: &Options) -> Result<Prepared, Vec<String>> {
     let dir =
         std::env::current_dir().map_err(|e| vec![format!("formation: current directory: {e}")])?;
     let file = load::discover(options.config.clone(), &dir)
         .map_err(|e| vec![format!("formation: {e}")])?;
-    let formation = load::formation(&file)?;
-    let file_vars = load::env_files(&formation, &options.env_files)?;
-    let scales = plan::scales(&formation, options.formation.as_deref())
-        .map_err(|e| vec![format!("formation: {e}")])?;
+    let (formation, mut errors) = load::formation(&file);
+    let (ConfigFile::Toml(path) | ConfigFile::Procfile(path)) = &file;
+    let named = formation.as_ref().and_then(|f| f.env_files.as_deref());
+    let (file_vars, env_errors) = load::env_files(path, named, &options.env_files);
+    errors.extend(env_errors);
+    let spec = options.formation.as_deref();
+    let scales = match &formation {
+        Some(f) => plan::scales(f, spec).map(Some),
+        // Without the types, `-m` can still be checked for its form.
+        None => spec
+            .map_or(Ok(()), |s| plan::parse_scale(s).map(drop))
+            .map(|()| None),
+    };
+    let scales = scales
+        .map_err(|e| errors.push(format!("formation: {e}")))
+        .ok()
+        .flatten();
+    let (Some(formation), Some(scales)) = (formation, scales) else {
+        return Err(errors);
+    };
     let grace = plan::default_grace(options.grace, Some(&formation));
     let inherited: Vec<_> = std::env::vars_os().collect();
-    let instances = plan::instances(&formation, &scales, grace, &inherited, &file_vars);
+    let mut instances = plan::instances(&formation, &scales, grace, &inherited, &file_vars)
+        .unwrap_or_else(|e| {
+            errors.extend(e);
+            Vec::new()
+        });
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let me = (nix::unistd::geteuid(), nix::unistd::getegid());
+    keep_own_credentials(&mut instances, me);
     let description = plan::describe(&formation, &scales, &instances, &inherited);
+    let warnings = plan::warnings(
+        &formation,
+        &scales,
+        &instances,
+        &Path::is_dir,
+        &Path::is_file,
+    );
     Ok(Prepared {
         instances,
         grace,
         description,
+        warnings,
     })
+}
+
+/// An instance whose `user` is the one formation already runs as keeps our credentials:
+/// not being root, we could not call setgroups even to set what we have, and Kubernetes'
+/// `runAsUser` (or `docker run --user` with a config that names the same user) would fail
+/// every spawn. As root, the switch is made as written (it sets the groups exactly).
+fn keep_own_credentials(
+    instances: &mut [Instance],
+    (euid, egid): (nix::unistd::Uid, nix::unistd::Gid),
+) {
+    if euid.is_root() {
+        return;
+    }
+    for i in instances {
+        if i.user
+            .as_ref()
+            .is_some_and(|u| u.uid == euid && u.gid == egid)
+        {
+            i.user = None;
+        }
+    }
 }
 
 /// Formation mode.
 fn formation(options: &Options, prepared: Prepared) -> i32 {
-    let color = match options.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => nix::unistd::isatty(std::io::stdout()).unwrap_or(false),
-    };
+    let tty = |fd| nix::unistd::isatty(fd).unwrap_or(false);
     let style = Style {
         format: options.log_format,
-        color,
+        color: stream_colors(
+            options.color,
+            [
+                tty(std::io::stdout().as_fd()),
+                tty(std::io::stderr().as_fd()),
+            ],
+        ),
         timestamps: options.timestamps,
     };
     let names: Vec<(String, usize)> = prepared
@@ -134,6 +209,16 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
     )
 }
 
+/// `--color` per output stream: `auto` colours a stream only when that stream is a
+/// terminal (`formation 2>errors.log` on a terminal keeps the file free of escape codes).
+fn stream_colors(choice: Color, terminals: [bool; 2]) -> [bool; 2] {
+    match choice {
+        Color::Always => [true, true],
+        Color::Never => [false, false],
+        Color::Auto => terminals,
+    }
+}
+
 /// Single-command mode: a formation of one essential instance with inherited stdio.
 fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
     let take_terminal = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
@@ -143,7 +228,7 @@ fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
     let instance = Instance::new(name, argv, grace, stdio);
     let style = Style {
         format: options.log_format,
-        color: false,
+        color: [false, false],
         timestamps: options.timestamps,
     };
     let log = LogMux::new(style, &[], true);
@@ -208,4 +293,69 @@ fn supervise(
         supervisor.say(Level::Debug, format_args!("not PID 1: {how}"));
     }
     supervisor.run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use config::users::Credentials;
+    use nix::unistd::{Gid, Uid};
+
+    fn instance(user: Option<(u32, u32)>) -> Instance {
+        Instance {
+            user: user.map(|(uid, gid)| Credentials {
+                uid: Uid::from_raw(uid),
+                gid: Gid::from_raw(gid),
+                groups: vec![Gid::from_raw(10)],
+                home: "/home/app".into(),
+            }),
+            ..Instance::new(
+                "web.1".into(),
+                vec!["x".into()],
+                plan::DEFAULT_GRACE,
+                plan::StdioMode::Piped,
+            )
+        }
+    }
+
+    #[test]
+    fn naming_the_user_we_run_as_needs_no_switch() {
+        // (our uid, gid), the instance's user, whether a switch is still made.
+        let table = [
+            ((1000, 1000), Some((1000, 1000)), false),
+            ((1000, 1000), Some((1000, 0)), true),
+            ((1000, 1000), Some((1001, 1000)), true),
+            ((0, 0), Some((0, 0)), true),
+            ((0, 0), Some((1000, 1000)), true),
+            ((1000, 1000), None, false),
+        ];
+        for ((uid, gid), user, switch) in table {
+            let mut all = [instance(user)];
+            keep_own_credentials(&mut all, (Uid::from_raw(uid), Gid::from_raw(gid)));
+            assert_eq!(all[0].user.is_some(), switch, "{uid}:{gid} {user:?}");
+        }
+    }
+
+    #[test]
+    fn colour_is_decided_per_stream() {
+        let table = [
+            (Color::Auto, [true, false], [true, false]),
+            (Color::Auto, [false, true], [false, true]),
+            (Color::Always, [false, false], [true, true]),
+            (Color::Never, [true, true], [false, false]),
+        ];
+        for (choice, terminals, want) in table {
+            assert_eq!(
+                stream_colors(choice, terminals),
+                want,
+                "{choice:?} {terminals:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_run_says_nothing_started() {
+        assert_eq!(error_summary(2, &Task::Check), "2 error(s)");
+        assert_eq!(error_summary(1, &Task::Run), "1 error(s); nothing started");
+    }
 }

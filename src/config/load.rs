@@ -1,11 +1,15 @@
 //! Finding and reading the config and env files (SPEC §1.2, §3.4).
 //!
 //! Owns: config discovery (`-c`/`-f`, `FORMATION_CONFIG`, `./formation.toml`, `./Procfile`),
-//! reading files, and the `user` lookup in the container's /etc/passwd and /etc/group. The
-//! parsing itself is pure and lives in `config.rs`, `procfile.rs` and `envfile.rs`.
+//! reading files (UTF-8, a leading byte-order mark skipped), and the `user` lookup in the
+//! container's /etc/passwd and /etc/group. The parsing itself is pure and lives in
+//! `schema.rs`, `procfile.rs` and `envfile.rs`.
+//!
+//! Must not: stop at the first bad file. Each function returns what it could read together
+//! with every error, so that `main` reports config, env-file and `-m` errors in one run.
 
 use crate::cli::ConfigFile;
-use crate::config::model::{ConfigError, Formation};
+use crate::config::model::{ConfigError, Formation, Place, Var};
 use crate::config::users::{self, Credentials};
 use crate::config::{envfile, procfile, schema};
 use std::path::{Path, PathBuf};
@@ -29,62 +33,123 @@ pub fn discover(named: Option<ConfigFile>, dir: &Path) -> Result<ConfigFile, Str
     ))
 }
 
-/// Reads and parses the config. Errors are printable lines.
-pub fn formation(file: &ConfigFile) -> Result<Formation, Vec<String>> {
+/// Reads and parses the config: the formation when the file could be read as one, and
+/// every error as a printable line (empty when it is valid).
+pub fn formation(file: &ConfigFile) -> (Option<Formation>, Vec<String>) {
     let path = match file {
         ConfigFile::Toml(p) | ConfigFile::Procfile(p) => p,
     };
-    let text = read(path).map_err(|e| vec![e])?;
+    let text = match read(path) {
+        Ok(text) => text,
+        Err(e) => return (None, vec![e]),
+    };
     let parsed = match file {
         ConfigFile::Toml(_) => schema::parse(path, &text, &lookup_user),
         ConfigFile::Procfile(_) => procfile::parse(path, &text),
     };
-    parsed.map_err(lines)
+    let mut errors = lines(parsed.errors);
+    if let Some(hint) = wrong_format_hint(file, &text, parsed.formation.is_some(), &errors) {
+        errors.push(hint);
+    }
+    (parsed.formation, errors)
+}
+
+/// When a Procfile was given as TOML (`-c Procfile`) or the other way round, the errors are
+/// about syntax the user never meant to write: say which option reads the file.
+fn wrong_format_hint(
+    file: &ConfigFile,
+    text: &str,
+    read_as_document: bool,
+    errors: &[String],
+) -> Option<String> {
+    if errors.is_empty() {
+        return None;
+    }
+    let name_starts = |path: &Path, prefix: &str| {
+        path.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+    };
+    match file {
+        ConfigFile::Toml(path) if !read_as_document => {
+            let procfile_like =
+                name_starts(path, "Procfile") || procfile::parse(path, text).errors.is_empty();
+            procfile_like.then(|| {
+                format!(
+                    "formation: {} reads as a Procfile, not TOML: use -f {0} instead of -c",
+                    path.display()
+                )
+            })
+        }
+        ConfigFile::Procfile(path) => {
+            let toml_like = path.extension().is_some_and(|e| e == "toml")
+                || schema::parse(path, text, &|_| Err(String::new()))
+                    .formation
+                    .is_some_and(|f| !f.types.is_empty());
+            toml_like.then(|| {
+                format!(
+                    "formation: {} reads as TOML, not a Procfile: use -c {0} instead of -f",
+                    path.display()
+                )
+            })
+        }
+        ConfigFile::Toml(_) => None,
+    }
 }
 
 /// The env files' variables, in order: the config's `env_file` entries, then `-e` files; or
-/// the default `.env` beside the config when neither is given (and it exists).
+/// the default `.env` beside the config when neither is given (and it exists). Every error
+/// of every file, as printable lines; a missing file named by `env_file` is reported at
+/// that entry.
+/// `named` is the config's `env_file` (None when it has none, or could not be read).
 pub fn env_files(
-    formation: &Formation,
+    config: &Path,
+    named: Option<&[(PathBuf, Place)]>,
     extra: &[PathBuf],
-) -> Result<Vec<(String, String)>, Vec<String>> {
-    let named: Vec<PathBuf> = formation
-        .env_files
-        .iter()
-        .flatten()
-        .chain(extra)
-        .cloned()
-        .collect();
-    let files = if formation.env_files.is_none() && extra.is_empty() {
-        let default = crate::config::model::dir_of(&formation.path).join(".env");
+) -> (Vec<Var>, Vec<String>) {
+    let files: Vec<(PathBuf, Option<&Place>)> = if named.is_none() && extra.is_empty() {
+        let default = crate::config::model::dir_of(config).join(".env");
         if default.is_file() {
-            vec![default]
+            vec![(default, None)]
         } else {
             Vec::new()
         }
     } else {
         named
+            .into_iter()
+            .flatten()
+            .map(|(path, place)| (path.clone(), Some(place)))
+            .chain(extra.iter().map(|path| (path.clone(), None)))
+            .collect()
     };
     let mut vars = Vec::new();
     let mut errors = Vec::new();
-    for file in files {
+    for (file, named_at) in files {
         match read(&file) {
             Ok(text) => match envfile::parse(&file, &text) {
                 Ok(found) => vars.extend(found),
                 Err(found) => errors.extend(lines(found)),
             },
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(match named_at {
+                Some(place) => format!("{place}: `env_file`: {e}"),
+                None => e,
+            }),
         }
     }
-    if errors.is_empty() {
-        Ok(vars)
-    } else {
-        Err(errors)
-    }
+    (vars, errors)
 }
 
 fn read(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    decode(path, bytes)
+}
+
+/// A file's bytes as text: UTF-8, without the byte-order mark some Windows editors put
+/// first (it would otherwise be part of the first key, or the first process name).
+fn decode(path: &Path, mut bytes: Vec<u8>) -> Result<String, String> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if bytes.starts_with(BOM) {
+        bytes.drain(..BOM.len());
+    }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(&e.into_bytes()[..offset]).into_owned();
@@ -98,14 +163,69 @@ fn lines(errors: Vec<ConfigError>) -> Vec<String> {
     errors.iter().map(ToString::to_string).collect()
 }
 
-/// Resolves a `user` against the container's files; switching users needs root.
+/// Resolves a `user` against the container's files. It only checks that the user exists:
+/// `check` and every config error need no privilege (SPEC §2.1); switching is the child's
+/// business, and fails there (126) when formation may not switch.
 fn lookup_user(spec: &str) -> Result<Credentials, String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Err(format!(
-            "switching to user {spec:?} needs formation to run as root"
-        ));
-    }
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
     users::resolve(spec, &passwd, &group)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let p = Path::new("f");
+        let table: [(&[u8], Result<&str, &str>); 5] = [
+            (b"\xEF\xBB\xBFweb: x\n", Ok("web: x\n")),
+            (b"web: x\n", Ok("web: x\n")),
+            (b"\xEF\xBB\xBF", Ok("")),
+            (b"a\xEF\xBB\xBF", Ok("a\u{FEFF}")),
+            (b"\xEF\xBB\xBFok\nb\xFF", Err("f:2:2: not valid UTF-8")),
+        ];
+        for (bytes, want) in table {
+            let got = decode(p, bytes.to_vec());
+            assert_eq!(got.as_deref().map_err(String::as_str), want, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn a_file_in_the_other_format_gets_a_hint() {
+        let toml = |p: &str| ConfigFile::Toml(PathBuf::from(p));
+        let procfile = |p: &str| ConfigFile::Procfile(PathBuf::from(p));
+        let err = ["x".to_string()];
+        let table = [
+            (toml("Procfile"), "web: ./server\n", false, true),
+            (toml("app.conf"), "web: ./server\nworker: w\n", false, true),
+            (toml("app.toml"), "[process.web\n", false, false),
+            (toml("Procfile"), "[process.web]\n", true, false),
+            (procfile("formation.toml"), "x", true, true),
+            (
+                procfile("app"),
+                "[process.web]\ncommand = \"x\"\n",
+                true,
+                true,
+            ),
+            (procfile("Procfile"), "web ./server\n", true, false),
+        ];
+        for (file, text, read_as_document, want) in table {
+            let hint = wrong_format_hint(&file, text, read_as_document, &err);
+            assert_eq!(hint.is_some(), want, "{file:?} {text:?}: {hint:?}");
+        }
+        let hint = wrong_format_hint(&toml("Procfile"), "web: x\n", false, &err);
+        assert_eq!(
+            hint.as_deref(),
+            Some(
+                "formation: Procfile reads as a Procfile, not TOML: use -f Procfile instead of -c"
+            )
+        );
+        assert_eq!(
+            wrong_format_hint(&toml("Procfile"), "", false, &[]),
+            None,
+            "no errors, no hint"
+        );
+    }
 }

@@ -8,3 +8,4 @@ pub mod schema;
 pub mod tz;
 pub mod units;
 pub mod users;
+pub mod validate;

@@ -54,12 +54,25 @@ pub struct Formation {
     pub path: PathBuf,
     /// Top-level `grace`.
     pub grace: Option<Duration>,
-    /// Top-level `env_file` entries, resolved against the file's directory; None when absent.
-    pub env_files: Option<Vec<PathBuf>>,
+    /// Top-level `env_file` entries, resolved against the file's directory, each with where
+    /// it is named (a missing file is reported there); None when absent.
+    pub env_files: Option<Vec<(PathBuf, Place)>>,
     /// Top-level `[env]`, in file order.
-    pub env: Vec<(String, String)>,
+    pub env: Vec<Var>,
     /// The process types, in file order (their index sets the PORT block).
     pub types: Vec<ProcessType>,
+}
+
+/// What a parser read: the formation as far as it could be read, and every error. The
+/// formation is None only when the file could not be read as a document at all (TOML
+/// syntax); otherwise it holds every type, with defaults where a key was bad, so that the
+/// checks that need it (`-m` names, env files) still run in the same pass.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The formation, when the document could be read.
+    pub formation: Option<Formation>,
+    /// Every error, in file order.
+    pub errors: Vec<ConfigError>,
 }
 
 /// One `[process.NAME]` table or Procfile line.
@@ -67,6 +80,8 @@ pub struct Formation {
 pub struct ProcessType {
     /// `web`.
     pub name: String,
+    /// Where it is defined (its name in the file).
+    pub place: Place,
     /// What to run.
     pub command: CommandLine,
     /// The configured number of instances.
@@ -84,16 +99,17 @@ pub struct ProcessType {
     /// Who it runs as.
     pub user: Option<Credentials>,
     /// Its own `env`, in file order.
-    pub env: Vec<(String, String)>,
+    pub env: Vec<Var>,
     /// Its restart backoff and crash-loop figures.
     pub backoff: Backoff,
 }
 
 impl ProcessType {
     /// A type with the defaults of SPEC §3.2 (what every Procfile line gets).
-    pub fn new(name: String, command: CommandLine) -> ProcessType {
+    pub fn new(name: String, place: Place, command: CommandLine) -> ProcessType {
         ProcessType {
             name,
+            place,
             command,
             scale: 1,
             restart: Restart::Never,
@@ -107,6 +123,9 @@ impl ProcessType {
         }
     }
 }
+
+/// The shell that runs string commands with shell syntax.
+pub const SHELL: &str = "/bin/sh";
 
 /// A command, with the decision about the shell already made.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,15 +145,21 @@ impl CommandLine {
             .then_some("a command may not contain a NUL byte")
     }
 
-    /// A command string: `/bin/sh -c` when it holds shell syntax (SPEC §3.4), else its
-    /// whitespace-separated words. Words need no quote handling: a quote is shell syntax.
+    /// A command string: `/bin/sh -c` when it holds shell syntax or starts with a shell
+    /// builtin or keyword (SPEC §3.4), else its whitespace-separated words. Words need no
+    /// quote handling: a quote is shell syntax.
     pub fn from_text(text: &str) -> CommandLine {
         const SHELL: &[char] = &[
             '|', '&', ';', '<', '>', '(', ')', '$', '`', '\\', '"', '\'', '*', '?', '[', ']', '#',
             '~', '{', '}', '\n',
         ];
+        // There is no `exec` or `cd` program to exec: only a shell knows these words.
+        const BUILTINS: &[&str] = &[
+            "exec", "exit", "cd", "export", "set", ".", "source", "eval", "ulimit", "umask",
+            "trap", "if", "for", "while", "until", "case", "!",
+        ];
         let first_word = text.split_whitespace().next().unwrap_or("");
-        if text.contains(SHELL) || first_word.contains('=') {
+        if text.contains(SHELL) || first_word.contains('=') || BUILTINS.contains(&first_word) {
             CommandLine::Shell(text.to_string())
         } else {
             CommandLine::Argv(text.split_whitespace().map(String::from).collect())
@@ -144,7 +169,7 @@ impl CommandLine {
     /// The argv to exec.
     pub fn argv(&self) -> Vec<String> {
         match self {
-            CommandLine::Shell(text) => vec!["/bin/sh".into(), "-c".into(), text.clone()],
+            CommandLine::Shell(text) => vec![SHELL.into(), "-c".into(), text.clone()],
             CommandLine::Argv(words) => words.clone(),
         }
     }
@@ -190,6 +215,35 @@ pub fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// A place in a config or env file: what errors and `PORT`'s origin point at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)
+    }
+}
+
+/// An environment variable set by a file (`[env]`, a process's `env`, an env file), with
+/// where it is set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Var {
+    /// `PORT`.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+    /// Where it is set.
+    pub place: Place,
+}
+
 /// A config error, pointing at a place in a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
@@ -201,6 +255,18 @@ pub struct ConfigError {
     pub col: usize,
     /// What is wrong.
     pub message: String,
+}
+
+impl ConfigError {
+    /// An error at `place`.
+    pub fn new(place: &Place, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: place.file.clone(),
+            line: place.line,
+            col: place.col,
+            message: message.into(),
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -220,6 +286,10 @@ impl fmt::Display for ConfigError {
 pub struct Diagnostics<'a> {
     file: PathBuf,
     text: &'a str,
+    /// The byte offset where each line starts: a place is a binary search, not a scan of
+    /// the text (every process type and variable records its place; 10,000 types must not
+    /// cost 10,000 scans of the file).
+    line_starts: Vec<usize>,
     /// Everything found so far.
     pub errors: Vec<ConfigError>,
 }
@@ -227,26 +297,39 @@ pub struct Diagnostics<'a> {
 impl<'a> Diagnostics<'a> {
     /// Errors for `file`, whose contents are `text`.
     pub fn new(file: PathBuf, text: &'a str) -> Diagnostics<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
         Diagnostics {
             file,
             text,
+            line_starts,
             errors: Vec::new(),
         }
     }
 
     /// An error at byte `offset` of the text.
     pub fn at(&mut self, offset: usize, message: impl Into<String>) {
+        let place = self.place(offset);
+        self.errors.push(ConfigError::new(&place, message));
+    }
+
+    /// The file, line and column of byte `offset` of the text.
+    pub fn place(&self, offset: usize) -> Place {
         let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or(self.text);
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() + 1;
-        self.errors.push(ConfigError {
+        // The number of lines that start at or before `offset` is the 1-based line.
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts[line - 1];
+        let col = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        Place {
             file: self.file.clone(),
             line,
             col,
-            message: message.into(),
-        });
+        }
     }
 
     /// The errors, in the order they stand in the file; Err when there is any.
@@ -274,6 +357,9 @@ mod tests {
             ),
             ("  sleep   10 ", argv(&["sleep", "10"])),
             ("env A=1 x", argv(&["env", "A=1", "x"])),
+            ("executor run", argv(&["executor", "run"])),
+            ("sleep exec", argv(&["sleep", "exec"])),
+            ("./exit", argv(&["./exit"])),
         ];
         for (text, want) in table {
             assert_eq!(CommandLine::from_text(text), want, "{text}");
@@ -294,6 +380,24 @@ mod tests {
             "echo `x`",
             "a > f",
             "a\\ b",
+            "exec sleep 1",
+            "  exec sleep 1",
+            "exit 3",
+            "cd /srv",
+            "export A=1",
+            "set -e",
+            ". ./env.sh",
+            "source env.sh",
+            "eval x",
+            "ulimit -n 1024",
+            "umask 077",
+            "trap x TERM",
+            "if true",
+            "for x in a b",
+            "while true",
+            "until false",
+            "case x in",
+            "! false",
         ] {
             assert_eq!(
                 CommandLine::from_text(text),
@@ -314,5 +418,18 @@ mod tests {
         let places: Vec<(usize, usize)> = errors.iter().map(|e| (e.line, e.col)).collect();
         assert_eq!(places, [(1, 1), (2, 4), (3, 1)]);
         assert_eq!(errors[0].to_string(), "x:1:1: a");
+    }
+
+    proptest::proptest! {
+        /// The indexed lookup gives what counting the text before the offset gives.
+        #[test]
+        fn places_match_a_scan_of_the_text(text in "(\\PC|\n){0,80}", at in 0usize..100) {
+            let offset = (0..=at.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let place = Diagnostics::new("x".into(), &text).place(offset);
+            proptest::prop_assert_eq!((place.line, place.col), (line, col));
+        }
     }
 }

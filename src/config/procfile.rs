@@ -3,13 +3,13 @@
 //! `name: command` per line; `#` comments and blank lines are skipped. Every type gets scale 1
 //! and the default policies. Pure: every error is collected with its line and column.
 
-use crate::config::model::{
-    CommandLine, ConfigError, Diagnostics, Formation, ProcessType, valid_name,
-};
+use crate::config::model::{CommandLine, Diagnostics, Formation, Parsed, ProcessType, valid_name};
+use crate::config::validate;
 use std::path::Path;
 
-/// Parses a Procfile; `path` names it in errors.
-pub fn parse(path: &Path, text: &str) -> Result<Formation, Vec<ConfigError>> {
+/// Parses a Procfile; `path` names it in errors. A bad line is left out of the formation,
+/// which is always returned (with every error) so that later checks still run.
+pub fn parse(path: &Path, text: &str) -> Parsed {
     let mut diag = Diagnostics::new(path.to_path_buf(), text);
     let mut types: Vec<ProcessType> = Vec::new();
     for (at, content) in crate::config::model::content_lines(text) {
@@ -25,10 +25,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Formation, Vec<ConfigError>> {
             );
             continue;
         }
-        if types.iter().any(|t| t.name == name) {
-            diag.at(at, format!("process {name:?} is defined twice"));
-            continue;
-        }
         if command.trim().is_empty() {
             diag.at(
                 at + name.len(),
@@ -42,19 +38,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Formation, Vec<ConfigError>> {
         }
         types.push(ProcessType::new(
             name.to_string(),
+            diag.place(at),
             CommandLine::from_text(command.trim()),
         ));
     }
     if types.is_empty() && diag.errors.is_empty() {
         diag.at(0, "no process defined: add a line `name: command`");
     }
-    diag.finish().map(|()| Formation {
+    let formation = Formation {
         path: path.to_path_buf(),
         grace: None,
         env_files: None,
         env: Vec::new(),
         types,
-    })
+    };
+    diag.errors.extend(validate::validate(&formation));
+    Parsed {
+        formation: Some(formation),
+        errors: diag.finish().err().unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]
@@ -64,7 +66,9 @@ mod tests {
     #[test]
     fn parses_names_and_commands_in_order() {
         let text = "# comment\nweb: ./server -p $PORT\n\n  worker:   worker --verbose  \r\nclock:sleep 1\n";
-        let f = parse(Path::new("Procfile"), text).expect("valid");
+        let parsed = parse(Path::new("Procfile"), text);
+        assert_eq!(parsed.errors, []);
+        let f = parsed.formation.expect("a formation");
         let got: Vec<(&str, &CommandLine)> = f
             .types
             .iter()
@@ -91,7 +95,7 @@ mod tests {
     fn every_error_with_its_line() {
         let text = "web: a\nno colon here\nbad name: x\nweb: b\n  empty:\nok: fine\n";
         let errors: Vec<String> = parse(Path::new("Procfile"), text)
-            .expect_err("invalid")
+            .errors
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -100,24 +104,22 @@ mod tests {
             [
                 "Procfile:2:1: expected `name: command`",
                 "Procfile:3:1: process name \"bad name\" may only hold letters, digits, `_` and `-`",
-                "Procfile:4:1: process \"web\" is defined twice",
+                "Procfile:4:1: process \"web\" is defined twice (first at line 1)",
                 "Procfile:5:8: process \"empty\" has an empty command",
             ]
         );
-        assert!(parse(Path::new("P"), "# nothing\n").is_err());
+        assert!(!parse(Path::new("P"), "# nothing\n").errors.is_empty());
     }
 
     proptest::proptest! {
         #[test]
         fn any_procfile_is_parsed_or_rejected_with_positions(text in "(\\PC|\n|:){0,300}") {
             let lines = text.split('\n').count();
-            match parse(Path::new("P"), &text) {
-                Ok(f) => assert!(f.types.iter().all(|t| valid_name(&t.name))),
-                Err(errors) => {
-                    for e in errors {
-                        assert!(e.line >= 1 && e.line <= lines && e.col >= 1, "{e}");
-                    }
-                }
+            let parsed = parse(Path::new("P"), &text);
+            let f = parsed.formation.expect("a Procfile always gives a formation");
+            assert!(f.types.iter().all(|t| valid_name(&t.name)));
+            for e in parsed.errors {
+                assert!(e.line >= 1 && e.line <= lines && e.col >= 1, "{e}");
             }
         }
     }

@@ -9,35 +9,217 @@
 //! — the order sets each type's PORT block) and every key is checked here, each error noted
 //! and the walk continued.
 
-use crate::config::model::Restart;
 use crate::config::model::{
-    Backoff, CommandLine, ConfigError, Diagnostics, Formation, MAX_SCALE, ProcessType, valid_name,
+    Backoff, CommandLine, Diagnostics, Formation, MAX_SCALE, Parsed, Place, ProcessType, Restart,
+    Var, valid_name,
 };
 use crate::config::units;
 use crate::config::users::Credentials;
+use crate::config::validate;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
+/// Looks up a `user` setting: credentials, or why not.
+pub type UserLookup<'a> = &'a dyn Fn(&str) -> Result<Credentials, String>;
+
+/// What a key's handler may use besides its value.
+struct Cx<'a, 't> {
+    diag: &'a mut Diagnostics<'t>,
+    /// The config file's directory: relative paths are resolved against it.
+    dir: &'a Path,
+    user: UserLookup<'a>,
+}
+
+/// One key of a table: its name, and what its value does to the thing being built. The
+/// tables below are the whole schema: the walk dispatches on them and the "unknown key"
+/// message lists them, so a new key is one row.
+struct Key<T> {
+    name: &'static str,
+    set: fn(&mut Cx<'_, '_>, &mut T, &Value<'_>),
+}
+
+const TOP_KEYS: &[Key<Formation>] = &[
+    Key {
+        name: "grace",
+        set: |cx, f, v| f.grace = duration(cx.diag, "grace", v),
+    },
+    Key {
+        name: "env_file",
+        set: |cx, f, v| f.env_files = Some(env_files(cx, v)),
+    },
+    Key {
+        name: "env",
+        set: |cx, f, v| f.env = env_table(cx.diag, "env", v),
+    },
+    Key {
+        name: "process",
+        set: |cx, f, v| {
+            if let Some(table) = table(cx.diag, "process", v) {
+                for (name, value) in table {
+                    f.types.extend(process(cx, name, value));
+                }
+            }
+        },
+    },
+];
+
+const PROCESS_KEYS: &[Key<ProcessType>] = &[
+    Key {
+        name: "command",
+        set: |cx, t, v| {
+            if let Some(c) = command_line(cx.diag, v) {
+                t.command = c;
+            }
+        },
+    },
+    Key {
+        name: "scale",
+        set: |cx, t, v| match whole_number(v) {
+            Some(n) if n <= MAX_SCALE => t.scale = n,
+            _ => cx.diag.at(
+                v.span().start,
+                format!("`scale` must be a whole number from 0 to {MAX_SCALE}"),
+            ),
+        },
+    },
+    Key {
+        name: "restart",
+        set: |cx, t, v| match v.get_ref().as_str() {
+            Some("never") => t.restart = Restart::Never,
+            Some("on-failure") => t.restart = Restart::OnFailure,
+            Some("always") => t.restart = Restart::Always,
+            _ => cx.diag.at(
+                v.span().start,
+                "`restart` must be \"never\", \"on-failure\" or \"always\"",
+            ),
+        },
+    },
+    Key {
+        name: "essential",
+        set: |cx, t, v| match v.get_ref().as_bool() {
+            Some(b) => t.essential = b,
+            None => cx
+                .diag
+                .at(v.span().start, "`essential` must be true or false"),
+        },
+    },
+    Key {
+        name: "stop_signal",
+        set: |cx, t, v| match scalar_text(v).map(|s| units::signal(&s)) {
+            Some(Ok(sig)) => t.stop_signal = sig,
+            Some(Err(e)) => cx.diag.at(v.span().start, format!("`stop_signal`: {e}")),
+            None => cx.diag.at(
+                v.span().start,
+                "`stop_signal` must be a signal name or number",
+            ),
+        },
+    },
+    Key {
+        name: "grace",
+        set: |cx, t, v| t.grace = duration(cx.diag, "grace", v),
+    },
+    Key {
+        name: "cwd",
+        set: |cx, t, v| match v.get_ref().as_str() {
+            Some(cwd) if !cwd.is_empty() => t.cwd = Some(cx.dir.join(cwd)),
+            _ => cx.diag.at(v.span().start, "`cwd` must be a non-empty path"),
+        },
+    },
+    Key {
+        name: "user",
+        set: |cx, t, v| match scalar_text(v) {
+            Some(spec) => match (cx.user)(&spec) {
+                Ok(creds) => t.user = Some(creds),
+                Err(e) => cx.diag.at(v.span().start, format!("`user`: {e}")),
+            },
+            None => cx.diag.at(
+                v.span().start,
+                "`user` must be a name, a uid or \"uid:gid\"",
+            ),
+        },
+    },
+    Key {
+        name: "env",
+        set: |cx, t, v| t.env = env_table(cx.diag, "env", v),
+    },
+    Key {
+        name: "backoff",
+        set: |cx, t, v| t.backoff = backoff(cx, v),
+    },
+];
+
+const BACKOFF_KEYS: &[Key<Backoff>] = &[
+    Key {
+        name: "initial",
+        set: |cx, b, v| b.initial = duration(cx.diag, "backoff.initial", v).unwrap_or(b.initial),
+    },
+    Key {
+        name: "max",
+        set: |cx, b, v| b.max = duration(cx.diag, "backoff.max", v).unwrap_or(b.max),
+    },
+    Key {
+        name: "healthy",
+        set: |cx, b, v| b.healthy = duration(cx.diag, "backoff.healthy", v).unwrap_or(b.healthy),
+    },
+    Key {
+        name: "restarts",
+        set: |cx, b, v| match whole_number(v) {
+            Some(n) => b.restarts = n,
+            None => cx.diag.at(
+                v.span().start,
+                "`backoff.restarts` must be a whole number (0 or more)",
+            ),
+        },
+    },
+];
+
+/// Applies every key of `table` to `target` through `keys`; a key not in `keys` is an error
+/// that lists them.
+fn walk<T>(cx: &mut Cx<'_, '_>, table: &DeTable<'_>, keys: &[Key<T>], target: &mut T) {
+    for (key, value) in table {
+        let name = key.get_ref().as_ref();
+        match keys.iter().find(|k| k.name == name) {
+            Some(k) => (k.set)(cx, target, value),
+            None => {
+                let known: Vec<&str> = keys.iter().map(|k| k.name).collect();
+                cx.diag.at(
+                    key.span().start,
+                    format!(
+                        "unknown key `{name}` (expected one of: {})",
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// Parses and checks a formation.toml. `path` names the file in errors and anchors relative
 /// paths; `user` resolves a `user` setting to credentials or says why it cannot.
-pub fn parse(
-    path: &Path,
-    text: &str,
-    user: &dyn Fn(&str) -> Result<Credentials, String>,
-) -> Result<Formation, Vec<ConfigError>> {
+pub fn parse(path: &Path, text: &str, user: UserLookup<'_>) -> Parsed {
     let mut diag = Diagnostics::new(path.to_path_buf(), text);
     let (doc, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
         for err in syntax {
-            let at = err.span().map_or(0, |s| s.start);
-            diag.at(at, err.message().trim().to_string());
+            let span = err.span();
+            let message = err.message().trim();
+            // The toml crate says only "duplicate key"; its span covers the key.
+            let message = match span.as_ref().and_then(|s| text.get(s.clone())) {
+                Some(key) if message == "duplicate key" && !key.is_empty() => {
+                    format!("duplicate key `{}`", key.trim())
+                }
+                _ => message.to_string(),
+            };
+            diag.at(span.map_or(0, |s| s.start), message);
         }
-        return Err(diag.errors);
+        return Parsed {
+            formation: None,
+            errors: diag.finish().err().unwrap_or_default(),
+        };
     }
-    let dir = crate::config::model::dir_of(path);
     let mut formation = Formation {
         path: path.to_path_buf(),
         grace: None,
@@ -45,134 +227,56 @@ pub fn parse(
         env: Vec::new(),
         types: Vec::new(),
     };
-    let mut saw_process = false;
-    for (key, value) in doc.get_ref() {
-        match key.get_ref().as_ref() {
-            "grace" => formation.grace = duration(&mut diag, "grace", value),
-            "env_file" => formation.env_files = Some(env_files(&mut diag, dir, value)),
-            "env" => formation.env = env_table(&mut diag, "env", value),
-            "process" => {
-                saw_process = true;
-                let Some(table) = table(&mut diag, "process", value) else {
-                    continue;
-                };
-                for (name, value) in table {
-                    if let Some(t) = process(&mut diag, dir, name, value, user) {
-                        formation.types.push(t);
-                    }
-                }
-            }
-            other => diag.at(key.span().start, unknown_key(other, TOP_KEYS)),
-        }
-    }
-    if !saw_process {
+    let dir = crate::config::model::dir_of(path);
+    let mut cx = Cx {
+        diag: &mut diag,
+        dir,
+        user,
+    };
+    walk(&mut cx, doc.get_ref(), TOP_KEYS, &mut formation);
+    if !doc.get_ref().contains_key("process") {
         diag.at(
             0,
             "no process defined: add a [process.NAME] table with a command",
         );
     }
-    diag.finish().map(|()| formation)
-}
-
-const TOP_KEYS: &[&str] = &["grace", "env_file", "env", "process"];
-const PROCESS_KEYS: &[&str] = &[
-    "command",
-    "scale",
-    "restart",
-    "essential",
-    "stop_signal",
-    "grace",
-    "cwd",
-    "user",
-    "env",
-    "backoff",
-];
-const BACKOFF_KEYS: &[&str] = &["initial", "max", "healthy", "restarts"];
-
-fn unknown_key(key: &str, known: &[&str]) -> String {
-    format!(
-        "unknown key `{key}` (expected one of: {})",
-        known.join(", ")
-    )
+    diag.errors.extend(validate::validate(&formation));
+    Parsed {
+        formation: Some(formation),
+        errors: diag.finish().err().unwrap_or_default(),
+    }
 }
 
 fn process(
-    diag: &mut Diagnostics,
-    dir: &Path,
+    cx: &mut Cx<'_, '_>,
     name: &Spanned<std::borrow::Cow<str>>,
     value: &Value,
-    user: &dyn Fn(&str) -> Result<Credentials, String>,
 ) -> Option<ProcessType> {
     let type_name = name.get_ref().to_string();
     if !valid_name(&type_name) {
-        diag.at(
+        cx.diag.at(
             name.span().start,
             format!("process name {type_name:?} may only hold letters, digits, `_` and `-`"),
         );
     }
     let what = format!("process.{type_name}");
-    let table = table(diag, &what, value)?;
-    let mut command = None;
-    let mut t = ProcessType::new(type_name, CommandLine::Argv(Vec::new()));
-    for (key, value) in table {
-        let key_name = key.get_ref().as_ref();
-        let at = value.span().start;
-        match key_name {
-            "command" => command = command_line(diag, value),
-            "scale" => match value
-                .get_ref()
-                .as_integer()
-                .and_then(|i| u32::from_str_radix(i.as_str(), i.radix()).ok())
-            {
-                Some(n) if n <= MAX_SCALE => t.scale = n,
-                _ => diag.at(
-                    at,
-                    format!("`scale` must be a whole number from 0 to {MAX_SCALE}"),
-                ),
-            },
-            "restart" => match value.get_ref().as_str() {
-                Some("never") => t.restart = Restart::Never,
-                Some("on-failure") => t.restart = Restart::OnFailure,
-                Some("always") => t.restart = Restart::Always,
-                _ => diag.at(
-                    at,
-                    "`restart` must be \"never\", \"on-failure\" or \"always\"",
-                ),
-            },
-            "essential" => match value.get_ref().as_bool() {
-                Some(b) => t.essential = b,
-                None => diag.at(at, "`essential` must be true or false"),
-            },
-            "stop_signal" => match scalar_text(value).map(|s| units::signal(&s)) {
-                Some(Ok(sig)) => t.stop_signal = sig,
-                Some(Err(e)) => diag.at(at, format!("`stop_signal`: {e}")),
-                None => diag.at(at, "`stop_signal` must be a signal name or number"),
-            },
-            "grace" => t.grace = duration(diag, "grace", value),
-            "cwd" => match value.get_ref().as_str() {
-                Some(cwd) if !cwd.is_empty() => t.cwd = Some(dir.join(cwd)),
-                _ => diag.at(at, "`cwd` must be a non-empty path"),
-            },
-            "user" => match scalar_text(value) {
-                Some(spec) => match user(&spec) {
-                    Ok(creds) => t.user = Some(creds),
-                    Err(e) => diag.at(at, format!("`user`: {e}")),
-                },
-                None => diag.at(at, "`user` must be a name, a uid or \"uid:gid\""),
-            },
-            "env" => t.env = env_table(diag, "env", value),
-            "backoff" => t.backoff = backoff(diag, value),
-            other => diag.at(key.span().start, unknown_key(other, PROCESS_KEYS)),
-        }
-    }
-    match command {
-        Some(c) => t.command = c,
-        None if !table.contains_key("command") => {
-            diag.at(value.span().start, format!("[{what}] needs a `command`"));
-        }
-        None => {}
+    let table = table(cx.diag, &what, value)?;
+    let place = cx.diag.place(name.span().start);
+    let mut t = ProcessType::new(type_name, place, CommandLine::Argv(Vec::new()));
+    walk(cx, table, PROCESS_KEYS, &mut t);
+    if !table.contains_key("command") {
+        cx.diag
+            .at(value.span().start, format!("[{what}] needs a `command`"));
     }
     Some(t)
+}
+
+/// A TOML integer that fits a u32.
+fn whole_number(value: &Value) -> Option<u32> {
+    value
+        .get_ref()
+        .as_integer()
+        .and_then(|i| u32::from_str_radix(i.as_str(), i.radix()).ok())
 }
 
 fn command_line(diag: &mut Diagnostics, value: &Value) -> Option<CommandLine> {
@@ -261,32 +365,14 @@ fn duration(diag: &mut Diagnostics, what: &str, value: &Value) -> Option<std::ti
 }
 
 /// `backoff = { initial, max, healthy, restarts }`: every key optional, defaults of SPEC §4.
-fn backoff(diag: &mut Diagnostics, value: &Value) -> Backoff {
+fn backoff(cx: &mut Cx<'_, '_>, value: &Value) -> Backoff {
     let mut b = Backoff::default();
-    let Some(table) = table(diag, "backoff", value) else {
+    let Some(table) = table(cx.diag, "backoff", value) else {
         return b;
     };
-    for (key, value) in table {
-        match key.get_ref().as_ref() {
-            "initial" => b.initial = duration(diag, "backoff.initial", value).unwrap_or(b.initial),
-            "max" => b.max = duration(diag, "backoff.max", value).unwrap_or(b.max),
-            "healthy" => b.healthy = duration(diag, "backoff.healthy", value).unwrap_or(b.healthy),
-            "restarts" => match value
-                .get_ref()
-                .as_integer()
-                .and_then(|i| u32::from_str_radix(i.as_str(), i.radix()).ok())
-            {
-                Some(n) => b.restarts = n,
-                None => diag.at(
-                    value.span().start,
-                    "`backoff.restarts` must be a whole number (0 or more)",
-                ),
-            },
-            other => diag.at(key.span().start, unknown_key(other, BACKOFF_KEYS)),
-        }
-    }
+    walk(cx, table, BACKOFF_KEYS, &mut b);
     if b.max < b.initial {
-        diag.at(
+        cx.diag.at(
             value.span().start,
             "`backoff.max` must not be shorter than `backoff.initial`",
         );
@@ -294,7 +380,7 @@ fn backoff(diag: &mut Diagnostics, value: &Value) -> Backoff {
     b
 }
 
-fn env_table(diag: &mut Diagnostics, what: &str, value: &Value) -> Vec<(String, String)> {
+fn env_table(diag: &mut Diagnostics, what: &str, value: &Value) -> Vec<Var> {
     let Some(table) = table(diag, what, value) else {
         return Vec::new();
     };
@@ -309,7 +395,11 @@ fn env_table(diag: &mut Diagnostics, what: &str, value: &Value) -> Vec<(String, 
             continue;
         }
         match scalar_text(value) {
-            Some(v) if !v.contains('\0') => env.push((name, v)),
+            Some(v) if !v.contains('\0') => env.push(Var {
+                name,
+                value: v,
+                place: diag.place(key.span().start),
+            }),
             _ => diag.at(
                 value.span().start,
                 format!("`{what}.{name}` must be a string, number or boolean"),
@@ -319,7 +409,7 @@ fn env_table(diag: &mut Diagnostics, what: &str, value: &Value) -> Vec<(String, 
     env
 }
 
-fn env_files(diag: &mut Diagnostics, dir: &Path, value: &Value) -> Vec<PathBuf> {
+fn env_files(cx: &mut Cx<'_, '_>, value: &Value) -> Vec<(PathBuf, Place)> {
     let items: Vec<&Value> = match value.get_ref() {
         DeValue::Array(items) => items.iter().collect(),
         _ => vec![value],
@@ -327,8 +417,10 @@ fn env_files(diag: &mut Diagnostics, dir: &Path, value: &Value) -> Vec<PathBuf> 
     let mut files = Vec::new();
     for item in items {
         match item.get_ref().as_str() {
-            Some(p) if !p.is_empty() => files.push(dir.join(p)),
-            _ => diag.at(
+            Some(p) if !p.is_empty() => {
+                files.push((cx.dir.join(p), cx.diag.place(item.span().start)));
+            }
+            _ => cx.diag.at(
                 item.span().start,
                 "`env_file` must be a path or an array of paths",
             ),
@@ -348,14 +440,24 @@ mod tests {
     }
 
     fn ok(text: &str) -> Formation {
-        parse(Path::new("/app/formation.toml"), text, &no_users).expect("valid config")
+        let parsed = parse(Path::new("/app/formation.toml"), text, &no_users);
+        assert_eq!(parsed.errors, [], "valid config");
+        parsed.formation.expect("a formation")
     }
 
     fn errors(text: &str) -> Vec<String> {
-        parse(Path::new("f.toml"), text, &no_users)
-            .expect_err("invalid config")
+        let errors: Vec<String> = parse(Path::new("f.toml"), text, &no_users)
+            .errors
             .iter()
             .map(ToString::to_string)
+            .collect();
+        assert!(!errors.is_empty(), "invalid config");
+        errors
+    }
+
+    fn pairs(vars: &[Var]) -> Vec<(&str, &str, usize, usize)> {
+        vars.iter()
+            .map(|v| (v.name.as_str(), v.value.as_str(), v.place.line, v.place.col))
             .collect()
     }
 
@@ -385,16 +487,23 @@ stop_signal = 2
 command = "clock"
 "#);
         assert_eq!(f.grace, Some(Duration::from_secs(10)));
+        let files: Vec<(&Path, usize, usize)> = f
+            .env_files
+            .iter()
+            .flatten()
+            .map(|(p, at)| (p.as_path(), at.line, at.col))
+            .collect();
         assert_eq!(
-            f.env_files,
-            Some(vec![
-                PathBuf::from("/app/.env"),
-                PathBuf::from("/etc/app.env")
-            ])
+            files,
+            [
+                (Path::new("/app/.env"), 3, 13),
+                (Path::new("/etc/app.env"), 3, 21)
+            ],
+            "each entry keeps its place"
         );
         assert_eq!(
-            f.env,
-            [("RUST_LOG".into(), "info".into()), ("N".into(), "3".into())]
+            pairs(&f.env),
+            [("RUST_LOG", "info", 5, 1), ("N", "3", 6, 1)]
         );
         let names: Vec<&str> = f.types.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["web", "worker", "clock"], "file order is kept");
@@ -410,7 +519,8 @@ command = "clock"
         assert_eq!(web.stop_signal, Signal::SIGQUIT);
         assert_eq!(web.grace, Some(Duration::from_secs(25)));
         assert_eq!(web.cwd, Some(PathBuf::from("/app/srv")));
-        assert_eq!(web.env, [("WEB_CONCURRENCY".into(), "4".into())]);
+        assert_eq!(pairs(&web.env), [("WEB_CONCURRENCY", "4", 15, 9)]);
+        assert_eq!((web.place.line, web.place.col), (7, 10));
         let worker = &f.types[1];
         assert_eq!(
             worker.command,
@@ -487,8 +597,89 @@ command = "clock"
     fn syntax_errors_have_positions() {
         let got = errors("[process.web]\ncommand = \"x\"\nscale = \n");
         assert!(got[0].starts_with("f.toml:3:"), "{got:?}");
-        let got = errors("[process.a]\ncommand = \"x\"\n[process.a]\ncommand = \"y\"\n");
-        assert!(got[0].starts_with("f.toml:3:"), "duplicate: {got:?}");
+        let parsed = parse(Path::new("f.toml"), "[process.a\n", &no_users);
+        assert!(
+            parsed.formation.is_none(),
+            "a syntax error gives no formation"
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_named() {
+        let table = [
+            (
+                "[process.web]\ncommand = \"x\"\ncommand = \"y\"\n",
+                "f.toml:3:1: duplicate key `command`",
+            ),
+            (
+                "[process.a]\ncommand = \"x\"\n[process.a]\ncommand = \"y\"\n",
+                "f.toml:3:10: duplicate key `a`",
+            ),
+            (
+                "[env]\nA = 1\n\"A\" = 2\n[process.a]\ncommand = \"x\"\n",
+                "f.toml:3:1: duplicate key `\"A\"`",
+            ),
+        ];
+        for (text, want) in table {
+            let got = errors(text);
+            assert_eq!(got[0], want, "{text:?}");
+        }
+    }
+
+    /// The key tables are the schema: each key is accepted, and the unknown-key message of
+    /// each table lists exactly its keys.
+    #[test]
+    fn one_table_drives_the_keys_and_the_message() {
+        fn names<T>(keys: &[Key<T>]) -> Vec<&'static str> {
+            keys.iter().map(|k| k.name).collect()
+        }
+        let table = [
+            ("zz = 1\n[process.a]\ncommand = \"x\"\n", names(TOP_KEYS)),
+            (
+                "[process.a]\ncommand = \"x\"\nzz = 1\n",
+                names(PROCESS_KEYS),
+            ),
+            (
+                "[process.a]\ncommand = \"x\"\nbackoff = { zz = 1 }\n",
+                names(BACKOFF_KEYS),
+            ),
+        ];
+        for (text, keys) in table {
+            let got = errors(text);
+            let want = format!("unknown key `zz` (expected one of: {})", keys.join(", "));
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert!(got[0].ends_with(&want), "{got:?} vs {want}");
+        }
+        assert_eq!(
+            names(PROCESS_KEYS),
+            [
+                "command",
+                "scale",
+                "restart",
+                "essential",
+                "stop_signal",
+                "grace",
+                "cwd",
+                "user",
+                "env",
+                "backoff"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_formation_is_kept_with_its_errors() {
+        let parsed = parse(
+            Path::new("f.toml"),
+            "env_file = \"x.env\"\n[process.web]\ncommand = \"x\"\nscale = -1\n[process.w]\ncommand = \"y\"\n",
+            &no_users,
+        );
+        assert_eq!(parsed.errors.len(), 1);
+        let f = parsed.formation.expect("kept for the checks that need it");
+        let names: Vec<&str> = f.types.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["web", "w"]);
+        assert_eq!(f.types[0].scale, 1, "a bad key keeps its default");
+        assert!(f.env_files.is_some());
     }
 
     #[test]
@@ -518,8 +709,9 @@ command = "clock"
 
     fn check_positions(text: &str) {
         let lines = text.split('\n').count();
-        if let Err(errors) = parse(Path::new("f.toml"), text, &no_users) {
-            assert!(!errors.is_empty());
+        let parsed = parse(Path::new("f.toml"), text, &no_users);
+        {
+            let errors = parsed.errors;
             for e in errors {
                 assert!(
                     e.line >= 1 && e.line <= lines && e.col >= 1,

@@ -22,6 +22,9 @@ pub struct Credentials {
     pub gid: Gid,
     /// The supplementary groups (may be empty).
     pub groups: Vec<Gid>,
+    /// The passwd entry's home directory, `/` for a uid with no entry (as Docker does): the
+    /// instance's `HOME` unless its config sets one.
+    pub home: String,
 }
 
 /// One line of /etc/passwd that matters here.
@@ -29,6 +32,7 @@ struct PasswdEntry<'a> {
     name: &'a str,
     uid: u32,
     gid: u32,
+    home: &'a str,
 }
 
 fn passwd_entries(text: &str) -> impl Iterator<Item = PasswdEntry<'_>> {
@@ -38,7 +42,14 @@ fn passwd_entries(text: &str) -> impl Iterator<Item = PasswdEntry<'_>> {
         let _password = fields.next()?;
         let uid = fields.next()?.parse().ok()?;
         let gid = fields.next()?.parse().ok()?;
-        Some(PasswdEntry { name, uid, gid })
+        let _gecos = fields.next();
+        let home = fields.next().filter(|h| !h.is_empty()).unwrap_or("/");
+        Some(PasswdEntry {
+            name,
+            uid,
+            gid,
+            home,
+        })
     })
 }
 
@@ -95,6 +106,7 @@ pub fn resolve(spec: &str, passwd: &str, group: &str) -> Result<Credentials, Str
         uid: Uid::from_raw(uid),
         gid: Gid::from_raw(gid),
         groups,
+        home: entry.map_or("/", |e| e.home).to_string(),
     })
 }
 
@@ -103,28 +115,30 @@ mod tests {
     use super::*;
 
     const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n\
-                          broken line\nnobody:x:65534:65534::/:/sbin/nologin\n";
+                          broken line\nnobody:x:65534:65534::/:/sbin/nologin\nshort:x:7:7\n";
     const GROUP: &str = "root:x:0:\napp:x:1000:\nwheel:x:10:root,app\naudio:x:29:app\n\
                          nogroup:x:65534:\n";
 
-    fn creds(uid: u32, gid: u32, groups: &[u32]) -> Credentials {
+    fn creds(uid: u32, gid: u32, groups: &[u32], home: &str) -> Credentials {
         Credentials {
             uid: Uid::from_raw(uid),
             gid: Gid::from_raw(gid),
             groups: groups.iter().map(|g| Gid::from_raw(*g)).collect(),
+            home: home.into(),
         }
     }
 
     #[test]
     fn resolves_like_docker_run_user() {
         let table = [
-            ("app", creds(1000, 1000, &[10, 29])),
-            ("1000", creds(1000, 1000, &[10, 29])),
-            ("12345", creds(12345, 0, &[])),
-            ("12345:12345", creds(12345, 12345, &[])),
-            ("app:audio", creds(1000, 29, &[10, 29])),
-            ("nobody", creds(65534, 65534, &[])),
-            ("root", creds(0, 0, &[10])),
+            ("app", creds(1000, 1000, &[10, 29], "/home/app")),
+            ("1000", creds(1000, 1000, &[10, 29], "/home/app")),
+            ("12345", creds(12345, 0, &[], "/")),
+            ("12345:12345", creds(12345, 12345, &[], "/")),
+            ("app:audio", creds(1000, 29, &[10, 29], "/home/app")),
+            ("nobody", creds(65534, 65534, &[], "/")),
+            ("root", creds(0, 0, &[10], "/root")),
+            ("short", creds(7, 7, &[], "/")),
         ];
         for (spec, want) in table {
             assert_eq!(resolve(spec, PASSWD, GROUP), Ok(want), "{spec}");

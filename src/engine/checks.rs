@@ -9,7 +9,7 @@
 
 use super::table::{Check, NOTICE_EVERY, State};
 use super::{Effect, Engine, Level, SlotId, say};
-use crate::config::units::show_duration;
+use crate::config::units::Human;
 use std::time::Instant;
 
 /// Which check an attempt is for.
@@ -56,7 +56,7 @@ impl Engine {
         let check = match check {
             Check::Starting { give_up_at, .. } if due(give_up_at) => {
                 let plan = &self.table.slot(id).plan;
-                let waited = show_duration(now.saturating_duration_since(since));
+                let waited = Human(now.saturating_duration_since(since));
                 let text = format_args!("{} not ready after {waited}; stopping it", plan.name);
                 say(fx, self.settings.level, Level::Warn, text);
                 self.stop_instance(id, pid, now, fx);
@@ -151,7 +151,7 @@ impl Engine {
                     .as_ref()
                     .map(|r| r.kind.describe())
                     .unwrap_or_default();
-                let took = show_duration(now.saturating_duration_since(since));
+                let took = Human(now.saturating_duration_since(since));
                 let text = format_args!("{} ready ({kind}, {took})", slot.plan.name);
                 say(fx, level, Level::Info, text);
                 self.ready_check(id, now)

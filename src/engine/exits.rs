@@ -7,7 +7,7 @@ use super::exit::Exit;
 use super::policy::{self, AfterExit, StopCause};
 use super::table::{Check, State};
 use super::{Effect, Engine, Level, SlotId, say};
-use crate::config::units::show_duration;
+use crate::config::units::Human;
 use nix::unistd::Pid;
 use std::time::{Duration, Instant};
 
@@ -114,14 +114,14 @@ impl Engine {
             AfterExit::Restart { delay, restarts } => {
                 slot.restarts = restarts;
                 self.table.set(id, State::Waiting { at: now + delay });
-                let text = format_args!("{name} {exit}; restarting in {}", show_duration(delay));
+                let text = format_args!("{name} {exit}; restarting in {}", Human(delay));
                 say(fx, level, Level::Warn, text);
             }
             AfterExit::Done => self.end_for_good(id, exit, now, fx),
             AfterExit::CrashLoop { restarts } => {
                 let text = format_args!(
                     "{name} {exit} after {restarts} restarts without a healthy run of {}; giving up",
-                    show_duration(plan.backoff.healthy)
+                    Human(plan.backoff.healthy)
                 );
                 say(fx, level, Level::Warn, text);
                 self.end_for_good(id, exit, now, fx);

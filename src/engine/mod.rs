@@ -33,7 +33,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-use crate::config::units::{Level, show_duration};
+use crate::config::units::{Human, Level};
 use crate::plan::Instance;
 pub use checks::Probe;
 use exit::Exit;
@@ -206,7 +206,7 @@ impl Engine {
                 let text = format_args!(
                     "{} did not stop within {}; sending SIGKILL",
                     slot.plan.name,
-                    show_duration(slot.plan.grace)
+                    Human(slot.plan.grace)
                 );
                 say(fx, level, Level::Warn, text);
                 let kill_at = None;
@@ -225,7 +225,7 @@ impl Engine {
                 let text = format_args!(
                     "{}: the rest of its process group did not stop within {}; sending SIGKILL",
                     slot.plan.name,
-                    show_duration(slot.plan.grace)
+                    Human(slot.plan.grace)
                 );
                 say(fx, level, Level::Warn, text);
                 let kill_at = None;

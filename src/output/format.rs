@@ -43,8 +43,10 @@ pub enum LogFormat {
 pub struct Style {
     /// Text or JSON.
     pub format: LogFormat,
-    /// ANSI colours on the text prefix.
-    pub color: bool,
+    /// ANSI colours on the text prefix, per output (indexed by [`Stream`]): each stream is
+    /// coloured only when it is itself a terminal, so `2>log.txt` gets no escape codes
+    /// even when stdout is a terminal.
+    pub color: [bool; 2],
     /// An RFC 3339 timestamp before the text prefix.
     pub timestamps: bool,
 }
@@ -52,13 +54,14 @@ pub struct Style {
 /// Foreman's palette: one stable colour per process type, by its index.
 const COLORS: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
 
-/// The precomputed prefixes of one process (or of formation itself).
+/// The precomputed prefixes of one process (or of formation itself), one per output
+/// stream (they differ when only one of them is coloured).
 #[derive(Debug)]
 pub struct Label {
     /// `web.1     | ` (text) or `"proc":"web.1","stream":` … (JSON) for whole lines.
-    whole: Box<[u8]>,
+    whole: [Box<[u8]>; 2],
     /// The same with `+` for a piece that the next one continues (text only).
-    partial: Box<[u8]>,
+    partial: [Box<[u8]>; 2],
 }
 
 impl Label {
@@ -71,16 +74,17 @@ impl Label {
                 proc.extend_from_slice(b"\"proc\":\"");
                 escape_json(name.as_bytes(), &mut proc);
                 proc.push(b'"');
+                let proc: Box<[u8]> = proc.into();
                 Label {
-                    whole: proc.clone().into(),
-                    partial: proc.into(),
+                    whole: [proc.clone(), proc.clone()],
+                    partial: [proc.clone(), proc],
                 }
             }
             LogFormat::Text => {
-                let text = |mark: char| {
+                let text = |mark: char, stream: Stream| {
                     let padded = format!("{name:<width$} {mark}");
                     let colored = match type_index {
-                        Some(i) if style.color => {
+                        Some(i) if style.color[stream as usize] => {
                             format!("\x1b[{}m{padded}\x1b[0m ", COLORS[i % COLORS.len()])
                         }
                         _ => format!("{padded} "),
@@ -88,8 +92,8 @@ impl Label {
                     colored.into_bytes().into_boxed_slice()
                 };
                 Label {
-                    whole: text('|'),
-                    partial: text('+'),
+                    whole: [text('|', Stream::Stdout), text('|', Stream::Stderr)],
+                    partial: [text('+', Stream::Stdout), text('+', Stream::Stderr)],
                 }
             }
         }
@@ -114,9 +118,9 @@ pub fn line(
                 out.push(b' ');
             }
             out.extend_from_slice(if partial {
-                &label.partial
+                &label.partial[stream as usize]
             } else {
-                &label.whole
+                &label.whole[stream as usize]
             });
             out.extend_from_slice(payload);
             out.push(b'\n');
@@ -125,7 +129,7 @@ pub fn line(
             out.extend_from_slice(b"{\"time\":\"");
             out.extend_from_slice(time);
             out.extend_from_slice(b"\",");
-            out.extend_from_slice(&label.whole);
+            out.extend_from_slice(&label.whole[stream as usize]);
             out.extend_from_slice(b",\"stream\":\"");
             out.extend_from_slice(stream.name().as_bytes());
             out.extend_from_slice(b"\",\"line\":\"");
@@ -214,24 +218,48 @@ mod tests {
 
     const TEXT: Style = Style {
         format: LogFormat::Text,
-        color: false,
+        color: [false, false],
         timestamps: false,
     };
 
     fn render(style: &Style, name: &str, payload: &[u8], partial: bool) -> Vec<u8> {
+        render_on(Stream::Stdout, style, name, payload, partial)
+    }
+
+    fn render_on(
+        stream: Stream,
+        style: &Style,
+        name: &str,
+        payload: &[u8],
+        partial: bool,
+    ) -> Vec<u8> {
         let label = Label::new(name, 9, Some(0), style);
         let mut out = Vec::new();
         let time = *b"2026-01-01T00:00:00.000Z";
-        line(
-            &mut out,
-            style,
-            &label,
-            Stream::Stdout,
-            payload,
-            partial,
-            &time,
-        );
+        line(&mut out, style, &label, stream, payload, partial, &time);
         out
+    }
+
+    #[test]
+    fn each_stream_is_coloured_on_its_own() {
+        let plain = b"web.1     | x\n".to_vec();
+        let colored = b"\x1b[36mweb.1     |\x1b[0m x\n".to_vec();
+        let table = [
+            ([true, false], Stream::Stdout, &colored),
+            ([true, false], Stream::Stderr, &plain),
+            ([false, true], Stream::Stdout, &plain),
+            ([false, true], Stream::Stderr, &colored),
+            ([true, true], Stream::Stderr, &colored),
+            ([false, false], Stream::Stderr, &plain),
+        ];
+        for (color, stream, want) in table {
+            let style = Style { color, ..TEXT };
+            assert_eq!(
+                &render_on(stream, &style, "web.1", b"x", false),
+                want,
+                "{color:?} {stream:?}"
+            );
+        }
     }
 
     #[test]
@@ -247,7 +275,7 @@ mod tests {
             b"2026-01-01T00:00:00.000Z web.1     | \n"
         );
         let color = Style {
-            color: true,
+            color: [true, true],
             ..TEXT
         };
         assert_eq!(

@@ -5,20 +5,20 @@
 //! instance, `PS` and foreman's `PORT` blocks — and `formation check`'s description. Pure:
 //! the inherited environment and the env files' variables are passed in.
 
-use crate::config::model::{Backoff, Restart};
-use crate::config::model::{Formation, ProcessType};
+use crate::config::model::{Backoff, CommandLine, Restart, SHELL};
+use crate::config::model::{Formation, Place, ProcessType, Var};
 use crate::config::users::Credentials;
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The stop grace when nothing sets one.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// foreman's first port when the environment sets no `PORT`.
-const DEFAULT_BASE_PORT: u32 = 5000;
+const DEFAULT_BASE_PORT: u64 = 5000;
 
 /// Where an instance's standard streams go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,37 +160,135 @@ pub fn default_grace(option: Option<Duration>, formation: Option<&Formation>) ->
         .unwrap_or(DEFAULT_GRACE)
 }
 
+/// Each type's index in the `PORT` blocks (SPEC §3.3): the type named `web` is 0 wherever
+/// it stands in the file — the platform routes its `PORT` to `web` —, the others follow in
+/// file order from 1. Without a `web`, the first type is 0, as foreman numbers them, so that
+/// the platform's `PORT` still reaches a process. Types scaled to 0 keep their index.
+pub fn port_indexes(formation: &Formation) -> Vec<u64> {
+    let has_web = formation.types.iter().any(|t| t.name == "web");
+    let mut next = u64::from(has_web);
+    formation
+        .types
+        .iter()
+        .map(|t| {
+            if t.name == "web" {
+                0
+            } else {
+                next += 1;
+                next - 1
+            }
+        })
+        .collect()
+}
+
+/// Where the base `PORT` was set, for the errors that name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PortOrigin {
+    /// Nothing set one: foreman's 5000.
+    Default,
+    /// Our own environment.
+    Inherited,
+    /// An env file line or an `[env]` key.
+    Set(Place),
+}
+
+impl PortOrigin {
+    /// `place: PORT "x"` or `formation: PORT "x" from the inherited environment`.
+    fn name(&self, value: &str) -> String {
+        match self {
+            PortOrigin::Default => format!("formation: the default PORT {value}"),
+            PortOrigin::Inherited => {
+                format!("formation: PORT {value:?} from the inherited environment")
+            }
+            PortOrigin::Set(place) => format!("{place}: PORT {value:?}"),
+        }
+    }
+}
+
+/// A port number from 1 to 65535.
+fn port_number(text: &str) -> Option<u64> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|p| (1..=65_535).contains(p))
+}
+
 /// Expands a formation into its instances. `inherited` is our own environment;
-/// `file_vars` the env files' variables, later files last.
+/// `file_vars` the env files' variables, later files last. Errors: a `PORT` that is not a
+/// port number, or a computed one above 65535, each naming where the `PORT` came from.
 pub fn instances(
     formation: &Formation,
     scales: &[u32],
     grace: Duration,
     inherited: &[(OsString, OsString)],
-    file_vars: &[(String, String)],
-) -> Vec<Instance> {
+    file_vars: &[Var],
+) -> Result<Vec<Instance>, Vec<String>> {
     let dir = crate::config::model::dir_of(&formation.path);
+    let var = |v: &Var| (OsString::from(&v.name), OsString::from(&v.value));
     // Env files, then our environment (deploy-time config beats a file baked into the
-    // image), then [env] (SPEC §3.3).
-    let mut base: BTreeMap<OsString, OsString> = BTreeMap::new();
-    base.extend(file_vars.iter().map(|(k, v)| (k.into(), v.into())));
-    base.extend(inherited.iter().cloned());
-    base.extend(formation.env.iter().map(|(k, v)| (k.into(), v.into())));
-    let base_port = base
-        .get(&OsString::from("PORT"))
-        .and_then(|p| p.to_str()?.trim().parse::<u32>().ok())
-        .unwrap_or(DEFAULT_BASE_PORT);
+    // image); then, per instance, the user's HOME, [env] and the process's env (SPEC §3.3).
+    let mut lower: BTreeMap<OsString, OsString> = file_vars.iter().map(var).collect();
+    lower.extend(inherited.iter().cloned());
+    let mut origin = PortOrigin::Default;
+    let mut base_text = DEFAULT_BASE_PORT.to_string();
+    let sets_port = |v: &&Var| v.name == "PORT";
+    if let Some(v) = file_vars.iter().rfind(sets_port) {
+        (origin, base_text) = (PortOrigin::Set(v.place.clone()), v.value.clone());
+    }
+    if let Some((_, v)) = inherited.iter().rfind(|(k, _)| k == "PORT") {
+        (origin, base_text) = (PortOrigin::Inherited, v.to_string_lossy().into_owned());
+    }
+    if let Some(v) = formation.env.iter().rfind(sets_port) {
+        (origin, base_text) = (PortOrigin::Set(v.place.clone()), v.value.clone());
+    }
+    let base_port = port_number(&base_text);
 
+    let mut errors = Vec::new();
+    let (mut too_high, mut first_too_high) = (0, String::new());
     let mut out = Vec::new();
+    let indexes = port_indexes(formation);
     for (index, (t, &scale)) in formation.types.iter().zip(scales).enumerate() {
+        let own_port = t.env.iter().rfind(sets_port);
+        if let Some(v) = own_port.filter(|v| port_number(&v.value).is_none()) {
+            errors.push(format!(
+                "{}: PORT {:?} is not a port number from 1 to 65535",
+                v.place, v.value
+            ));
+        }
         for n in 1..=scale {
             let name = format!("{}.{n}", t.name);
-            let mut env = base.clone();
-            env.extend(t.env.iter().map(|(k, v)| (k.into(), v.into())));
+            let mut env = lower.clone();
+            if let Some(user) = &t.user {
+                env.insert("HOME".into(), user.home.clone().into());
+            }
+            env.extend(formation.env.iter().map(var));
+            env.extend(t.env.iter().map(var));
             env.insert("PS".into(), name.clone().into());
-            if !t.env.iter().any(|(k, _)| k == "PORT") {
-                let port = base_port + 100 * index as u32 + (n - 1);
-                env.insert("PORT".into(), port.to_string().into());
+            if own_port.is_none() {
+                match base_port {
+                    None => {
+                        let message = format!(
+                            "{} is not a port number from 1 to 65535",
+                            origin.name(&base_text)
+                        );
+                        if !errors.contains(&message) {
+                            errors.push(message);
+                        }
+                    }
+                    Some(base) => {
+                        let port = base + 100 * indexes[index] + u64::from(n - 1);
+                        if port > 65_535 {
+                            if too_high == 0 {
+                                first_too_high = format!(
+                                    "{} puts {name} at port {port}, above 65535",
+                                    origin.name(&base_text)
+                                );
+                            }
+                            too_high += 1;
+                        }
+                        env.insert("PORT".into(), port.to_string().into());
+                    }
+                }
             }
             let argv = t.command.argv().into_iter().map(OsString::from).collect();
             out.push(Instance {
@@ -206,7 +304,64 @@ pub fn instances(
             });
         }
     }
+    // One line, not one per instance: 10,000 types would otherwise print 9,394 of them.
+    match too_high {
+        0 => {}
+        1 => errors.push(first_too_high),
+        n => errors.push(format!("{first_too_high} (and {} more)", n - 1)),
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// What `check` warns about without failing: things that make a spawn fail (126/127) in
+/// this file system, which may not be the one the config is meant for (a config checked on
+/// a developer's machine for an image's `/app`). `is_dir` and `is_file` ask the file system.
+pub fn warnings(
+    formation: &Formation,
+    scales: &[u32],
+    instances: &[Instance],
+    is_dir: &dyn Fn(&Path) -> bool,
+    is_file: &dyn Fn(&Path) -> bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let groups = by_type(formation.types.len(), instances);
+    for ((t, &scale), mine) in formation.types.iter().zip(scales).zip(groups) {
+        if scale == 0 {
+            continue;
+        }
+        let cwd = mine.first().and_then(|i| i.cwd.as_deref());
+        if let Some(cwd) = cwd.filter(|cwd| !is_dir(cwd)) {
+            out.push(format!(
+                "{}: warning: {}: cwd {} is not a directory here",
+                t.place,
+                t.name,
+                cwd.display()
+            ));
+        }
+        if matches!(t.command, CommandLine::Shell(_)) && !is_file(Path::new(SHELL)) {
+            out.push(format!(
+                "{}: warning: {}: the command needs {SHELL}, which is not here (use an array command to run without a shell)",
+                t.place, t.name
+            ));
+        }
+    }
     out
+}
+
+/// The instances of each type, by type index: [`instances`] makes them type by type, so
+/// each type's are one run (none for a type scaled to 0). Linear, for 10,000 types.
+fn by_type(types: usize, instances: &[Instance]) -> Vec<&[Instance]> {
+    let mut groups: Vec<&[Instance]> = vec![&[]; types];
+    for run in instances.chunk_by(|a, b| a.type_index == b.type_index) {
+        if let Some(slot) = groups.get_mut(run[0].type_index) {
+            *slot = run;
+        }
+    }
+    groups
 }
 
 /// `formation check`'s description of the plan: types, scale, commands, ports and the keys
@@ -225,15 +380,11 @@ pub fn describe(
         formation.path.display(),
         formation.types.len()
     );
-    for (index, (t, scale)) in formation.types.iter().zip(scales).enumerate() {
+    let groups = by_type(formation.types.len(), instances);
+    for ((t, scale), mine) in formation.types.iter().zip(scales).zip(groups) {
         let _ = writeln!(out, "\n{} (scale {scale}): {}", t.name, t.command);
-        let _ = writeln!(
-            out,
-            "  {}",
-            policies(t, instances.iter().find(|i| i.type_index == index))
-        );
-        let mine: Vec<&Instance> = instances.iter().filter(|i| i.type_index == index).collect();
-        for i in &mine {
+        let _ = writeln!(out, "  {}", policies(t, mine.first()));
+        for i in mine {
             let port = i
                 .env
                 .iter()
@@ -268,7 +419,7 @@ fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
         t.stop_signal.as_str()
     );
     if let Some(i) = instance {
-        let _ = write!(text, " grace={:?}", i.grace);
+        let _ = write!(text, " grace={}", crate::config::units::Human(i.grace));
         if let Some(cwd) = &i.cwd {
             let _ = write!(text, " cwd={}", cwd.display());
         }
@@ -289,18 +440,34 @@ mod tests {
             path: "/app/formation.toml".into(),
             grace: Some(Duration::from_secs(10)),
             env_files: None,
-            env: vec![
-                ("FROM_CONFIG".into(), "config".into()),
-                ("SHARED".into(), "config".into()),
-            ],
+            env: vec![var("FROM_CONFIG", "config", 1), var("SHARED", "config", 2)],
             types: types
                 .iter()
-                .map(|(name, scale)| {
-                    let mut t = ProcessType::new(name.to_string(), CommandLine::from_text("run"));
+                .enumerate()
+                .map(|(line, (name, scale))| {
+                    let place = at("/app/formation.toml", line + 10);
+                    let mut t =
+                        ProcessType::new(name.to_string(), place, CommandLine::from_text("run"));
                     t.scale = *scale;
                     t
                 })
                 .collect(),
+        }
+    }
+
+    fn at(file: &str, line: usize) -> Place {
+        Place {
+            file: file.into(),
+            line,
+            col: 1,
+        }
+    }
+
+    fn var(name: &str, value: &str, line: usize) -> Var {
+        Var {
+            name: name.into(),
+            value: value.into(),
+            place: at("/app/formation.toml", line),
         }
     }
 
@@ -338,15 +505,29 @@ mod tests {
         assert_eq!(default_grace(None, None), DEFAULT_GRACE);
     }
 
+    fn ok(
+        f: &Formation,
+        scales: &[u32],
+        inherited: &[(&str, &str)],
+        files: &[Var],
+    ) -> Vec<Instance> {
+        let inherited: Vec<(OsString, OsString)> = inherited
+            .iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        instances(f, scales, DEFAULT_GRACE, &inherited, files).expect("valid")
+    }
+
     #[test]
     fn ports_and_ps_follow_foreman() {
         let f = formation(&[("web", 2), ("worker", 1)]);
-        let all = instances(&f, &[2, 1], DEFAULT_GRACE, &[], &[]);
+        let all = ok(&f, &[2, 1], &[], &[]);
         let got: Vec<(String, Option<String>, Option<String>)> = all
             .iter()
             .map(|i| (i.name.clone(), env_of(i, "PS"), env_of(i, "PORT")))
             .collect();
         let want = [("web.1", "5000"), ("web.2", "5001"), ("worker.1", "5100")];
+        assert_eq!(got.len(), want.len());
         for ((name, ps, port), (wname, wport)) in got.iter().zip(want) {
             assert_eq!(
                 (name.as_str(), ps.as_deref(), port.as_deref()),
@@ -357,22 +538,133 @@ mod tests {
     }
 
     #[test]
+    fn base_port_from_the_environment() {
+        let f = formation(&[("a", 1), ("b", 2)]);
+        let all = ok(&f, &[1, 2], &[("PORT", "3000")], &[]);
+        let ports: Vec<Option<String>> = all.iter().map(|i| env_of(i, "PORT")).collect();
+        assert_eq!(
+            ports,
+            [
+                Some("3000".into()),
+                Some("3100".into()),
+                Some("3101".into())
+            ]
+        );
+    }
+
+    /// SPEC §3.3: `web` is block 0 wherever it stands; the others count from 1 in file order;
+    /// a type scaled to 0 keeps its block; without `web` the first type is block 0.
+    #[test]
+    fn web_gets_the_first_port_block_wherever_it_stands() {
+        type Case<'a> = (&'a [(&'a str, u32)], &'a [(&'a str, &'a str)]);
+        let table: [Case; 4] = [
+            (
+                &[("worker", 1), ("clock", 1), ("web", 1)],
+                &[("worker.1", "5100"), ("clock.1", "5200"), ("web.1", "5000")],
+            ),
+            (
+                &[("worker", 0), ("web", 1), ("clock", 1)],
+                &[("web.1", "5000"), ("clock.1", "5200")],
+            ),
+            (
+                &[("a", 1), ("b", 2)],
+                &[("a.1", "5000"), ("b.1", "5100"), ("b.2", "5101")],
+            ),
+            (&[("web", 0), ("a", 1)], &[("a.1", "5100")]),
+        ];
+        for (types, want) in table {
+            let f = formation(types);
+            let scales: Vec<u32> = types.iter().map(|(_, n)| *n).collect();
+            let got: Vec<(String, String)> = ok(&f, &scales, &[], &[])
+                .iter()
+                .map(|i| (i.name.clone(), env_of(i, "PORT").unwrap_or_default()))
+                .collect();
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(n, p)| (n.to_string(), p.to_string()))
+                .collect();
+            assert_eq!(got, want, "{types:?}");
+        }
+        let f = formation(&[("worker", 1), ("web", 1)]);
+        let types: Vec<usize> = ok(&f, &[1, 1], &[], &[])
+            .iter()
+            .map(|i| i.type_index)
+            .collect();
+        assert_eq!(types, [0, 1], "the colour index stays the file order");
+    }
+
+    #[test]
+    fn a_bad_port_is_an_error_naming_where_it_came_from() {
+        let file_port = |v: &str| Var {
+            name: "PORT".into(),
+            value: v.into(),
+            place: at(".env", 3),
+        };
+        let err = |f: &Formation, scales: &[u32], inherited: &[(&str, &str)], files: &[Var]| {
+            let inherited: Vec<(OsString, OsString)> = inherited
+                .iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+            instances(f, scales, DEFAULT_GRACE, &inherited, files).expect_err("invalid")
+        };
+        let f = formation(&[("web", 2), ("worker", 1)]);
+        assert_eq!(
+            err(&f, &[2, 1], &[], &[file_port("abc")]),
+            [".env:3:1: PORT \"abc\" is not a port number from 1 to 65535"],
+            "reported once, not per instance"
+        );
+        assert_eq!(
+            err(&f, &[2, 1], &[("PORT", "0")], &[file_port("80")]),
+            [
+                "formation: PORT \"0\" from the inherited environment is not a port number from 1 to 65535"
+            ]
+        );
+        assert_eq!(
+            err(&f, &[2, 1], &[("PORT", "65500")], &[]),
+            [
+                "formation: PORT \"65500\" from the inherited environment puts worker.1 at port 65600, above 65535"
+            ]
+        );
+        assert_eq!(
+            err(&f, &[3, 3], &[("PORT", "65500")], &[]),
+            [
+                "formation: PORT \"65500\" from the inherited environment puts worker.1 at port 65600, above 65535 (and 2 more)"
+            ],
+            "one line for every port too high"
+        );
+        let mut g = formation(&[("web", 1)]);
+        g.env.push(var("PORT", "99999", 4));
+        assert_eq!(
+            err(&g, &[1], &[("PORT", "8080")], &[]),
+            ["/app/formation.toml:4:1: PORT \"99999\" is not a port number from 1 to 65535"],
+            "[env] beats the environment, and names its line"
+        );
+        let mut h = formation(&[("web", 1)]);
+        h.types[0].env.push(var("PORT", "http", 12));
+        assert_eq!(
+            err(&h, &[1], &[], &[]),
+            ["/app/formation.toml:12:1: PORT \"http\" is not a port number from 1 to 65535"]
+        );
+        assert!(
+            instances(&f, &[0, 0], DEFAULT_GRACE, &[], &[file_port("abc")]).is_ok(),
+            "no instance uses it"
+        );
+        let edge = ok(&f, &[1, 1], &[("PORT", "65435")], &[]);
+        assert_eq!(env_of(&edge[1], "PORT").as_deref(), Some("65535"));
+    }
+
+    #[test]
     fn environment_precedence() {
         let mut f = formation(&[("web", 1)]);
-        f.types[0].env = vec![
-            ("SHARED".into(), "process".into()),
-            ("PORT".into(), "80".into()),
-        ];
-        let inherited: Vec<(OsString, OsString)> = vec![
-            ("FROM_ENV".into(), "env".into()),
-            ("FROM_FILE".into(), "env".into()),
-            ("SHARED".into(), "env".into()),
-        ];
-        let files = vec![
-            ("FROM_FILE".into(), "file".into()),
-            ("ONLY_FILE".into(), "file".into()),
-        ];
-        let i = &instances(&f, &[1], DEFAULT_GRACE, &inherited, &files)[0];
+        f.types[0].env = vec![var("SHARED", "process", 20), var("PORT", "80", 21)];
+        let files = vec![var("FROM_FILE", "file", 1), var("ONLY_FILE", "file", 2)];
+        let all = ok(
+            &f,
+            &[1],
+            &[("FROM_ENV", "env"), ("FROM_FILE", "env"), ("SHARED", "env")],
+            &files,
+        );
+        let i = &all[0];
         assert_eq!(env_of(i, "ONLY_FILE").as_deref(), Some("file"));
         assert_eq!(
             env_of(i, "FROM_FILE").as_deref(),
@@ -393,18 +685,60 @@ mod tests {
     }
 
     #[test]
-    fn base_port_from_the_environment() {
-        let f = formation(&[("a", 1), ("b", 2)]);
-        let inherited = vec![("PORT".into(), "3000".into())];
-        let all = instances(&f, &[1, 2], DEFAULT_GRACE, &inherited, &[]);
-        let ports: Vec<Option<String>> = all.iter().map(|i| env_of(i, "PORT")).collect();
+    fn home_comes_from_the_user_unless_the_config_sets_it() {
+        let user = Credentials {
+            uid: nix::unistd::Uid::from_raw(1000),
+            gid: nix::unistd::Gid::from_raw(1000),
+            groups: Vec::new(),
+            home: "/home/app".into(),
+        };
+        let mut f = formation(&[("a", 1), ("b", 1), ("c", 1)]);
+        for t in &mut f.types[..2] {
+            t.user = Some(user.clone());
+        }
+        f.types[1].env.push(var("HOME", "/srv", 30));
+        let inherited = [("HOME", "/root")];
+        let files = [var("HOME", "/file", 1)];
+        let homes: Vec<Option<String>> = ok(&f, &[1, 1, 1], &inherited, &files)
+            .iter()
+            .map(|i| env_of(i, "HOME"))
+            .collect();
         assert_eq!(
-            ports,
+            homes,
             [
-                Some("3000".into()),
-                Some("3100".into()),
-                Some("3101".into())
+                Some("/home/app".into()),
+                Some("/srv".into()),
+                Some("/root".into())
             ]
+        );
+        f.env.push(var("HOME", "/config", 5));
+        let first = ok(&f, &[1, 0, 0], &inherited, &[]);
+        assert_eq!(
+            env_of(&first[0], "HOME").as_deref(),
+            Some("/config"),
+            "[env] wins"
+        );
+    }
+
+    #[test]
+    fn check_warns_about_a_missing_cwd_or_shell() {
+        let mut f = formation(&[("web", 1), ("worker", 1), ("off", 0)]);
+        f.types[0].cwd = Some("/nope".into());
+        f.types[1].command = CommandLine::from_text("exec worker");
+        f.types[2].cwd = Some("/nope".into());
+        let all = ok(&f, &[1, 1, 0], &[], &[]);
+        let is_dir = |p: &Path| p == Path::new("/app");
+        let got = warnings(&f, &[1, 1, 0], &all, &is_dir, &|_| false);
+        assert_eq!(
+            got,
+            [
+                "/app/formation.toml:10:1: warning: web: cwd /nope is not a directory here",
+                "/app/formation.toml:11:1: warning: worker: the command needs /bin/sh, which is not here (use an array command to run without a shell)",
+            ]
+        );
+        assert_eq!(
+            warnings(&f, &[1, 1, 0], &all, &|_| true, &|_| true),
+            Vec::<String>::new()
         );
     }
 
