@@ -13,9 +13,15 @@ fn hostile_configs_get_a_clear_error_or_run_never_a_panic() {
     let deep = format!("a = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
     let huge_line = format!("web: echo {}\n", "x".repeat(1 << 20));
     let many: String = (0..10_000)
+        // Each sets its own PORT: computed ones would pass 65535, an error of its own (below).
+        .map(|i| format!("[process.p{i}]\ncommand = \"sleep 1\"\nenv = {{ PORT = \"8080\" }}\n"))
+        .collect();
+    // 700 types put computed ports past 65535 (5000 + 100 × 606): an error, in one line.
+    let ports: String = (0..700)
         .map(|i| format!("[process.p{i}]\ncommand = \"sleep 1\"\n"))
         .collect();
     let cases: Vec<(&str, Vec<u8>, i32)> = vec![
+        ("ports.toml", ports.into_bytes(), 2),
         ("deep.toml", deep.into_bytes(), 2),
         (
             "nul.toml",
@@ -197,11 +203,13 @@ fn random_sigkills_under_restart_always_leave_no_zombie_and_no_leak() {
 fn a_child_closing_stdout_early_and_a_daemon_holding_the_pipe_do_not_hang_the_stop() {
     needs_pid1!();
     // `closer` closes its stdout and runs on; `parent` leaves a daemonized grandchild that
-    // keeps the pipe open after the parent exits.
+    // keeps the pipe open after the parent exits. An instance is its whole process group
+    // (SPEC §4), so `parent` waits until the daemon has left its group (setsid) and said so
+    // with a file in the instance's cwd, the config's directory.
     let (_dir, path) = toml(
         "grace = \"2s\"\n\
          [process.closer]\ncommand = [\"sh\", \"-c\", \"echo closing; exec 1>&-; echo still here >&2; sleep 1000\"]\n\
-         [process.parent]\ncommand = [\"sh\", \"-c\", \"(setsid sh -c 'echo daemon up; sleep 1000' &); echo parent done\"]\n\
+         [process.parent]\ncommand = [\"sh\", \"-c\", \"(setsid sh -c 'echo daemon up; touch up; exec sleep 1000' &); while [ ! -e up ]; do sleep 0.01; done; echo parent done\"]\n\
          essential = false\n",
     );
     let mut run = formation(&["-c", &path]).spawn();
