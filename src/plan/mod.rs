@@ -279,9 +279,12 @@ pub fn instances(
                         let port = base + 100 * indexes[index] + u64::from(n - 1);
                         if port > 65_535 {
                             if too_high == 0 {
+                                // Named at the type that overflows: that is where to act.
+                                let origin = origin.name(&base_text);
+                                let origin = origin.strip_prefix("formation: ").unwrap_or(&origin);
                                 first_too_high = format!(
-                                    "{} puts {name} at port {port}, above 65535",
-                                    origin.name(&base_text)
+                                    "{}: {origin} puts {name} at port {port}, above 65535",
+                                    t.place
                                 );
                             }
                             too_high += 1;
@@ -622,13 +625,13 @@ mod tests {
         assert_eq!(
             err(&f, &[2, 1], &[("PORT", "65500")], &[]),
             [
-                "formation: PORT \"65500\" from the inherited environment puts worker.1 at port 65600, above 65535"
+                "/app/formation.toml:11:1: PORT \"65500\" from the inherited environment puts worker.1 at port 65600, above 65535"
             ]
         );
         assert_eq!(
             err(&f, &[3, 3], &[("PORT", "65500")], &[]),
             [
-                "formation: PORT \"65500\" from the inherited environment puts worker.1 at port 65600, above 65535 (and 2 more)"
+                "/app/formation.toml:11:1: PORT \"65500\" from the inherited environment puts worker.1 at port 65600, above 65535 (and 2 more)"
             ],
             "one line for every port too high"
         );
