@@ -1,0 +1,154 @@
+//! Values of formation.toml: numbers, durations, commands, tables, env tables and paths,
+//! each checked with an error at its place.
+
+use super::{Cx, Value};
+use crate::config::model::{CommandLine, Diagnostics, Place, Var};
+use crate::config::units;
+use std::path::PathBuf;
+use toml::de::{DeTable, DeValue};
+
+/// A TOML integer that fits a u32.
+pub(super) fn whole_number(value: &Value) -> Option<u32> {
+    value
+        .get_ref()
+        .as_integer()
+        .and_then(|i| u32::from_str_radix(i.as_str(), i.radix()).ok())
+}
+
+pub(super) fn command_line(diag: &mut Diagnostics, value: &Value) -> Option<CommandLine> {
+    let at = value.span().start;
+    let words: Vec<&str> = match value.get_ref() {
+        DeValue::String(text) => vec![text],
+        DeValue::Array(items) => items.iter().filter_map(|v| v.get_ref().as_str()).collect(),
+        _ => Vec::new(),
+    };
+    if let Some(message) = CommandLine::nul_error(&words) {
+        diag.at(at, message);
+        return None;
+    }
+    match value.get_ref() {
+        DeValue::String(text) if !text.trim().is_empty() => Some(CommandLine::from_text(text)),
+        DeValue::Array(items) => {
+            let words: Option<Vec<String>> = items
+                .iter()
+                .map(|v| v.get_ref().as_str().map(String::from))
+                .collect();
+            match words {
+                Some(words) if words.first().is_some_and(|w| !w.is_empty()) => {
+                    Some(CommandLine::Argv(words))
+                }
+                Some(_) => {
+                    diag.at(at, "`command` is empty");
+                    None
+                }
+                None => {
+                    diag.at(at, "`command` array must hold only strings");
+                    None
+                }
+            }
+        }
+        DeValue::String(_) => {
+            diag.at(at, "`command` is empty");
+            None
+        }
+        _ => {
+            diag.at(at, "`command` must be a string or an array of strings");
+            None
+        }
+    }
+}
+
+pub(super) fn table<'a, 'i>(
+    diag: &mut Diagnostics,
+    what: &str,
+    value: &'a Value<'i>,
+) -> Option<&'a DeTable<'i>> {
+    let found = value.get_ref().as_table();
+    if found.is_none() {
+        diag.at(value.span().start, format!("`{what}` must be a table"));
+    }
+    found
+}
+
+/// A string, integer, float or boolean as text (env values, users and signals by number).
+pub(super) fn scalar_text(value: &Value) -> Option<String> {
+    match value.get_ref() {
+        DeValue::String(s) => Some(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+            .ok()
+            .map(|n| n.to_string()),
+        DeValue::Float(f) => Some(f.as_str().to_string()),
+        DeValue::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+pub(super) fn duration(
+    diag: &mut Diagnostics,
+    what: &str,
+    value: &Value,
+) -> Option<std::time::Duration> {
+    let at = value.span().start;
+    match scalar_text(value).filter(|_| !value.get_ref().is_bool()) {
+        Some(text) => match units::duration(&text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                diag.at(at, format!("`{what}`: {e}"));
+                None
+            }
+        },
+        None => {
+            diag.at(at, format!("`{what}` must be a duration such as \"10s\""));
+            None
+        }
+    }
+}
+
+pub(super) fn env_table(diag: &mut Diagnostics, what: &str, value: &Value) -> Vec<Var> {
+    let Some(table) = table(diag, what, value) else {
+        return Vec::new();
+    };
+    let mut env = Vec::new();
+    for (key, value) in table {
+        let name = key.get_ref().to_string();
+        if name.is_empty() || name.contains(['=', '\0']) {
+            diag.at(
+                key.span().start,
+                format!("{name:?} is not a valid variable name"),
+            );
+            continue;
+        }
+        match scalar_text(value) {
+            Some(v) if !v.contains('\0') => env.push(Var {
+                name,
+                value: v,
+                place: diag.place(key.span().start),
+            }),
+            _ => diag.at(
+                value.span().start,
+                format!("`{what}.{name}` must be a string, number or boolean"),
+            ),
+        }
+    }
+    env
+}
+
+pub(super) fn env_files(cx: &mut Cx<'_, '_>, value: &Value) -> Vec<(PathBuf, Place)> {
+    let items: Vec<&Value> = match value.get_ref() {
+        DeValue::Array(items) => items.iter().collect(),
+        _ => vec![value],
+    };
+    let mut files = Vec::new();
+    for item in items {
+        match item.get_ref().as_str() {
+            Some(p) if !p.is_empty() => {
+                files.push((cx.dir.join(p), cx.diag.place(item.span().start)));
+            }
+            _ => cx.diag.at(
+                item.span().start,
+                "`env_file` must be a path or an array of paths",
+            ),
+        }
+    }
+    files
+}
