@@ -96,6 +96,8 @@ fn error_summary(count: usize, task: &Task) -> String {
 
 /// A formation ready to run, and `check`'s description of it.
 struct Prepared {
+    /// Lines for the start of a run (a dependency scaled to 0 that drops out).
+    notes: Vec<String>,
     instances: Vec<Instance>,
     grace: std::time::Duration,
     description: String,
@@ -142,7 +144,21 @@ fn prepare(options: &Options) -> Result<Prepared, Vec<String>> {
     }
     let me = (nix::unistd::geteuid(), nix::unistd::getegid());
     keep_own_credentials(&mut instances, me);
-    let description = plan::describe(&formation, &scales, &instances, &inherited);
+    let (deps, notes) = plan::graph::deps(&formation, &scales);
+    plan::graph::link(&formation, &deps, &mut instances);
+    let mut description = plan::describe(&formation, &scales, &instances, &inherited);
+    for note in &notes {
+        description.push_str(&format!("\nnote: {note}\n"));
+    }
+    let graces: Vec<std::time::Duration> = formation
+        .types
+        .iter()
+        .map(|t| t.grace.unwrap_or(grace))
+        .collect();
+    let now = supervisor::wall_ms().div_euclid(1000);
+    description.push_str(&plan::graph::describe(
+        &formation, &scales, &deps, &graces, grace, now,
+    ));
     let warnings = plan::warnings(
         &formation,
         &scales,
@@ -155,6 +171,7 @@ fn prepare(options: &Options) -> Result<Prepared, Vec<String>> {
         grace,
         description,
         warnings,
+        notes,
     })
 }
 
@@ -198,8 +215,13 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
         .iter()
         .map(|i| (i.name.clone(), i.type_index))
         .collect();
-    let log = LogMux::new(style, &names, false);
+    let mut log = LogMux::new(style, &names, false);
     let level = options.log_level.unwrap_or(Level::Info);
+    if level >= Level::Info {
+        for note in &prepared.notes {
+            log.own(note);
+        }
+    }
     supervise(
         SignalPolicy::StopOnTerm,
         prepared.grace,

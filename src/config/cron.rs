@@ -18,8 +18,6 @@
 //! schedule that can never fire (`0 0 30 2 *`) is an error rather than silence; one that
 //! fires rarely (`0 0 29 2 */3`: Feb 29 on a Sun/Wed/Sat, every 28 years or so) is fine.
 
-#![allow(dead_code)] // until the config keys that build it land (this round)
-
 pub mod next;
 #[cfg(test)]
 mod props;
@@ -184,6 +182,7 @@ impl Cron {
         Ok(cron)
     }
 
+    #[cfg(test)]
     /// Whether the minute or hour field is a star (DST handling, `next.rs`).
     pub fn is_wild(&self) -> bool {
         self.wild
@@ -199,16 +198,6 @@ impl Cron {
             } else {
                 dom && dow
             }
-    }
-
-    /// Whether local time `local` (seconds, any second within the minute) matches.
-    pub fn matches(&self, local: i64) -> bool {
-        let days = local.div_euclid(DAY);
-        let (_, month, day) = civil_from_days(days);
-        let rest = local.rem_euclid(DAY);
-        self.day_matches(days, month, day)
-            && self.hours & 1 << (rest / HOUR) != 0
-            && self.minutes & 1 << (rest / MINUTE % 60) != 0
     }
 
     /// The first matching local minute at or after local time `from` and not after `until`

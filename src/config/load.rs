@@ -48,10 +48,16 @@ pub fn formation(file: &ConfigFile) -> (Option<Formation>, Vec<String>) {
         ConfigFile::Procfile(_) => procfile::parse(path, &text),
     };
     let mut errors = lines(parsed.errors);
-    if let Some(hint) = wrong_format_hint(file, &text, parsed.formation.is_some(), &errors) {
+    let mut formation = parsed.formation;
+    for t in formation.iter_mut().flat_map(|f| f.types.iter_mut()) {
+        if let Some(e) = load_zone(t) {
+            errors.push(e);
+        }
+    }
+    if let Some(hint) = wrong_format_hint(file, &text, formation.is_some(), &errors) {
         errors.push(hint);
     }
-    (parsed.formation, errors)
+    (formation, errors)
 }
 
 /// When a Procfile was given as TOML (`-c Procfile`) or the other way round, the errors are
@@ -170,6 +176,21 @@ fn lookup_user(spec: &str) -> Result<Credentials, String> {
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
     users::resolve(spec, &passwd, &group)
+}
+
+/// Loads a scheduled type's `timezone` from the image's zoneinfo (`TZDIR`, else
+/// /usr/share/zoneinfo, SPEC §4.4); the error names the `timezone` key's place.
+fn load_zone(t: &mut crate::config::model::ProcessType) -> Option<String> {
+    let spec = t.schedule.as_mut()?;
+    let (name, place) = spec.timezone.as_ref()?;
+    let dir = std::env::var_os("TZDIR").unwrap_or_else(|| "/usr/share/zoneinfo".into());
+    match crate::config::tz::Zone::load(name, Path::new(&dir)) {
+        Ok(zone) => {
+            spec.zone = zone;
+            None
+        }
+        Err(e) => Some(format!("{place}: `timezone`: {e}")),
+    }
 }
 
 #[cfg(test)]

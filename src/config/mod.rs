@@ -1,6 +1,7 @@
 pub mod civil;
 pub mod cron;
 pub mod envfile;
+pub mod graph;
 pub mod load;
 pub mod model;
 pub mod procfile;

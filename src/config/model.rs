@@ -102,6 +102,18 @@ pub struct ProcessType {
     pub env: Vec<Var>,
     /// Its restart backoff and crash-loop figures.
     pub backoff: Backoff,
+    /// The types it starts after, with where each is named.
+    pub after: Vec<(String, Place)>,
+    /// Its readiness check.
+    pub ready: Option<crate::config::graph::ReadySpec>,
+    /// Its health check.
+    pub health: Option<crate::config::graph::HealthSpec>,
+    /// A task: runs to completion (SPEC §4.3).
+    pub oneshot: bool,
+    /// When it runs, for a scheduled type (SPEC §4.4).
+    pub schedule: Option<crate::config::graph::ScheduleSpec>,
+    /// The keys its table sets, with their places (for the rules across keys).
+    pub keys: Vec<(String, Place)>,
 }
 
 impl ProcessType {
@@ -120,6 +132,12 @@ impl ProcessType {
             user: None,
             env: Vec::new(),
             backoff: Backoff::default(),
+            after: Vec::new(),
+            ready: None,
+            health: None,
+            oneshot: false,
+            schedule: None,
+            keys: Vec::new(),
         }
     }
 }

@@ -2,6 +2,10 @@
 //!
 //! `name: command` per line; `#` comments and blank lines are skipped. Every type gets scale 1
 //! and the default policies. Pure: every error is collected with its line and column.
+//!
+//! Heroku's release phase (SPEC §4.3): a type named `release` is a oneshot, and every other
+//! type starts after it — a migration runs before the new processes, and its completion does
+//! not stop the container.
 
 use crate::config::model::{CommandLine, Diagnostics, Formation, Parsed, ProcessType, valid_name};
 use crate::config::validate;
@@ -42,6 +46,7 @@ pub fn parse(path: &Path, text: &str) -> Parsed {
             CommandLine::from_text(command.trim()),
         ));
     }
+    release_phase(&mut types);
     if types.is_empty() && diag.errors.is_empty() {
         diag.at(0, "no process defined: add a line `name: command`");
     }
@@ -59,9 +64,55 @@ pub fn parse(path: &Path, text: &str) -> Parsed {
     }
 }
 
+/// `release` is a oneshot that every other type starts after.
+fn release_phase(types: &mut [ProcessType]) {
+    let Some(release) = types.iter().find(|t| t.name == "release") else {
+        return;
+    };
+    let (name, place) = (release.name.clone(), release.place.clone());
+    for t in types.iter_mut() {
+        if t.name == "release" {
+            t.oneshot = true;
+        } else {
+            t.after.push((name.clone(), place.clone()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn release_is_a_oneshot_everything_else_starts_after() {
+        let text = "web: ./web\nrelease: bin/rails db:migrate\nworker: ./worker\n";
+        let f = parse(Path::new("Procfile"), text)
+            .formation
+            .expect("parsed");
+        let got: Vec<(&str, bool, Vec<&str>)> = f
+            .types
+            .iter()
+            .map(|t| {
+                (
+                    t.name.as_str(),
+                    t.oneshot,
+                    t.after.iter().map(|(n, _)| n.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("web", false, vec!["release"]),
+                ("release", true, vec![]),
+                ("worker", false, vec!["release"]),
+            ]
+        );
+        let plain = parse(Path::new("Procfile"), "web: ./web\n")
+            .formation
+            .expect("parsed");
+        assert!(plain.types[0].after.is_empty() && !plain.types[0].oneshot);
+    }
 
     #[test]
     fn parses_names_and_commands_in_order() {

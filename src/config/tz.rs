@@ -17,8 +17,6 @@
 //! the abbreviation or the DST flag are dropped. Leap-second files (`right/…`) count TAI-like
 //! seconds, not Unix time, and are refused.
 
-#![allow(dead_code)] // until the config keys that build it land (this round)
-
 mod posix;
 
 use std::path::Path;
@@ -89,10 +87,6 @@ impl Zone {
     /// Parses the bytes of a TZif file; `name` is only used in messages and by `name()`.
     pub fn parse(name: &str, bytes: &[u8]) -> Result<Zone, String> {
         parse_tzif(name, bytes).map_err(|why| format!("time zone {name:?}: {why}"))
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// The UTC offset, in seconds east, in force at instant `t`.

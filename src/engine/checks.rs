@@ -10,7 +10,7 @@
 use super::table::{Check, NOTICE_EVERY, State};
 use super::{Effect, Engine, Level, SlotId, say};
 use crate::config::units::Human;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Which check an attempt is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,7 +151,8 @@ impl Engine {
                     .as_ref()
                     .map(|r| r.kind.describe())
                     .unwrap_or_default();
-                let took = Human(now.saturating_duration_since(since));
+                let took = now.saturating_duration_since(since);
+                let took = Human(Duration::from_millis(took.as_millis() as u64));
                 let text = format_args!("{} ready ({kind}, {took})", slot.plan.name);
                 say(fx, level, Level::Info, text);
                 self.ready_check(id, now)

@@ -131,13 +131,16 @@ impl Engine {
     }
 
     /// During a stop: signals every type whose dependents no longer hold it back (SPEC §4.1).
+    /// A dependent holds its dependencies back while it, or anything that depends on it, has
+    /// processes not yet SIGKILLed: a completed `release` between web and db still keeps db
+    /// running until web is gone.
     pub(super) fn stop_tiers(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        let mut held: Vec<Option<bool>> = vec![None; self.table.types()];
         for t in 0..self.table.types() {
-            if self.stop_sent[t]
-                || self.graph.dependents[t]
-                    .iter()
-                    .any(|&d| self.table.holding(d) > 0)
-            {
+            let blocked = self.graph.dependents[t]
+                .iter()
+                .any(|&d| self.holds_back(d, &mut held));
+            if self.stop_sent[t] || blocked {
                 continue;
             }
             self.stop_sent[t] = true;
@@ -160,6 +163,23 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+impl Engine {
+    /// Whether type `t` or anything that depends on it still has processes not yet SIGKILLed
+    /// (memoised in `held`; the graph has no cycle, the config saw to that).
+    fn holds_back(&self, t: usize, held: &mut Vec<Option<bool>>) -> bool {
+        if let Some(known) = held[t] {
+            return known;
+        }
+        held[t] = Some(false);
+        let holds = self.table.holding(t) > 0
+            || self.graph.dependents[t]
+                .iter()
+                .any(|&d| self.holds_back(d, held));
+        held[t] = Some(holds);
+        holds
     }
 }
 

@@ -7,8 +7,6 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 /// How one check is made.
-// Until the config keys land (next commit), only the tests build every kind.
-#[allow(dead_code)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProbeKind {
     /// A TCP connect to `host:port` succeeds.

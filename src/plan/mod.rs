@@ -72,6 +72,7 @@ pub struct Instance {
 }
 
 pub mod checks;
+pub mod graph;
 pub mod order;
 
 use checks::{HealthCheck, ReadyCheck, Timetable};

@@ -5,8 +5,6 @@
 //! without types scaled to 0). The config's validation has ruled out cycles; a cycle that got
 //! here anyway puts the types on it in no tier rather than looping.
 
-#![allow(dead_code)] // until the config keys that build it land (this round)
-
 use std::time::Duration;
 
 /// Start tiers: the types with no dependency first, then those whose dependencies are all in

@@ -17,6 +17,7 @@ use crate::config::units;
 use crate::config::users::Credentials;
 use crate::config::validate;
 
+mod graph;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -185,12 +186,18 @@ const BACKOFF_KEYS: &[Key<Backoff>] = &[
 /// Applies every key of `table` to `target` through `keys`; a key not in `keys` is an error
 /// that lists them.
 fn walk<T>(cx: &mut Cx<'_, '_>, table: &DeTable<'_>, keys: &[Key<T>], target: &mut T) {
+    walk_all(cx, table, &[keys], target);
+}
+
+/// [`walk`] over several key tables read as one.
+fn walk_all<T>(cx: &mut Cx<'_, '_>, table: &DeTable<'_>, tables: &[&[Key<T>]], target: &mut T) {
     for (key, value) in table {
         let name = key.get_ref().as_ref();
-        match keys.iter().find(|k| k.name == name) {
+        let keys = tables.iter().flat_map(|t| t.iter());
+        match keys.clone().find(|k| k.name == name) {
             Some(k) => (k.set)(cx, target, value),
             None => {
-                let known: Vec<&str> = keys.iter().map(|k| k.name).collect();
+                let known: Vec<&str> = keys.map(|k| k.name).collect();
                 cx.diag.at(
                     key.span().start,
                     format!(
@@ -269,7 +276,28 @@ fn process(
     let table = table(cx.diag, &what, value)?;
     let place = cx.diag.place(name.span().start);
     let mut t = ProcessType::new(type_name, place, CommandLine::Argv(Vec::new()));
-    walk(cx, table, PROCESS_KEYS, &mut t);
+    t.keys = table
+        .iter()
+        .map(|(k, _)| (k.get_ref().to_string(), cx.diag.place(k.span().start)))
+        .collect();
+    walk_all(cx, table, &[PROCESS_KEYS, graph::KEYS], &mut t);
+    if let Some(s) = t.schedule.as_mut() {
+        let zone = t.keys.iter().find(|(k, _)| k == "timezone");
+        let name = table.get("timezone").and_then(|v| v.get_ref().as_str());
+        s.timezone = zone
+            .zip(name)
+            .map(|((_, place), name)| (name.to_string(), place.clone()));
+    } else if let Some((_, place)) = t.keys.iter().find(|(k, _)| k == "timezone") {
+        let place = place.clone();
+        cx.diag.errors.push(crate::config::model::ConfigError::new(
+            &place,
+            "`timezone` goes with `schedule`".to_string(),
+        ));
+    }
+    if t.schedule.is_some() && !t.keys.iter().any(|(k, _)| k == "essential") {
+        // SPEC §4.4: a scheduled type is never essential.
+        t.essential = false;
+    }
     if !table.contains_key("command") {
         cx.diag
             .at(value.span().start, format!("[{what}] needs a `command`"));

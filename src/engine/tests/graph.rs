@@ -220,6 +220,31 @@ fn a_result_for_an_older_run_is_ignored() {
 }
 
 #[test]
+fn a_completed_oneshot_between_two_types_keeps_the_order() {
+    let mut t = T::formation(vec![
+        typed("db", 0, &[]),
+        Instance {
+            oneshot: true,
+            ..typed("release", 1, &[0])
+        },
+        typed("web", 2, &[1]),
+    ]);
+    t.at(0);
+    t.at(1);
+    t.exit(1, Exit::Code(0), false);
+    t.at(2);
+    let (db, web) = (t.pid(0), t.pid(2));
+    let fx = t.signal(TERM);
+    assert_eq!(
+        signals(&fx),
+        [(web, TERM)],
+        "db waits for web, through release"
+    );
+    let fx = t.exit(2, Exit::Signal(15), false);
+    assert_eq!(signals(&fx), [(db, TERM)]);
+}
+
+#[test]
 fn the_stop_goes_in_reverse_dependency_order() {
     let mut t = T::formation(vec![
         typed("db", 0, &[]),
