@@ -56,7 +56,7 @@ impl Engine {
         let check = match check {
             Check::Starting { give_up_at, .. } if due(give_up_at) => {
                 let plan = &self.table.slot(id).plan;
-                let waited = Human(now.saturating_duration_since(since));
+                let waited = Human(to_ms(now.saturating_duration_since(since)));
                 let text = format_args!("{} not ready after {waited}; stopping it", plan.name);
                 say(fx, self.settings.level, Level::Warn, text);
                 self.stop_instance(id, pid, now, fx);
@@ -151,8 +151,7 @@ impl Engine {
                     .as_ref()
                     .map(|r| r.kind.describe())
                     .unwrap_or_default();
-                let took = now.saturating_duration_since(since);
-                let took = Human(Duration::from_millis(took.as_millis() as u64));
+                let took = Human(to_ms(now.saturating_duration_since(since)));
                 let text = format_args!("{} ready ({kind}, {took})", slot.plan.name);
                 say(fx, level, Level::Info, text);
                 self.ready_check(id, now)
@@ -246,4 +245,9 @@ impl Engine {
             },
         );
     }
+}
+
+/// A measured time as lines show it: to the millisecond.
+fn to_ms(d: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

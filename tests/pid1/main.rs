@@ -10,6 +10,7 @@
 mod harness;
 
 mod formation;
+mod graph;
 mod logs;
 mod robustness;
 mod single;
