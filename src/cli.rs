@@ -21,6 +21,13 @@ pub enum Task {
     Check,
     /// Single-command mode: `-- CMD ARGS…`, verbatim.
     Single(Vec<OsString>),
+    /// `formation run TYPE [ARGS…]`: one instance of TYPE with single-command semantics
+    /// (an empty TYPE while the parse has not reached it yet).
+    RunType(String, Vec<OsString>),
+    /// `formation run -- CMD [ARGS…]`: any command with the formation's common environment.
+    RunCommand(Vec<OsString>),
+    /// `formation probe TYPE`: TYPE's readiness check, once.
+    Probe(String),
     /// `-h`/`--help`.
     Help,
     /// `-V`/`--version`.
@@ -75,6 +82,9 @@ pub const USAGE: &str = "\
 usage: formation [OPTIONS]                 run the formation of ./formation.toml or ./Procfile
        formation [OPTIONS] [--] CMD [ARGS] run one command as PID 1 (like tini)
        formation check [-c FILE | -f FILE] [-m SPEC]   validate the config, print the plan
+       formation run TYPE [ARGS]           one instance of TYPE in the foreground
+       formation run -- CMD [ARGS]         any command with the formation's environment
+       formation probe TYPE                TYPE's ready check, once (0 ready, 1 not, 2 none)
 
 options:
   -c, --config FILE      formation.toml to run            (env FORMATION_CONFIG)
@@ -111,19 +121,32 @@ pub fn parse(
             if argv.is_empty() {
                 return Err("`--` must be followed by a command".into());
             }
-            if task.is_some() {
-                return Err("`check` does not take a command after `--`".into());
-            }
-            task = Some(Task::Single(argv));
+            task = Some(match task {
+                None => Task::Single(argv),
+                Some(Task::RunType(t, _)) if t.is_empty() => Task::RunCommand(argv),
+                Some(_) => return Err("only `run` takes a command after `--`".into()),
+            });
             break;
         }
         if !text.starts_with('-') {
             // SPEC §1.1: the first word that is not an option and not one of our subcommands
             // is a command, as after `--` (platforms append theirs to the ENTRYPOINT).
-            if task.is_some() {
-                return Err(format!(
-                    "unexpected argument {text:?} (`check` takes options only)"
-                ));
+            match &task {
+                Some(Task::RunType(t, _)) if t.is_empty() => {
+                    // `run TYPE ARGS…`: everything after TYPE is the command's, options too.
+                    task = Some(Task::RunType(text.into_owned(), args.by_ref().collect()));
+                    break;
+                }
+                Some(Task::Probe(t)) if t.is_empty() => {
+                    task = Some(Task::Probe(text.into_owned()));
+                    continue;
+                }
+                Some(_) => {
+                    return Err(format!(
+                        "unexpected argument {text:?} (that subcommand takes options only)"
+                    ));
+                }
+                None => {}
             }
             match SUBCOMMANDS.iter().find(|(name, _)| *name == text) {
                 Some((_, sub)) => task = Some(sub.task()),
@@ -174,6 +197,15 @@ pub fn parse(
     }
 
     let task = task.unwrap_or(Task::Run);
+    match &task {
+        Task::RunType(t, _) if t.is_empty() => {
+            return Err(
+                "`run` needs a process type (`run web`) or a command (`run -- CMD`)".into(),
+            );
+        }
+        Task::Probe(t) if t.is_empty() => return Err("`probe` needs a process type".into()),
+        _ => {}
+    }
     if let Task::Single(_) = task
         && (config.is_some() || formation.is_some() || !env_files.is_empty())
     {
@@ -242,21 +274,31 @@ use std::path::Path;
 enum Subcommand {
     /// `formation check`.
     Check,
+    /// `formation run`.
+    Run,
+    /// `formation probe`.
+    Probe,
 }
 
 impl Subcommand {
     fn task(self) -> Task {
         match self {
             Subcommand::Check => Task::Check,
+            Subcommand::Run => Task::RunType(String::new(), Vec::new()),
+            Subcommand::Probe => Task::Probe(String::new()),
         }
     }
 }
 
 /// The words that are formation's own subcommands rather than a command to run. Only the
-/// implemented ones are listed: SPEC §2.1 reserves `run`, `probe`, `status` and `export`
-/// too, and each joins this table with its implementation; until then such a word is run as
-/// a program, like any other (`formation -- NAME` always is).
-const SUBCOMMANDS: &[(&str, Subcommand)] = &[("check", Subcommand::Check)];
+/// implemented ones are listed: SPEC §2.1 reserves `status` and `export` too, and each joins
+/// this table with its implementation; until then such a word is run as a program, like any
+/// other (`formation -- NAME` always is).
+const SUBCOMMANDS: &[(&str, Subcommand)] = &[
+    ("check", Subcommand::Check),
+    ("run", Subcommand::Run),
+    ("probe", Subcommand::Probe),
+];
 
 /// An option and its attached value, if any: `--grace=5s` → (`--grace`, `5s`); `-t5s` and
 /// `-t=5s` → (`-t`, `5s`) (getopt's attached short values; the `=` is dropped because no
@@ -531,7 +573,11 @@ mod tests {
             assert_eq!(run(args, &[]).expect("parses").task, want, "{args:?}");
         }
         let names: Vec<&str> = SUBCOMMANDS.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["check"], "only implemented subcommands are listed");
+        assert_eq!(
+            names,
+            ["check", "run", "probe"],
+            "only implemented subcommands are listed"
+        );
         let o = run(&["-t", "2s", "sleep", "-t", "1"], &[]).expect("parses");
         assert_eq!(
             o.grace,

@@ -13,10 +13,10 @@ mod engine;
 mod os;
 mod output;
 mod plan;
+mod prepare;
 mod supervisor;
 
-use cli::{Color, ConfigFile, Options, Task};
-use config::load;
+use cli::{Color, Options, Task};
 use config::units::Level;
 use engine::signals::SignalPolicy;
 use engine::{Engine, Settings};
@@ -25,8 +25,8 @@ use os::signals::Signals;
 use output::format::Style;
 use output::logmux::{LogMux, Stream};
 use plan::Instance;
+use prepare::{Prepared, prepare};
 use std::os::fd::AsFd;
-use std::path::Path;
 use supervisor::Supervisor;
 
 /// Exit status of usage and config errors: nothing was started.
@@ -59,21 +59,42 @@ fn run() -> i32 {
             );
             0
         }
-        Task::Single(argv) => single(&options, argv.clone()),
-        Task::Check | Task::Run => match prepare(&options) {
-            Err(errors) => {
-                for e in &errors {
-                    say_to(Stream::Stderr, format_args!("{e}\n"));
-                }
-                say_to(
-                    Stream::Stderr,
-                    format_args!(
-                        "formation: {}\n",
-                        error_summary(errors.len(), &options.task)
-                    ),
+        Task::Single(argv) => {
+            let grace = plan::default_grace(options.grace, None);
+            let name = argv[0].to_string_lossy().into_owned();
+            single(
+                &options,
+                Instance::new(name, argv.clone(), grace, inherit()),
+            )
+        }
+        Task::RunType(name, args) => match prepare(&options, Some(name)) {
+            Ok(p) => match plan::run::run_type(&p.formation, &p.instances, name, args, inherit()) {
+                Ok(instance) => single(&options, instance),
+                Err(e) => usage(&[format!("formation: {e}")], &options.task),
+            },
+            Err(errors) => usage(&errors, &options.task),
+        },
+        Task::RunCommand(argv) => match prepare(&options, None) {
+            Ok(p) => {
+                let inherited: Vec<_> = std::env::vars_os().collect();
+                let instance = plan::run::run_command(
+                    &p.formation,
+                    argv.clone(),
+                    &inherited,
+                    &p.file_vars,
+                    p.grace,
+                    inherit(),
                 );
-                USAGE_ERROR
+                single(&options, instance)
             }
+            Err(errors) => usage(&errors, &options.task),
+        },
+        Task::Probe(name) => match prepare(&options, Some(name)) {
+            Ok(p) => probe(&p, name),
+            Err(errors) => usage(&errors, &options.task),
+        },
+        Task::Check | Task::Run => match prepare(&options, None) {
+            Err(errors) => usage(&errors, &options.task),
             Ok(prepared) if options.task == Task::Check => {
                 say_to(Stream::Stdout, format_args!("{}", prepared.description));
                 for w in &prepared.warnings {
@@ -89,110 +110,8 @@ fn run() -> i32 {
 /// The last line of a failed start: `check` starts nothing anyway, so only a run says so.
 fn error_summary(count: usize, task: &Task) -> String {
     match task {
-        Task::Check => format!("{count} error(s)"),
+        Task::Check | Task::Probe(_) => format!("{count} error(s)"),
         _ => format!("{count} error(s); nothing started"),
-    }
-}
-
-/// A formation ready to run, and `check`'s description of it.
-struct Prepared {
-    /// Lines for the start of a run (a dependency scaled to 0 that drops out).
-    notes: Vec<String>,
-    instances: Vec<Instance>,
-    grace: std::time::Duration,
-    description: String,
-    /// What `check` notices that would make a spawn fail here (missing cwd, no /bin/sh).
-    warnings: Vec<String>,
-}
-
-/// Everything that can fail before a process starts: every error of the config, the env
-/// files and `-m` in one pass (SPEC §3.4), as printable lines.
-fn prepare(options: &Options) -> Result<Prepared, Vec<String>> {
-    let dir =
-        std::env::current_dir().map_err(|e| vec![format!("formation: current directory: {e}")])?;
-    let file = load::discover(options.config.clone(), &dir)
-        .map_err(|e| vec![format!("formation: {e}")])?;
-    let (formation, mut errors) = load::formation(&file);
-    let (ConfigFile::Toml(path) | ConfigFile::Procfile(path)) = &file;
-    let named = formation.as_ref().and_then(|f| f.env_files.as_deref());
-    let (file_vars, env_errors) = load::env_files(path, named, &options.env_files);
-    errors.extend(env_errors);
-    let spec = options.formation.as_deref();
-    let scales = match &formation {
-        Some(f) => plan::scales(f, spec).map(Some),
-        // Without the types, `-m` can still be checked for its form.
-        None => spec
-            .map_or(Ok(()), |s| plan::parse_scale(s).map(drop))
-            .map(|()| None),
-    };
-    let scales = scales
-        .map_err(|e| errors.push(format!("formation: {e}")))
-        .ok()
-        .flatten();
-    let (Some(formation), Some(scales)) = (formation, scales) else {
-        return Err(errors);
-    };
-    let grace = plan::default_grace(options.grace, Some(&formation));
-    let inherited: Vec<_> = std::env::vars_os().collect();
-    let mut instances = plan::instances(&formation, &scales, grace, &inherited, &file_vars)
-        .unwrap_or_else(|e| {
-            errors.extend(e);
-            Vec::new()
-        });
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let me = (nix::unistd::geteuid(), nix::unistd::getegid());
-    keep_own_credentials(&mut instances, me);
-    let (deps, notes) = plan::graph::deps(&formation, &scales);
-    plan::graph::link(&formation, &deps, &mut instances);
-    let mut description = plan::describe(&formation, &scales, &instances, &inherited);
-    for note in &notes {
-        description.push_str(&format!("\nnote: {note}\n"));
-    }
-    let graces: Vec<std::time::Duration> = formation
-        .types
-        .iter()
-        .map(|t| t.grace.unwrap_or(grace))
-        .collect();
-    let now = supervisor::wall_ms().div_euclid(1000);
-    description.push_str(&plan::graph::describe(
-        &formation, &scales, &deps, &graces, grace, now,
-    ));
-    let warnings = plan::warnings(
-        &formation,
-        &scales,
-        &instances,
-        &Path::is_dir,
-        &Path::is_file,
-    );
-    Ok(Prepared {
-        instances,
-        grace,
-        description,
-        warnings,
-        notes,
-    })
-}
-
-/// An instance whose `user` is the one formation already runs as keeps our credentials:
-/// not being root, we could not call setgroups even to set what we have, and Kubernetes'
-/// `runAsUser` (or `docker run --user` with a config that names the same user) would fail
-/// every spawn. As root, the switch is made as written (it sets the groups exactly).
-fn keep_own_credentials(
-    instances: &mut [Instance],
-    (euid, egid): (nix::unistd::Uid, nix::unistd::Gid),
-) {
-    if euid.is_root() {
-        return;
-    }
-    for i in instances {
-        if i.user
-            .as_ref()
-            .is_some_and(|u| u.uid == euid && u.gid == egid)
-        {
-            i.user = None;
-        }
     }
 }
 
@@ -241,13 +160,15 @@ fn stream_colors(choice: Color, terminals: [bool; 2]) -> [bool; 2] {
     }
 }
 
-/// Single-command mode: a formation of one essential instance with inherited stdio.
-fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
+/// Stdio for single-command semantics: ours, and the terminal handed over when stdin is one.
+fn inherit() -> plan::StdioMode {
     let take_terminal = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
-    let grace = plan::default_grace(options.grace, None);
-    let name = argv[0].to_string_lossy().into_owned();
-    let stdio = plan::StdioMode::Inherit { take_terminal };
-    let instance = Instance::new(name, argv, grace, stdio);
+    plan::StdioMode::Inherit { take_terminal }
+}
+
+/// Single-command mode (and `run`): a formation of one essential instance with inherited stdio.
+fn single(options: &Options, instance: Instance) -> i32 {
+    let grace = instance.grace;
     let style = Style {
         format: options.log_format,
         color: [false, false],
@@ -256,6 +177,52 @@ fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
     let log = LogMux::new(style, &[], true);
     let level = options.log_level.unwrap_or(Level::Error);
     supervise(SignalPolicy::ForwardAll, grace, level, vec![instance], log)
+}
+
+/// `formation probe TYPE`: its readiness check once, against its first instance: 0 ready,
+/// 1 not ready (one line says why), 2 when it has no check that can be made from outside.
+fn probe(prepared: &Prepared, name: &str) -> i32 {
+    let first = prepared
+        .instances
+        .iter()
+        .find(|i| i.name == format!("{name}.1"));
+    let Some((instance, ready)) = first.and_then(|i| Some((i, i.ready.as_ref()?))) else {
+        say_to(
+            Stream::Stderr,
+            format_args!("formation: {name} has no ready check\n"),
+        );
+        return USAGE_ERROR;
+    };
+    if !ready.kind.active() {
+        let kind = ready.kind.describe();
+        say_to(
+            Stream::Stderr,
+            format_args!("formation: {name}'s check ({kind}) cannot be made from outside\n"),
+        );
+        return USAGE_ERROR;
+    }
+    let bound = plan::checks::attempt_bound(ready.interval);
+    match os::probe::once(&ready.kind, instance, bound) {
+        Ok(()) => 0,
+        Err(e) => {
+            let kind = ready.kind.describe();
+            say_to(
+                Stream::Stderr,
+                format_args!("{name} is not ready ({kind}): {e}\n"),
+            );
+            1
+        }
+    }
+}
+
+/// Prints start-up errors and the summary line; the usage-error status.
+fn usage(errors: &[String], task: &Task) -> i32 {
+    for e in errors {
+        say_to(Stream::Stderr, format_args!("{e}\n"));
+    }
+    let summary = error_summary(errors.len(), task);
+    say_to(Stream::Stderr, format_args!("formation: {summary}\n"));
+    USAGE_ERROR
 }
 
 /// Writes start-up text (usage, errors, `check`'s plan). Unlike `print!`, a closed stdout or
@@ -320,43 +287,6 @@ fn supervise(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use config::users::Credentials;
-    use nix::unistd::{Gid, Uid};
-
-    fn instance(user: Option<(u32, u32)>) -> Instance {
-        Instance {
-            user: user.map(|(uid, gid)| Credentials {
-                uid: Uid::from_raw(uid),
-                gid: Gid::from_raw(gid),
-                groups: vec![Gid::from_raw(10)],
-                home: "/home/app".into(),
-            }),
-            ..Instance::new(
-                "web.1".into(),
-                vec!["x".into()],
-                plan::DEFAULT_GRACE,
-                plan::StdioMode::Piped,
-            )
-        }
-    }
-
-    #[test]
-    fn naming_the_user_we_run_as_needs_no_switch() {
-        // (our uid, gid), the instance's user, whether a switch is still made.
-        let table = [
-            ((1000, 1000), Some((1000, 1000)), false),
-            ((1000, 1000), Some((1000, 0)), true),
-            ((1000, 1000), Some((1001, 1000)), true),
-            ((0, 0), Some((0, 0)), true),
-            ((0, 0), Some((1000, 1000)), true),
-            ((1000, 1000), None, false),
-        ];
-        for ((uid, gid), user, switch) in table {
-            let mut all = [instance(user)];
-            keep_own_credentials(&mut all, (Uid::from_raw(uid), Gid::from_raw(gid)));
-            assert_eq!(all[0].user.is_some(), switch, "{uid}:{gid} {user:?}");
-        }
-    }
 
     #[test]
     fn colour_is_decided_per_stream() {

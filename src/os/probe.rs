@@ -230,6 +230,45 @@ impl Probes {
     }
 }
 
+/// One attempt of `kind` for `plan`, to its end or `bound` (`formation probe`, SPEC §2.1). It
+/// runs outside any supervisor (e.g. through `docker exec`), so an exec check's process is
+/// reaped here, by the one reaper function.
+pub fn once(kind: &ProbeKind, plan: &Instance, bound: Duration) -> Result<(), String> {
+    let mut probes = Probes::default();
+    let until = Instant::now() + bound;
+    let who = (0, 0, Probe::Ready);
+    if let Some((_, _, _, result)) = probes.start(who, kind, plan, bound, Instant::now()) {
+        return result;
+    }
+    loop {
+        let mut fds: Vec<nix::poll::PollFd> = probes
+            .interest()
+            .map(|(_, _, fd, flags)| nix::poll::PollFd::new(fd, flags))
+            .collect();
+        // An exec check has no fd to wait on: look for its exit every 10 ms.
+        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(10u8));
+        let fired = fds
+            .iter()
+            .any(|f| f.revents().is_some_and(|r| !r.is_empty()));
+        drop(fds);
+        if fired && let Some((_, _, _, result)) = probes.ready(0, false) {
+            return result;
+        }
+        for (pid, exit) in crate::os::reaper::drain().exits {
+            if let Some(Some((_, _, _, result))) = probes.exited(pid, exit) {
+                return result;
+            }
+        }
+        if Instant::now() >= until {
+            probes.cancel(0);
+            return Err(format!(
+                "no answer within {}",
+                crate::config::units::Human(bound)
+            ));
+        }
+    }
+}
+
 /// Starts a non-blocking connect to `addr` (`host:port`).
 fn connect_to(addr: &str) -> Result<TcpStream, String> {
     let target = addr

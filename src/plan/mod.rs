@@ -74,6 +74,7 @@ pub struct Instance {
 pub mod checks;
 pub mod graph;
 pub mod order;
+pub mod run;
 
 use checks::{HealthCheck, ReadyCheck, Timetable};
 

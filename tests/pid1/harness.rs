@@ -102,6 +102,8 @@ pub struct Start {
     /// Close our end of formation's stdout after the first line (a reader that goes away).
     close_stdout: bool,
     prelude: Option<String>,
+    /// A program (and its arguments) that runs formation, e.g. `setpriv …`.
+    via: Vec<String>,
 }
 
 pub fn formation(args: &[&str]) -> Start {
@@ -115,6 +117,7 @@ pub fn formation(args: &[&str]) -> Start {
         hold: false,
         close_stdout: false,
         prelude: None,
+        via: Vec::new(),
     }
 }
 
@@ -138,6 +141,13 @@ impl Start {
     }
     /// Shell commands to run inside the new namespaces before formation is exec'd as PID 1
     /// (e.g. bind-mounting a test /etc/passwd).
+    /// Run formation through `program` (not as PID 1): `via(&["setpriv", "--reuid=65534"])`.
+    pub fn via(mut self, program: &[&str]) -> Self {
+        self.via = program.iter().map(|s| s.to_string()).collect();
+        self.pid1 = false;
+        self
+    }
+
     pub fn prelude(mut self, script: &str) -> Self {
         self.prelude = Some(script.into());
         self
@@ -168,6 +178,10 @@ impl Start {
                 Some(script) => c.args(["sh", "-c", &format!("{script}\nexec \"$0\" \"$@\""), BIN]),
                 None => c.arg(BIN),
             };
+            c
+        } else if let Some((program, args)) = self.via.split_first() {
+            let mut c = Command::new(program);
+            c.args(args).arg(BIN);
             c
         } else {
             Command::new(BIN)

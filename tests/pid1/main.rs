@@ -14,3 +14,4 @@ mod graph;
 mod logs;
 mod robustness;
 mod single;
+mod subcommands;

@@ -1,0 +1,164 @@
+//! Everything that can fail before a process starts (SPEC §1.2, §3, §3.4): the config found
+//! and read, the env files, `-m`, the instances planned and linked into a graph, and
+//! `check`'s description — every error of one run at once, as printable lines.
+
+use crate::cli::{ConfigFile, Options};
+use crate::config::{self, load};
+use crate::plan::{self, Instance};
+use std::path::Path;
+
+/// A formation ready to run, and `check`'s description of it.
+pub struct Prepared {
+    /// The config, for `run`.
+    pub formation: config::model::Formation,
+    /// The env files' variables, for `run -- CMD`.
+    pub file_vars: Vec<config::model::Var>,
+    /// Lines for the start of a run (a dependency scaled to 0 that drops out).
+    pub notes: Vec<String>,
+    pub instances: Vec<Instance>,
+    pub grace: std::time::Duration,
+    pub description: String,
+    /// What `check` notices that would make a spawn fail here (missing cwd, no /bin/sh).
+    pub warnings: Vec<String>,
+}
+
+/// Everything that can fail before a process starts: every error of the config, the env
+/// files and `-m` in one pass (SPEC §3.4), as printable lines.
+pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<String>> {
+    let dir =
+        std::env::current_dir().map_err(|e| vec![format!("formation: current directory: {e}")])?;
+    let file = load::discover(options.config.clone(), &dir)
+        .map_err(|e| vec![format!("formation: {e}")])?;
+    let (formation, mut errors) = load::formation(&file);
+    let (ConfigFile::Toml(path) | ConfigFile::Procfile(path)) = &file;
+    let named = formation.as_ref().and_then(|f| f.env_files.as_deref());
+    let (file_vars, env_errors) = load::env_files(path, named, &options.env_files);
+    errors.extend(env_errors);
+    // `run TYPE` and `probe TYPE` need TYPE's first instance, whatever its scale.
+    let spec = match (options.formation.as_deref(), one) {
+        (Some(spec), Some(t)) => Some(format!("{spec},{t}=1")),
+        (None, Some(t)) => Some(format!("{t}=1")),
+        (spec, None) => spec.map(String::from),
+    };
+    let spec = spec.as_deref();
+    let scales = match &formation {
+        Some(f) => plan::scales(f, spec).map(Some),
+        // Without the types, `-m` can still be checked for its form.
+        None => spec
+            .map_or(Ok(()), |s| plan::parse_scale(s).map(drop))
+            .map(|()| None),
+    };
+    let scales = scales
+        .map_err(|e| errors.push(format!("formation: {e}")))
+        .ok()
+        .flatten();
+    let (Some(formation), Some(scales)) = (formation, scales) else {
+        return Err(errors);
+    };
+    let grace = plan::default_grace(options.grace, Some(&formation));
+    let inherited: Vec<_> = std::env::vars_os().collect();
+    let mut instances = plan::instances(&formation, &scales, grace, &inherited, &file_vars)
+        .unwrap_or_else(|e| {
+            errors.extend(e);
+            Vec::new()
+        });
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let me = (nix::unistd::geteuid(), nix::unistd::getegid());
+    keep_own_credentials(&mut instances, me);
+    let (deps, notes) = plan::graph::deps(&formation, &scales);
+    plan::graph::link(&formation, &deps, &mut instances);
+    let mut description = plan::describe(&formation, &scales, &instances, &inherited);
+    for note in &notes {
+        description.push_str(&format!("\nnote: {note}\n"));
+    }
+    let graces: Vec<std::time::Duration> = formation
+        .types
+        .iter()
+        .map(|t| t.grace.unwrap_or(grace))
+        .collect();
+    let now = crate::supervisor::wall_ms().div_euclid(1000);
+    description.push_str(&plan::graph::describe(
+        &formation, &scales, &deps, &graces, grace, now,
+    ));
+    let warnings = plan::warnings(
+        &formation,
+        &scales,
+        &instances,
+        &Path::is_dir,
+        &Path::is_file,
+    );
+    Ok(Prepared {
+        instances,
+        grace,
+        description,
+        warnings,
+        notes,
+        formation,
+        file_vars,
+    })
+}
+
+/// An instance whose `user` is the one formation already runs as keeps our credentials:
+/// not being root, we could not call setgroups even to set what we have, and Kubernetes'
+/// `runAsUser` (or `docker run --user` with a config that names the same user) would fail
+/// every spawn. As root, the switch is made as written (it sets the groups exactly).
+fn keep_own_credentials(
+    instances: &mut [Instance],
+    (euid, egid): (nix::unistd::Uid, nix::unistd::Gid),
+) {
+    if euid.is_root() {
+        return;
+    }
+    for i in instances {
+        if i.user
+            .as_ref()
+            .is_some_and(|u| u.uid == euid && u.gid == egid)
+        {
+            i.user = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use config::users::Credentials;
+    use nix::unistd::{Gid, Uid};
+
+    fn instance(user: Option<(u32, u32)>) -> Instance {
+        Instance {
+            user: user.map(|(uid, gid)| Credentials {
+                uid: Uid::from_raw(uid),
+                gid: Gid::from_raw(gid),
+                groups: vec![Gid::from_raw(10)],
+                home: "/home/app".into(),
+            }),
+            ..Instance::new(
+                "web.1".into(),
+                vec!["x".into()],
+                plan::DEFAULT_GRACE,
+                plan::StdioMode::Piped,
+            )
+        }
+    }
+
+    #[test]
+    fn naming_the_user_we_run_as_needs_no_switch() {
+        // (our uid, gid), the instance's user, whether a switch is still made.
+        let table = [
+            ((1000, 1000), Some((1000, 1000)), false),
+            ((1000, 1000), Some((1000, 0)), true),
+            ((1000, 1000), Some((1001, 1000)), true),
+            ((0, 0), Some((0, 0)), true),
+            ((0, 0), Some((1000, 1000)), true),
+            ((1000, 1000), None, false),
+        ];
+        for ((uid, gid), user, switch) in table {
+            let mut all = [instance(user)];
+            keep_own_credentials(&mut all, (Uid::from_raw(uid), Gid::from_raw(gid)));
+            assert_eq!(all[0].user.is_some(), switch, "{uid}:{gid} {user:?}");
+        }
+    }
+}
