@@ -159,7 +159,7 @@ mod tests {
         );
         let shell = CommandLine::Shell("bundle exec rails $1".into());
         let i = run_type(&formation(shell), &[web_instance()], "web", &args, stdio).expect("known");
-        assert_eq!(i.argv[2], "bundle exec rails db:migrate 'it'\\''s here'");
+        assert_eq!(i.argv[2], "bundle exec rails $1 db:migrate 'it'\\''s here'");
         assert!(
             run_type(
                 &formation(CommandLine::Argv(vec!["x".into()])),
