@@ -14,4 +14,5 @@ mod graph;
 mod logs;
 mod robustness;
 mod single;
+mod stack;
 mod subcommands;
