@@ -270,7 +270,7 @@ fn supervise(
         settings,
         instances,
         std::time::Instant::now(),
-        supervisor::wall_ms(),
+        os::clock::wall_ms(),
     );
     let mut supervisor = Supervisor::new(engine, signals, log, pid1, level);
     if !pid1 {

@@ -78,7 +78,7 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
         .iter()
         .map(|t| t.grace.unwrap_or(grace))
         .collect();
-    let now = crate::supervisor::wall_ms().div_euclid(1000);
+    let now = crate::os::clock::wall_ms().div_euclid(1000);
     description.push_str(&plan::graph::describe(
         &formation, &scales, &deps, &graces, grace, now,
     ));

@@ -16,7 +16,7 @@ use crate::engine::{Effect, Engine, Probe, Spawned};
 use crate::os::child::{self, Launch};
 use crate::os::probe::{Probes, Report};
 use crate::os::signals::Signals;
-use crate::os::{reaper, sweep};
+use crate::os::{clock, reaper, sweep};
 use crate::output::logmux::{LogMux, Stream, Token};
 use crate::plan::checks::{ProbeKind, attempt_bound};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -73,7 +73,7 @@ impl Supervisor {
             let now = Instant::now();
             let mut fx = Vec::new();
             let pipes_open = self.log.open_sources() > 0;
-            self.engine.tick(now, wall_ms(), pipes_open, &mut fx);
+            self.engine.tick(now, clock::wall_ms(), pipes_open, &mut fx);
             for report in self.probes.expire(now) {
                 self.report(report, &mut fx);
             }
@@ -260,10 +260,4 @@ impl Supervisor {
         self.engine
             .probed(slot, run, probe, result, Instant::now(), fx);
     }
-}
-
-/// The wall clock in milliseconds since the Unix epoch (schedules fire on it).
-pub fn wall_ms() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    since.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

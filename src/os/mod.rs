@@ -1,4 +1,5 @@
 pub mod child;
+pub mod clock;
 pub mod probe;
 pub mod reaper;
 pub mod signals;
