@@ -124,6 +124,9 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
         .collect();
     let log = LogMux::new(style, &names, false);
     let level = options.log_level.unwrap_or(Level::Info);
+    // Two pipe ends per instance: 10,000 instances need more fds than the usual soft limit.
+    // Each instance gets the original limit back (os/spawn.rs).
+    os::spawn::raise_fd_limit();
     supervise(
         SignalPolicy::StopOnTerm,
         prepared.grace,

@@ -1,4 +1,5 @@
 pub mod child;
 pub mod reaper;
 pub mod signals;
+pub mod spawn;
 pub mod sweep;
