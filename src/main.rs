@@ -141,6 +141,9 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
             log.own(note);
         }
     }
+    // Two pipe ends per instance: 10,000 instances need more fds than the usual soft limit.
+    // Each instance gets the original limit back (os/spawn.rs).
+    os::spawn::raise_fd_limit();
     supervise(
         SignalPolicy::StopOnTerm,
         prepared.grace,

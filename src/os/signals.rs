@@ -10,7 +10,7 @@
 //! cannot be blocked (the mask silently leaves them out). SIGPIPE alone is left unblocked and
 //! ignored (as Rust's runtime sets it), so it is discarded at generation: a write to a closed
 //! stdout is an EPIPE, and nothing is forwarded for it. Each child gets an empty mask and
-//! default dispositions (`child.rs`, [`reset_dispositions`]).
+//! default dispositions (`spawn.rs`, [`reset_dispositions`]).
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -52,7 +52,7 @@ impl Signals {
 /// whatever our parent ignored (`nohup` ignores HUP; some supervisors ignore the real-time
 /// signals) would otherwise be discarded before it reached our signalfd, and be ignored in
 /// every instance too. SIGPIPE stays ignored here (Rust's runtime set it, so that a closed
-/// stdout is an EPIPE, not our death); std's spawn puts it back to SIG_DFL in each child.
+/// stdout is an EPIPE, not our death); the child puts it back to SIG_DFL before its exec (`spawn.rs`).
 ///
 /// The raw `rt_sigaction` system call is used because libc refuses to touch the signals it
 /// reserves for threads (32–34), which an inherited SIG_IGN may still cover.

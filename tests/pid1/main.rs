@@ -14,5 +14,6 @@ mod graph;
 mod logs;
 mod robustness;
 mod single;
+mod spawn;
 mod stack;
 mod subcommands;
