@@ -9,6 +9,7 @@
 use crate::config::units::{self, Level};
 use crate::output::format::LogFormat;
 use std::ffi::{OsStr, OsString};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,6 +29,8 @@ pub enum Task {
     RunCommand(Vec<OsString>),
     /// `formation probe TYPE`: TYPE's readiness check, once.
     Probe(String),
+    /// `formation status [--json]`: what the formation in this container runs.
+    Status,
     /// `-h`/`--help`.
     Help,
     /// `-V`/`--version`.
@@ -75,6 +78,10 @@ pub struct Options {
     pub log_format: LogFormat,
     /// `FORMATION_LOG`; None: the mode's default.
     pub log_level: Option<Level>,
+    /// `--listen`, else `FORMATION_LISTEN`: the status listener's address (SPEC §9).
+    pub listen: Option<SocketAddr>,
+    /// `status --json`.
+    pub json: bool,
 }
 
 /// The short usage text printed with usage errors and `--help`.
@@ -85,6 +92,7 @@ usage: formation [OPTIONS]                 run the formation of ./formation.toml
        formation run TYPE [ARGS]           one instance of TYPE in the foreground
        formation run -- CMD [ARGS]         any command with the formation's environment
        formation probe TYPE                TYPE's ready check, once (0 ready, 1 not, 2 none)
+       formation status [--json] [--listen ADDR]       what runs in this container
 
 options:
   -c, --config FILE      formation.toml to run            (env FORMATION_CONFIG)
@@ -95,6 +103,8 @@ options:
       --color WHEN       auto, always or never            (env NO_COLOR)
       --timestamps       prefix lines with an RFC 3339 UTC time
       --log-format FMT   text or json                     (env FORMATION_LOG_FORMAT)
+      --listen ADDR      serve /health, /status, /metrics (env FORMATION_LISTEN;
+                         9090 = 0.0.0.0:9090, or 127.0.0.1:9090, [::1]:9090)
   -h, --help             this text
   -V, --version          the version
 env FORMATION_LOG=error|warn|info|debug sets formation's own verbosity.";
@@ -113,6 +123,8 @@ pub fn parse(
     let mut color = None;
     let mut timestamps = false;
     let mut log_format = None;
+    let mut listen = None;
+    let mut json = false;
 
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
@@ -192,6 +204,11 @@ pub fn parse(
                 timestamps = true;
             }
             "--log-format" => log_format = Some(parse_log_format(&utf8(&flag, value(&flag)?)?)?),
+            "--listen" => listen = Some(parse_listen(&utf8(&flag, value(&flag)?)?)?),
+            "--json" => {
+                no_value(&flag)?;
+                json = true;
+            }
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -211,7 +228,19 @@ pub fn parse(
     {
         return Err("-c, -f, -m and -e are for formation mode, not with a command to run".into());
     }
+    if json && task != Task::Status {
+        return Err("--json is for `formation status`".into());
+    }
     let from_env = |name: &str| env(name).filter(|v| !v.is_empty());
+    let listen = match listen {
+        Some(addr) => Some(addr),
+        None => from_env("FORMATION_LISTEN")
+            .map(|v| {
+                parse_listen(&utf8("FORMATION_LISTEN", v)?)
+                    .map_err(|e| format!("FORMATION_LISTEN: {e}"))
+            })
+            .transpose()?,
+    };
     let config = match config {
         Some(c) => Some(c),
         None => from_env("FORMATION_CONFIG").map(|path| {
@@ -264,6 +293,8 @@ pub fn parse(
         timestamps,
         log_format,
         log_level,
+        listen,
+        json,
     })
 }
 
@@ -278,6 +309,8 @@ enum Subcommand {
     Run,
     /// `formation probe`.
     Probe,
+    /// `formation status`.
+    Status,
 }
 
 impl Subcommand {
@@ -286,18 +319,20 @@ impl Subcommand {
             Subcommand::Check => Task::Check,
             Subcommand::Run => Task::RunType(String::new(), Vec::new()),
             Subcommand::Probe => Task::Probe(String::new()),
+            Subcommand::Status => Task::Status,
         }
     }
 }
 
 /// The words that are formation's own subcommands rather than a command to run. Only the
-/// implemented ones are listed: SPEC §2.1 reserves `status` and `export` too, and each joins
+/// implemented ones are listed: SPEC §2.1 reserves `export` too, and each joins
 /// this table with its implementation; until then such a word is run as a program, like any
 /// other (`formation -- NAME` always is).
 const SUBCOMMANDS: &[(&str, Subcommand)] = &[
     ("check", Subcommand::Check),
     ("run", Subcommand::Run),
     ("probe", Subcommand::Probe),
+    ("status", Subcommand::Status),
 ];
 
 /// An option and its attached value, if any: `--grace=5s` → (`--grace`, `5s`); `-t5s` and
@@ -337,6 +372,8 @@ fn with_task(task: Task) -> Options {
         timestamps: false,
         log_format: LogFormat::Text,
         log_level: None,
+        listen: None,
+        json: false,
     }
 }
 
@@ -361,6 +398,17 @@ fn parse_color(text: &str) -> Result<Color, String> {
         "never" => Ok(Color::Never),
         _ => Err(format!("--color takes auto, always or never, not {text:?}")),
     }
+}
+
+/// The listener's address: `9090` is `0.0.0.0:9090`; otherwise an IP address and a port
+/// (`127.0.0.1:9090`, `[::1]:9090`). No host names: PID 1 resolves nothing.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+    }
+    text.parse().map_err(|_| {
+        format!("--listen takes a port or an IP address and port (9090, 127.0.0.1:9090, [::1]:9090), not {text:?}")
+    })
 }
 
 fn parse_log_format(text: &str) -> Result<LogFormat, String> {
@@ -575,7 +623,7 @@ mod tests {
         let names: Vec<&str> = SUBCOMMANDS.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
-            ["check", "run", "probe"],
+            ["check", "run", "probe", "status"],
             "only implemented subcommands are listed"
         );
         let o = run(&["-t", "2s", "sleep", "-t", "1"], &[]).expect("parses");
@@ -618,6 +666,39 @@ mod tests {
                 proptest::prop_assert_eq!(o.task, Task::Single(args.iter().map(OsString::from).collect()), "{}", first);
             }
         }
+    }
+
+    #[test]
+    fn listen_addresses_and_status() {
+        let table = [
+            ("9090", "0.0.0.0:9090"),
+            ("127.0.0.1:9090", "127.0.0.1:9090"),
+            ("[::1]:9090", "[::1]:9090"),
+            ("0", "0.0.0.0:0"),
+        ];
+        for (text, want) in table {
+            assert_eq!(
+                parse_listen(text).map(|a| a.to_string()),
+                Ok(want.into()),
+                "{text}"
+            );
+        }
+        for bad in ["", "localhost:9090", "65536", "1.2.3.4", ":9090", "[::1]"] {
+            assert!(parse_listen(bad).is_err(), "{bad}");
+        }
+        let o = run(&["--listen", "127.0.0.1:1"], &[("FORMATION_LISTEN", "2")]).expect("parses");
+        assert_eq!(
+            o.listen,
+            parse_listen("127.0.0.1:1").ok(),
+            "the flag beats the variable"
+        );
+        let o = run(&[], &[("FORMATION_LISTEN", "2")]).expect("parses");
+        assert_eq!(o.listen, parse_listen("0.0.0.0:2").ok());
+        assert!(run(&[], &[("FORMATION_LISTEN", "nope")]).is_err());
+        let o = run(&["status", "--json"], &[]).expect("parses");
+        assert_eq!((o.task, o.json), (Task::Status, true));
+        assert!(run(&["--json"], &[]).is_err(), "--json only with status");
+        assert!(run(&["status", "check"], &[]).is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod os;
 mod output;
 mod plan;
 mod prepare;
+mod serve;
 mod supervisor;
 
 use cli::{Color, Options, Task};
@@ -89,6 +90,7 @@ fn run() -> i32 {
             }
             Err(errors) => usage(&errors, &options.task),
         },
+        Task::Status => status(&options),
         Task::Probe(name) => match prepare(&options, Some(name)) {
             Ok(p) => probe(&p, name),
             Err(errors) => usage(&errors, &options.task),
@@ -144,13 +146,18 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
     // Two pipe ends per instance: 10,000 instances need more fds than the usual soft limit.
     // Each instance gets the original limit back (os/spawn.rs).
     os::spawn::raise_fd_limit();
-    supervise(
-        SignalPolicy::StopOnTerm,
-        prepared.grace,
+    let run = Run {
+        policy: SignalPolicy::StopOnTerm,
+        grace: prepared.grace,
         level,
-        prepared.instances,
-        log,
-    )
+        types: prepared
+            .formation
+            .types
+            .iter()
+            .map(|t| t.name.clone())
+            .collect(),
+    };
+    supervise(options, run, prepared.instances, log)
 }
 
 /// `--color` per output stream: `auto` colours a stream only when that stream is a
@@ -179,7 +186,14 @@ fn single(options: &Options, instance: Instance) -> i32 {
     };
     let log = LogMux::new(style, &[], true);
     let level = options.log_level.unwrap_or(Level::Error);
-    supervise(SignalPolicy::ForwardAll, grace, level, vec![instance], log)
+    let run = Run {
+        policy: SignalPolicy::ForwardAll,
+        grace,
+        level,
+        // The one instance's type is its command (or its process type, for `run`).
+        types: vec![instance.name.clone()],
+    };
+    supervise(options, run, vec![instance], log)
 }
 
 /// `formation probe TYPE`: its readiness check once, against its first instance: 0 ready,
@@ -228,6 +242,49 @@ fn usage(errors: &[String], task: &Task) -> i32 {
     USAGE_ERROR
 }
 
+/// `formation status`: the instances of this container from /proc, and what the status
+/// listener says of them when there is one (`--listen`, `FORMATION_LISTEN`, or PID 1's).
+fn status(options: &Options) -> i32 {
+    let procs = os::procfs::instances();
+    let addr = match options.listen {
+        Some(addr) => Some(addr),
+        None => match os::procfs::pid1_listen().map(|text| cli::parse_listen(&text)) {
+            Some(Ok(addr)) => Some(addr),
+            Some(Err(e)) => {
+                say_to(
+                    Stream::Stderr,
+                    format_args!("formation status: PID 1's FORMATION_LISTEN: {e}\n"),
+                );
+                None
+            }
+            None => None,
+        },
+    };
+    let timeout = std::time::Duration::from_secs(2);
+    let known = addr.map(|addr| {
+        os::listener::get(addr, "/status", timeout)
+            .map_err(|e| e.to_string())
+            .and_then(|response| serve::status::parse_known(&response))
+            .map_err(|e| format!("the status listener on {addr}: {e}"))
+    });
+    let (known, failed) = match known {
+        Some(Ok(known)) => (Some(known), false),
+        Some(Err(e)) => {
+            say_to(Stream::Stderr, format_args!("formation status: {e}\n"));
+            (None, true)
+        }
+        None => (None, false),
+    };
+    let text = if options.json {
+        let addr = addr.map(|a| a.to_string());
+        serve::status::render_json(&procs, known.as_deref(), addr.as_deref())
+    } else {
+        serve::status::render_text(&procs, known.as_deref())
+    };
+    say_to(Stream::Stdout, format_args!("{text}"));
+    i32::from(failed)
+}
+
 /// Writes start-up text (usage, errors, `check`'s plan). Unlike `print!`, a closed stdout or
 /// stderr (`formation check | head`) is not a panic: the text is simply not seen.
 fn say_to(stream: Stream, text: std::fmt::Arguments) {
@@ -238,13 +295,35 @@ fn say_to(stream: Stream, text: std::fmt::Arguments) {
     };
 }
 
-fn supervise(
+/// What differs between the modes that run instances.
+struct Run {
     policy: SignalPolicy,
     grace: std::time::Duration,
     level: Level,
-    instances: Vec<Instance>,
-    log: LogMux,
-) -> i32 {
+    /// The name of each process type, by index (for the status listener).
+    types: Vec<String>,
+}
+
+fn supervise(options: &Options, run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
+    let Run {
+        policy,
+        grace,
+        level,
+        types,
+    } = run;
+    // Bound before anything starts: an address in use is a start-up error (exit 2).
+    let listener = match options.listen.map(os::listener::Listener::bind) {
+        None => None,
+        Some(Ok(listener)) => Some(listener),
+        Some(Err(e)) => {
+            let addr = options.listen.map(|a| a.to_string()).unwrap_or_default();
+            say_to(
+                Stream::Stderr,
+                format_args!("formation: cannot listen on {addr}: {e}\n"),
+            );
+            return USAGE_ERROR;
+        }
+    };
     child::close_inherited_fds_on_exec();
     let signals = match Signals::install() {
         Ok(signals) => signals,
@@ -283,6 +362,15 @@ fn supervise(
             "could not become child subreaper"
         };
         supervisor.say(Level::Debug, format_args!("not PID 1: {how}"));
+    }
+    if let Some(listener) = listener {
+        if let Ok(addr) = listener.local_addr() {
+            supervisor.say(
+                Level::Info,
+                format_args!("status listener on http://{addr}"),
+            );
+        }
+        supervisor.listen(listener, types);
     }
     supervisor.run()
 }

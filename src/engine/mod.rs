@@ -45,10 +45,8 @@ use signals::{Action, SignalPolicy};
 use std::fmt::Display;
 use std::time::{Duration, Instant};
 use stop::Stop;
-#[cfg(test)]
-pub use table::Check;
-pub use table::State;
 use table::Table;
+pub use table::{Check, State};
 
 /// An instance's place in the table; also the id of its log label.
 pub type SlotId = usize;
@@ -98,6 +96,18 @@ pub enum Spawned {
     Running(Pid),
     /// It could not start: 127 (not found) or 126, and why.
     Failed { status: i32, reason: String },
+}
+
+/// One instance as the status listener sees it (SPEC §9): nothing here decides anything.
+pub struct View<'a> {
+    /// Its plan: name, type, whether it is essential.
+    pub plan: &'a Instance,
+    /// Where it is in its life.
+    pub state: State,
+    /// Every restart it ever had.
+    pub restarts: u32,
+    /// How its process last ended, if it ever did.
+    pub last_exit: Option<Exit>,
 }
 
 /// The engine: the table and the formation-wide state.
@@ -157,6 +167,21 @@ impl Engine {
     #[cfg(test)]
     pub fn state(&self, slot: SlotId) -> State {
         self.table.slot(slot).state
+    }
+
+    /// What the status listener shows of each instance, in table order: read-only.
+    pub fn views(&self) -> impl Iterator<Item = View<'_>> {
+        self.table.slots().map(|slot| View {
+            plan: &slot.plan,
+            state: slot.state,
+            restarts: slot.restarts_total,
+            last_exit: slot.last_exit,
+        })
+    }
+
+    /// True once the stop of the formation has begun.
+    pub fn stopping(&self) -> bool {
+        self.stop.is_some()
     }
 
     /// Every process group an instance ever had: what the sweep signals when not PID 1.

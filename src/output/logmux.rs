@@ -38,6 +38,15 @@ pub enum Token {
     Sink(Stream),
 }
 
+/// What the instances wrote on one stream, for the status listener's metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Whole lines emitted (a line cut into 16 KiB pieces counts once), or discarded unseen.
+    pub lines: u64,
+    /// Bytes read from the instances' pipes, newlines included.
+    pub bytes: u64,
+}
+
 /// One child pipe.
 struct Source {
     label: usize,
@@ -106,6 +115,8 @@ pub struct LogMux {
     watches: std::collections::HashMap<usize, Vec<u8>>,
     /// Labels whose watched text has appeared since [`LogMux::take_matches`].
     matched: Vec<usize>,
+    /// Per stream (indexed by `Stream`): two additions per read and per line, nothing more.
+    counts: [Counts; 2],
 }
 
 impl LogMux {
@@ -135,6 +146,7 @@ impl LogMux {
             scratch: Vec::new(),
             watches: std::collections::HashMap::new(),
             matched: Vec::new(),
+            counts: [Counts::default(); 2],
         }
     }
 
@@ -152,6 +164,11 @@ impl LogMux {
             None => self.sources.push(Some(source)),
         }
         self.open += 1;
+    }
+
+    /// What the instances wrote so far: stdout's counts, then stderr's.
+    pub fn counts(&self) -> [Counts; 2] {
+        self.counts
     }
 
     /// Watches label `label`'s lines for `text` (once: the watch ends at the first match).
@@ -267,6 +284,7 @@ impl LogMux {
             Ok(0) => true,
             Ok(n) => {
                 source.pending.extend_from_slice(&self.scratch[..n]);
+                self.counts[source.stream as usize].bytes += n as u64;
                 false
             }
             Err(Errno::EAGAIN | Errno::EINTR) => return,
@@ -300,6 +318,7 @@ impl LogMux {
             }
         }
         let sink = self.sinks[source.stream as usize].get_mut();
+        let lines = &mut self.counts[source.stream as usize].lines;
         let used = match sink {
             Some(sink) if !sink.is_closed() => {
                 let label = &self.labels[source.label];
@@ -313,13 +332,20 @@ impl LogMux {
                         return false;
                     }
                     format::line(queue, style, label, stream, piece, partial, &time);
+                    *lines += u64::from(!partial);
                     true
                 });
                 sink.flush(false);
                 used
             }
-            // Nobody reads this output: consume everything unseen.
-            _ => source.pending.len(),
+            // Nobody reads this output: consume everything unseen (but count it).
+            _ => {
+                let pending = &source.pending;
+                let newlines = memchr::memchr_iter(b'\n', pending).count();
+                let unfinished = at_eof && !pending.is_empty() && !pending.ends_with(b"\n");
+                *lines += (newlines + usize::from(unfinished)) as u64;
+                pending.len()
+            }
         };
         source.pending.drain(..used);
         if at_eof && source.pending.is_empty() {

@@ -11,6 +11,7 @@ mod harness;
 
 mod formation;
 mod graph;
+mod listener;
 mod logs;
 mod robustness;
 mod single;
