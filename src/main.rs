@@ -17,8 +17,9 @@ mod supervisor;
 
 use cli::{Color, ConfigFile, Options, Task};
 use config::load;
+use config::rewrite::Rewrites;
 use config::units::Level;
-use engine::signals::SignalPolicy;
+use engine::signals::{Rules, SignalPolicy};
 use engine::{Engine, Settings};
 use os::child;
 use os::signals::Signals;
@@ -144,6 +145,7 @@ fn prepare(options: &Options) -> Result<Prepared, Vec<String>> {
     }
     let me = (nix::unistd::geteuid(), nix::unistd::getegid());
     keep_own_credentials(&mut instances, me);
+    absolute_cwds(&mut instances, &dir);
     let (deps, notes) = plan::graph::deps(&formation, &scales);
     plan::graph::link(&formation, &deps, &mut instances);
     let mut description = plan::describe(&formation, &scales, &instances, &inherited);
@@ -196,6 +198,17 @@ fn keep_own_credentials(
     }
 }
 
+/// Makes every instance's cwd absolute against `dir` (ours): formation leaves its own cwd once
+/// the children are spawned (SPEC §1.1), and a restart must still find `-c app/formation.toml`'s
+/// directory. `.` components go (`./` → `dir` itself).
+fn absolute_cwds(instances: &mut [Instance], dir: &Path) {
+    for cwd in instances.iter_mut().filter_map(|i| i.cwd.as_mut()) {
+        if cwd.is_relative() {
+            *cwd = dir.join(&*cwd).components().collect();
+        }
+    }
+}
+
 /// Formation mode.
 fn formation(options: &Options, prepared: Prepared) -> i32 {
     let tty = |fd| nix::unistd::isatty(fd).unwrap_or(false);
@@ -224,6 +237,7 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
     }
     supervise(
         SignalPolicy::StopOnTerm,
+        options.rewrites,
         prepared.grace,
         level,
         prepared.instances,
@@ -255,7 +269,15 @@ fn single(options: &Options, argv: Vec<std::ffi::OsString>) -> i32 {
     };
     let log = LogMux::new(style, &[], true);
     let level = options.log_level.unwrap_or(Level::Error);
-    supervise(SignalPolicy::ForwardAll, grace, level, vec![instance], log)
+    let rewrites = options.rewrites;
+    supervise(
+        SignalPolicy::ForwardAll,
+        rewrites,
+        grace,
+        level,
+        vec![instance],
+        log,
+    )
 }
 
 /// Writes start-up text (usage, errors, `check`'s plan). Unlike `print!`, a closed stdout or
@@ -270,6 +292,7 @@ fn say_to(stream: Stream, text: std::fmt::Arguments) {
 
 fn supervise(
     policy: SignalPolicy,
+    rewrites: Rewrites,
     grace: std::time::Duration,
     level: Level,
     instances: Vec<Instance>,
@@ -294,7 +317,12 @@ fn supervise(
         SignalPolicy::StopOnTerm => Level::Error,
     };
     let settings = Settings {
-        policy,
+        signals: Rules {
+            policy,
+            rewrites,
+            // Nobody could resume a stopped PID 1.
+            job_control: !pid1,
+        },
         grace,
         level,
         cause_level,
@@ -355,6 +383,23 @@ mod tests {
             let mut all = [instance(user)];
             keep_own_credentials(&mut all, (Uid::from_raw(uid), Gid::from_raw(gid)));
             assert_eq!(all[0].user.is_some(), switch, "{uid}:{gid} {user:?}");
+        }
+    }
+
+    #[test]
+    fn every_cwd_is_made_absolute() {
+        let table = [
+            (Some("."), Some("/srv/app")),
+            (Some("./web"), Some("/srv/app/web")),
+            (Some("conf/.."), Some("/srv/app/conf/..")),
+            (Some("/data"), Some("/data")),
+            (None, None),
+        ];
+        for (cwd, want) in table {
+            let mut all = [instance(None)];
+            all[0].cwd = cwd.map(std::path::PathBuf::from);
+            absolute_cwds(&mut all, Path::new("/srv/app"));
+            assert_eq!(all[0].cwd.as_deref(), want.map(Path::new), "{cwd:?}");
         }
     }
 

@@ -7,6 +7,7 @@
 
 use crate::config::model::{Backoff, CommandLine, Restart, SHELL};
 use crate::config::model::{Formation, Place, ProcessType, Var};
+use crate::config::rewrite::Rewrites;
 use crate::config::users::Credentials;
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
@@ -55,6 +56,8 @@ pub struct Instance {
     pub essential: bool,
     /// What a stop sends it.
     pub stop_signal: Signal,
+    /// What is forwarded to it instead of each signal (its type's `signals`).
+    pub signals: Rewrites,
     /// How long a stop waits before SIGKILL.
     pub grace: Duration,
     /// Inherited or piped stdio.
@@ -93,6 +96,7 @@ impl Instance {
             backoff: Backoff::default(),
             essential: true,
             stop_signal: Signal::SIGTERM,
+            signals: Rewrites::default(),
             grace,
             stdio,
             oneshot: false,
@@ -304,6 +308,7 @@ pub fn instances(
                 backoff: t.backoff,
                 essential: t.essential,
                 stop_signal: t.stop_signal,
+                signals: t.signals,
                 ..Instance::new(name, argv, t.grace.unwrap_or(grace), StdioMode::Piped)
             });
         }
@@ -430,6 +435,9 @@ fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
     }
     if let Some(u) = &t.user {
         let _ = write!(text, " user={}:{}", u.uid, u.gid);
+    }
+    if !t.signals.is_identity() {
+        let _ = write!(text, " signals={}", t.signals);
     }
     text
 }
