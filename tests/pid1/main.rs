@@ -13,4 +13,5 @@ mod formation;
 mod graph;
 mod logs;
 mod robustness;
+mod signals;
 mod single;
