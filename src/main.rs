@@ -320,7 +320,7 @@ fn supervise(
         signals: Rules {
             policy,
             rewrites,
-            // Nobody could resume a stopped PID 1.
+            // As PID 1 job control is ignored: a container has no shell to `fg` it.
             job_control: !pid1,
         },
         grace,

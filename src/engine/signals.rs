@@ -29,7 +29,7 @@ pub struct Rules {
     /// `-r`: applied to each received signal before it is classified.
     pub rewrites: Rewrites,
     /// Not PID 1 (a developer's terminal): TSTP, TTIN and TTOU suspend everything, as
-    /// dumb-init does. As PID 1 nobody could resume a stopped init, so they are ignored.
+    /// dumb-init does. As PID 1 they are ignored: a container has no shell to `fg` it.
     pub job_control: bool,
 }
 
