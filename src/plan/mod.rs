@@ -467,6 +467,28 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_types_signals_reach_its_instances_and_check() {
+        let mut f = formation(&[("web", 2), ("worker", 1)]);
+        f.types[0]
+            .signals
+            .set(Signal::SIGHUP, Some(Signal::SIGUSR1));
+        f.types[0].signals.set(Signal::SIGWINCH, None);
+        let all = instances(&f, &[2, 1], Duration::from_secs(5), &[], &[]).expect("plan");
+        let hup = |i: &Instance| i.signals.apply(Signal::SIGHUP);
+        let got: Vec<_> = all.iter().map(hup).collect();
+        assert_eq!(
+            got,
+            [
+                Some(Signal::SIGUSR1),
+                Some(Signal::SIGUSR1),
+                Some(Signal::SIGHUP)
+            ]
+        );
+        assert!(policies(&f.types[0], None).ends_with(" signals=HUP:USR1,WINCH:0"));
+        assert!(!policies(&f.types[1], None).contains("signals="));
+    }
+
     fn at(file: &str, line: usize) -> Place {
         Place {
             file: file.into(),
