@@ -160,11 +160,12 @@ fn the_sigpipe_of_formations_own_write_is_not_forwarded() {
     needs_pid1!();
     // `w` writes lines to formation's stdout, which the test closes after the first one: each
     // later line is formation's write to a closed pipe, an EPIPE with a SIGPIPE of its own.
-    // A trap shows any SIGPIPE that reaches `w`, on stderr (still open).
+    // A trap shows any SIGPIPE that reaches `w`, on stderr (still open). The array form: `w`'s
+    // shell is the leader itself, not under a `/bin/sh -c` wrapper that a SIGPIPE would kill.
     let (_dir, path) = toml(
-        "[process.w]\ncommand = \"\"\"sh -c 'trap \"echo got PIPE >&2\" PIPE; i=0; \
+        "[process.w]\ncommand = [\"sh\", \"-c\", \"\"\"trap 'echo got PIPE >&2' PIPE; i=0; \
          while [ $i -lt 30 ]; do echo tick $i; i=$((i+1)); sleep 0.01; done; \
-         echo wrote >&2; while :; do sleep 0.01; done'\"\"\"\n",
+         echo wrote >&2; while :; do sleep 0.01; done\"\"\"]\n",
     );
     let mut run = formation(&["-c", &path])
         .close_stdout_after_a_line()
