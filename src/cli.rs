@@ -6,6 +6,7 @@
 //! Precedence is settled here only between a flag and its own variable (`-t` beats
 //! `FORMATION_GRACE`); against the config file it is settled in `plan.rs`.
 
+use crate::config::rewrite::{self, Rewrites};
 use crate::config::units::{self, Level};
 use crate::output::format::LogFormat;
 use std::ffi::{OsStr, OsString};
@@ -82,6 +83,8 @@ pub struct Options {
     pub listen: Option<SocketAddr>,
     /// `status --json`.
     pub json: bool,
+    /// `-r SRC:DST` rules, later ones winning for the same SRC.
+    pub rewrites: Rewrites,
 }
 
 /// The short usage text printed with usage errors and `--help`.
@@ -100,6 +103,8 @@ options:
   -m, --formation SPEC   scale, e.g. web=2,worker=1,all=0 (env FORMATION)
   -e, --env-file FILE    env file, repeatable (default: .env beside the config)
   -t, --grace DURATION   stop grace, e.g. 10s, 500ms      (env FORMATION_GRACE, default 5s)
+  -r, --rewrite SRC:DST  act on signal SRC as if DST came (0: drop SRC), repeatable,
+                         e.g. -r TERM:QUIT, -r 28:0
       --color WHEN       auto, always or never            (env NO_COLOR)
       --timestamps       prefix lines with an RFC 3339 UTC time
       --log-format FMT   text or json                     (env FORMATION_LOG_FORMAT)
@@ -125,6 +130,7 @@ pub fn parse(
     let mut log_format = None;
     let mut listen = None;
     let mut json = false;
+    let mut rewrites = Rewrites::default();
 
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
@@ -198,6 +204,11 @@ pub fn parse(
             }
             "-e" | "--env-file" => env_files.push(value(&flag)?.into()),
             "-t" | "--grace" => grace = Some(units::duration(&utf8(&flag, value(&flag)?)?)?),
+            "-r" | "--rewrite" => {
+                let (src, dst) = rewrite::rule(&utf8(&flag, value(&flag)?)?)
+                    .map_err(|e| format!("{flag}: {e}"))?;
+                rewrites.set(src, dst);
+            }
             "--color" | "--colour" => color = Some(parse_color(&utf8(&flag, value(&flag)?)?)?),
             "--timestamps" => {
                 no_value(&flag)?;
@@ -295,6 +306,7 @@ pub fn parse(
         log_level,
         listen,
         json,
+        rewrites,
     })
 }
 
@@ -374,6 +386,7 @@ fn with_task(task: Task) -> Options {
         log_level: None,
         listen: None,
         json: false,
+        rewrites: Rewrites::default(),
     }
 }
 
@@ -536,6 +549,45 @@ mod tests {
         }
         assert!(run(&[], &[("FORMATION_GRACE", "later")]).is_err());
         assert!(run(&[], &[("FORMATION_LOG", "chatty")]).is_err());
+    }
+
+    #[test]
+    fn rewrites_repeat_in_both_modes_and_the_last_rule_wins() {
+        use nix::sys::signal::Signal::*;
+        let o = run(
+            &[
+                "-r",
+                "15:3",
+                "--rewrite=WINCH:0",
+                "-rHUP:USR1",
+                "-r=HUP:USR2",
+                "--",
+                "sh",
+            ],
+            &[],
+        )
+        .expect("parses");
+        assert_eq!(o.rewrites.apply(SIGTERM), Some(SIGQUIT));
+        assert_eq!(o.rewrites.apply(SIGWINCH), None);
+        assert_eq!(o.rewrites.apply(SIGHUP), Some(SIGUSR2));
+        assert_eq!(o.rewrites.apply(SIGINT), Some(SIGINT));
+        let o = run(&["-c", "f.toml", "-r", "TERM:QUIT"], &[]).expect("parses");
+        assert_eq!(o.rewrites.to_string(), "TERM:QUIT");
+        assert!(run(&[], &[]).expect("parses").rewrites.is_identity());
+        let table = [
+            (&["-r"][..], "-r needs a value"),
+            (&["-r", "15"], "-r: \"15\" is not of the form SRC:DST"),
+            (
+                &["--rewrite", "TERM:NOPE"],
+                "--rewrite: \"NOPE\" is not a signal",
+            ),
+            (&["-r", "9:1"], "-r: SIGKILL cannot be rewritten"),
+            (&["-r", "CHLD:1"], "-r: SIGCHLD cannot be rewritten"),
+        ];
+        for (args, want) in table {
+            let err = run(args, &[]).expect_err("a usage error");
+            assert!(err.starts_with(want), "{args:?}: {err}");
+        }
     }
 
     #[test]

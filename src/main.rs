@@ -18,8 +18,9 @@ mod serve;
 mod supervisor;
 
 use cli::{Color, Options, Task};
+use config::rewrite::Rewrites;
 use config::units::Level;
-use engine::signals::SignalPolicy;
+use engine::signals::{Rules, SignalPolicy};
 use engine::{Engine, Settings};
 use os::child;
 use os::signals::Signals;
@@ -148,6 +149,7 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
     os::spawn::raise_fd_limit();
     let run = Run {
         policy: SignalPolicy::StopOnTerm,
+        rewrites: options.rewrites,
         grace: prepared.grace,
         level,
         types: prepared
@@ -188,6 +190,7 @@ fn single(options: &Options, instance: Instance) -> i32 {
     let level = options.log_level.unwrap_or(Level::Error);
     let run = Run {
         policy: SignalPolicy::ForwardAll,
+        rewrites: options.rewrites,
         grace,
         level,
         // The one instance's type is its command (or its process type, for `run`).
@@ -298,6 +301,8 @@ fn say_to(stream: Stream, text: std::fmt::Arguments) {
 /// What differs between the modes that run instances.
 struct Run {
     policy: SignalPolicy,
+    /// `-r` rules.
+    rewrites: Rewrites,
     grace: std::time::Duration,
     level: Level,
     /// The name of each process type, by index (for the status listener).
@@ -307,6 +312,7 @@ struct Run {
 fn supervise(options: &Options, run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
     let Run {
         policy,
+        rewrites,
         grace,
         level,
         types,
@@ -343,7 +349,12 @@ fn supervise(options: &Options, run: Run, instances: Vec<Instance>, log: LogMux)
         SignalPolicy::StopOnTerm => Level::Error,
     };
     let settings = Settings {
-        policy,
+        signals: Rules {
+            policy,
+            rewrites,
+            // As PID 1 job control is ignored: a container has no shell to `fg` it.
+            job_control: !pid1,
+        },
         grace,
         level,
         cause_level,

@@ -2,7 +2,8 @@
 //!
 //! Owns: the order of things in one turn — deadlines due (`Engine::tick`) → poll → signals
 //! (and reaping) → log I/O — turning fds and the clock into the engine's events, and carrying
-//! out what the engine answers (spawn, signal a group, the sweep, say a line).
+//! out what the engine answers (spawn, signal a group, the sweep, say a line, stop ourselves,
+//! leave our cwd).
 //!
 //! Must not: decide anything. Which instance starts, restarts, is killed or stops the
 //! formation, and with what status formation exits, is the engine's (`engine/`); spawning
@@ -16,7 +17,7 @@ use crate::engine::{Effect, Engine, Probe, Spawned};
 use crate::os::child::{self, Launch};
 use crate::os::listener::{self, Listener};
 use crate::os::probe::{Probes, Report};
-use crate::os::signals::Signals;
+use crate::os::signals::{self, Signals};
 use crate::os::{clock, reaper, sweep};
 use crate::output::logmux::{LogMux, Stream, Token};
 use crate::plan::checks::{ProbeKind, attempt_bound};
@@ -115,8 +116,8 @@ impl Supervisor {
             let (signalled, ready) = self.wait(timeout);
             if signalled {
                 let mut fx = Vec::new();
-                for signo in self.signals.pending() {
-                    self.engine.signal(signo, Instant::now(), &mut fx);
+                for (signo, sender) in self.signals.pending() {
+                    self.engine.signal(signo, sender, Instant::now(), &mut fx);
                 }
                 self.carry_out(fx);
             }
@@ -216,6 +217,11 @@ impl Supervisor {
                 Effect::Reap => self.reap(&mut more),
                 Effect::ClosePipes => self.log.close_sources(),
                 Effect::Probe { slot, run, probe } => self.probe(slot, run, probe, &mut more),
+                Effect::StopSelf => signals::stop_self(),
+                Effect::LeaveCwd => {
+                    // Cannot fail for "/" short of a broken system; staying put is harmless.
+                    let _ = nix::unistd::chdir("/");
+                }
             }
             queue.extend(more.drain(..));
         }

@@ -14,6 +14,7 @@ mod graph;
 mod listener;
 mod logs;
 mod robustness;
+mod signals;
 mod single;
 mod spawn;
 mod stack;
