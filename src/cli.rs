@@ -32,10 +32,26 @@ pub enum Task {
     Probe(String),
     /// `formation status [--json]`: what the formation in this container runs.
     Status,
+    /// `formation export TARGET`: write deployment files (SPEC §8); `target` is None while
+    /// the parse has not reached it yet.
+    Export(Export),
     /// `-h`/`--help`.
     Help,
     /// `-V`/`--version`.
     Version,
+}
+
+/// `formation export TARGET [--image IMAGE] [--entrypoint PATH] [-o FILE]`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Export {
+    /// compose, kubernetes or fly.
+    pub target: Option<crate::export::Target>,
+    /// `--image`: required by compose and kubernetes, refused by fly.
+    pub image: Option<String>,
+    /// `--entrypoint`: formation's path in the image (default `/formation`).
+    pub entrypoint: String,
+    /// `-o`/`--output`; None: stdout.
+    pub output: Option<PathBuf>,
 }
 
 /// Where the config comes from.
@@ -96,6 +112,9 @@ usage: formation [OPTIONS]                 run the formation of ./formation.toml
        formation run -- CMD [ARGS]         any command with the formation's environment
        formation probe TYPE                TYPE's ready check, once (0 ready, 1 not, 2 none)
        formation status [--json] [--listen ADDR]       what runs in this container
+       formation export compose|kubernetes|fly [-c FILE | -f FILE] [-m SPEC] [-e FILE]
+                 [--image IMAGE] [--entrypoint /formation] [-o FILE]
+                                           write deployment files, one per process type
 
 options:
   -c, --config FILE      formation.toml to run            (env FORMATION_CONFIG)
@@ -159,6 +178,15 @@ pub fn parse(
                     task = Some(Task::Probe(text.into_owned()));
                     continue;
                 }
+                Some(Task::Export(e)) if e.target.is_none() => {
+                    let target = crate::export::Target::parse(&text).ok_or_else(|| {
+                        format!("export takes a target: compose, kubernetes or fly (not {text:?})")
+                    })?;
+                    if let Some(Task::Export(e)) = task.as_mut() {
+                        e.target = Some(target);
+                    }
+                    continue;
+                }
                 Some(_) => {
                     return Err(format!(
                         "unexpected argument {text:?} (that subcommand takes options only)"
@@ -220,6 +248,17 @@ pub fn parse(
                 no_value(&flag)?;
                 json = true;
             }
+            "--image" | "--entrypoint" | "-o" | "--output" => {
+                let value = value(&flag)?;
+                let Some(Task::Export(export)) = task.as_mut() else {
+                    return Err(format!("{flag} is for `formation export`"));
+                };
+                match flag.as_str() {
+                    "--image" => export.image = Some(utf8(&flag, value)?),
+                    "--entrypoint" => export.entrypoint = utf8(&flag, value)?,
+                    _ => export.output = Some(value.into()),
+                }
+            }
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -232,6 +271,7 @@ pub fn parse(
             );
         }
         Task::Probe(t) if t.is_empty() => return Err("`probe` needs a process type".into()),
+        Task::Export(e) => export_rules(e, grace.is_some())?,
         _ => {}
     }
     if let Task::Single(_) = task
@@ -323,6 +363,8 @@ enum Subcommand {
     Probe,
     /// `formation status`.
     Status,
+    /// `formation export`.
+    Export,
 }
 
 impl Subcommand {
@@ -332,19 +374,24 @@ impl Subcommand {
             Subcommand::Run => Task::RunType(String::new(), Vec::new()),
             Subcommand::Probe => Task::Probe(String::new()),
             Subcommand::Status => Task::Status,
+            Subcommand::Export => Task::Export(Export {
+                target: None,
+                image: None,
+                entrypoint: "/formation".into(),
+                output: None,
+            }),
         }
     }
 }
 
 /// The words that are formation's own subcommands rather than a command to run. Only the
-/// implemented ones are listed: SPEC §2.1 reserves `export` too, and each joins
-/// this table with its implementation; until then such a word is run as a program, like any
-/// other (`formation -- NAME` always is).
+/// implemented ones are listed (SPEC §2.1); `formation -- NAME` runs a program of that name.
 const SUBCOMMANDS: &[(&str, Subcommand)] = &[
     ("check", Subcommand::Check),
     ("run", Subcommand::Run),
     ("probe", Subcommand::Probe),
     ("status", Subcommand::Status),
+    ("export", Subcommand::Export),
 ];
 
 /// An option and its attached value, if any: `--grace=5s` → (`--grace`, `5s`); `-t5s` and
@@ -410,6 +457,28 @@ fn parse_color(text: &str) -> Result<Color, String> {
         "always" => Ok(Color::Always),
         "never" => Ok(Color::Never),
         _ => Err(format!("--color takes auto, always or never, not {text:?}")),
+    }
+}
+
+/// What `export` refuses: no target, `-t` (the containers use the config's grace), an image
+/// where the target needs none or none where it needs one.
+fn export_rules(export: &Export, grace: bool) -> Result<(), String> {
+    let Some(target) = export.target else {
+        return Err("export takes a target: compose, kubernetes or fly".into());
+    };
+    if grace {
+        return Err("export takes no -t: the containers use the config's grace".into());
+    }
+    match (target.needs_image(), &export.image) {
+        (true, None) => Err(format!(
+            "export {} needs --image IMAGE: the image that holds formation and the app",
+            target.name()
+        )),
+        (false, Some(_)) => Err(format!(
+            "export {} takes no --image: Fly builds the image from the app's Dockerfile",
+            target.name()
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -675,7 +744,7 @@ mod tests {
         let names: Vec<&str> = SUBCOMMANDS.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
-            ["check", "run", "probe", "status"],
+            ["check", "run", "probe", "status", "export"],
             "only implemented subcommands are listed"
         );
         let o = run(&["-t", "2s", "sleep", "-t", "1"], &[]).expect("parses");
@@ -751,6 +820,48 @@ mod tests {
         assert_eq!((o.task, o.json), (Task::Status, true));
         assert!(run(&["--json"], &[]).is_err(), "--json only with status");
         assert!(run(&["status", "check"], &[]).is_err());
+    }
+
+    #[test]
+    fn export_and_its_options() {
+        let o = run(
+            &[
+                "export", "compose", "-c", "f.toml", "--image", "app:1", "-o", "out.yaml",
+            ],
+            &[],
+        )
+        .expect("parses");
+        let want = Export {
+            target: Some(crate::export::Target::Compose),
+            image: Some("app:1".into()),
+            entrypoint: "/formation".into(),
+            output: Some("out.yaml".into()),
+        };
+        assert_eq!(o.task, Task::Export(want));
+        assert_eq!(o.config, Some(ConfigFile::Toml("f.toml".into())));
+        let o = run(
+            &["-m", "web=2", "export", "fly", "--entrypoint=/bin/f"],
+            &[],
+        )
+        .expect("fly");
+        let Task::Export(e) = o.task else {
+            panic!("not export: {:?}", o.task)
+        };
+        assert_eq!((e.image, e.entrypoint.as_str()), (None, "/bin/f"));
+        assert_eq!(o.formation.as_deref(), Some("web=2"));
+        for args in [
+            &["export"][..],
+            &["export", "nomad", "--image", "x"],
+            &["export", "compose"],
+            &["export", "kubernetes", "-c", "f.toml"],
+            &["export", "fly", "--image", "x"],
+            &["export", "fly", "-t", "3s"],
+            &["export", "fly", "--", "true"],
+            &["--image", "x"],
+            &["check", "-o", "x"],
+        ] {
+            assert!(run(args, &[]).is_err(), "{args:?}");
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@
 mod cli;
 mod config;
 mod engine;
+mod export;
+mod exporting;
 mod os;
 mod output;
 mod plan;
@@ -92,6 +94,7 @@ fn run() -> i32 {
             Err(errors) => usage(&errors, &options.task),
         },
         Task::Status => status(&options),
+        Task::Export(request) => exporting::export(&options, request),
         Task::Probe(name) => match prepare(&options, Some(name)) {
             Ok(p) => probe(&p, name),
             Err(errors) => usage(&errors, &options.task),

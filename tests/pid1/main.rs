@@ -9,6 +9,7 @@
 
 mod harness;
 
+mod export;
 mod formation;
 mod graph;
 mod listener;
