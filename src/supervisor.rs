@@ -235,9 +235,8 @@ impl Supervisor {
             Some(ProbeKind::Log(text)) => self.log.watch(id, text),
             Some(ProbeKind::Notify) => match self.probes.notify_socket(id, run) {
                 Ok(name) => {
-                    let mut env = plan.env.clone().unwrap_or_default();
-                    env.push(("NOTIFY_SOCKET".into(), name.into()));
-                    notify_env = Some(env);
+                    let env = plan.env.as_ref().map(|e| e.with("NOTIFY_SOCKET", name));
+                    notify_env = env;
                 }
                 Err(e) => {
                     let text = format!("{}: no notify socket: {e}", plan.name);
@@ -249,7 +248,7 @@ impl Supervisor {
         let plan = self.engine.plan(id);
         let launch = Launch {
             argv: &plan.argv,
-            env: notify_env.as_deref().or(plan.env.as_deref()),
+            env: notify_env.as_ref().or(plan.env.as_ref()),
             cwd: plan.cwd.as_deref(),
             user: plan.user.as_ref(),
             stdio: plan.stdio,

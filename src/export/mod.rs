@@ -126,7 +126,7 @@ impl<'a> Input<'a> {
             .ok()
             .and_then(|all| all.into_iter().next())
             .and_then(|web| {
-                let (_, port) = web.env.iter().flatten().find(|(k, _)| k == "PORT")?;
+                let port = web.env.as_ref()?.get("PORT")?;
                 port.to_str()?.parse().ok()
             });
         Ok(Input {

@@ -17,6 +17,7 @@
 use crate::config::users::Credentials;
 use crate::os::spawn::{self, Failure, Program, Stdio, Step};
 use crate::plan::StdioMode;
+use crate::plan::env::Env;
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::libc::c_char;
@@ -36,7 +37,7 @@ pub struct Launch<'a> {
     /// The program (looked up in PATH when it has no `/`) and its arguments.
     pub argv: &'a [OsString],
     /// The whole environment of the child; `None` passes ours on unchanged.
-    pub env: Option<&'a [(OsString, OsString)]>,
+    pub env: Option<&'a Env>,
     /// The working directory; `None` keeps ours.
     pub cwd: Option<&'a Path>,
     /// The user to become; `None` keeps ours.
@@ -89,7 +90,7 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
         .collect::<Result<_, _>>()?;
     let envp: Vec<CString> = match launch.env {
         Some(env) => env
-            .iter()
+            .pairs()
             .map(|(k, v)| c(&assignment(k, v)))
             .collect::<Result<_, _>>()?,
         None => std::env::vars_os()
@@ -97,11 +98,7 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
             .collect::<Result<_, _>>()?,
     };
     let path = match launch.env {
-        Some(env) => env
-            .iter()
-            .rev()
-            .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.clone()),
+        Some(env) => env.get("PATH").map(OsStr::to_os_string),
         None => std::env::var_os("PATH"),
     };
     let search = !program.as_bytes().contains(&b'/');

@@ -90,7 +90,7 @@ impl Probes {
             ProbeKind::Exec(argv) => {
                 let launch = Launch {
                     argv,
-                    env: plan.env.as_deref(),
+                    env: plan.env.as_ref(),
                     cwd: plan.cwd.as_deref(),
                     user: plan.user.as_ref(),
                     stdio: StdioMode::Null,

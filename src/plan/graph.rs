@@ -81,8 +81,8 @@ pub fn link(formation: &Formation, deps: &[Vec<usize>], instances: &mut [Instanc
 
 /// The `PORT` an instance gets, or "" without one.
 fn port_of(i: &Instance) -> String {
-    let port = i.env.iter().flatten().find(|(k, _)| k == "PORT");
-    port.map(|(_, v)| v.to_string_lossy().into_owned())
+    let port = i.env.as_ref().and_then(|e| e.get("PORT"));
+    port.map(|v| v.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 

@@ -43,7 +43,7 @@ pub struct Instance {
     /// What to exec.
     pub argv: Vec<OsString>,
     /// Its whole environment; None passes ours on (single-command mode).
-    pub env: Option<Vec<(OsString, OsString)>>,
+    pub env: Option<env::Env>,
     /// Its working directory.
     pub cwd: Option<PathBuf>,
     /// Who it runs as.
@@ -75,6 +75,7 @@ pub struct Instance {
 }
 
 pub mod checks;
+pub mod env;
 pub mod graph;
 pub mod order;
 pub mod run;
@@ -255,6 +256,14 @@ pub fn instances(
     let indexes = port_indexes(formation);
     for (index, (t, &scale)) in formation.types.iter().zip(scales).enumerate() {
         let own_port = t.env.iter().rfind(sets_port);
+        // What every instance of the type shares; each adds its own PS and PORT.
+        let mut shared = lower.clone();
+        if let Some(user) = &t.user {
+            shared.insert("HOME".into(), user.home.clone().into());
+        }
+        shared.extend(formation.env.iter().map(var));
+        shared.extend(t.env.iter().map(var));
+        let shared: std::rc::Rc<[(OsString, OsString)]> = shared.into_iter().collect();
         if let Some(v) = own_port.filter(|v| port_number(&v.value).is_none()) {
             errors.push(format!(
                 "{}: PORT {:?} is not a port number from 1 to 65535",
@@ -263,13 +272,7 @@ pub fn instances(
         }
         for n in 1..=scale {
             let name = format!("{}.{n}", t.name);
-            let mut env = lower.clone();
-            if let Some(user) = &t.user {
-                env.insert("HOME".into(), user.home.clone().into());
-            }
-            env.extend(formation.env.iter().map(var));
-            env.extend(t.env.iter().map(var));
-            env.insert("PS".into(), name.clone().into());
+            let mut own: Vec<(OsString, OsString)> = vec![("PS".into(), name.clone().into())];
             if own_port.is_none() {
                 match base_port {
                     None => {
@@ -295,14 +298,14 @@ pub fn instances(
                             }
                             too_high += 1;
                         }
-                        env.insert("PORT".into(), port.to_string().into());
+                        own.push(("PORT".into(), port.to_string().into()));
                     }
                 }
             }
             let argv = t.command.argv().into_iter().map(OsString::from).collect();
             out.push(Instance {
                 type_index: index,
-                env: Some(env.into_iter().collect()),
+                env: Some(env::Env::new(shared.clone(), own)),
                 cwd: Some(t.cwd.clone().unwrap_or_else(|| dir.to_path_buf())),
                 user: t.user.clone(),
                 restart: t.restart,
@@ -397,17 +400,16 @@ pub fn describe(
         for i in mine {
             let port = i
                 .env
-                .iter()
-                .flatten()
-                .find(|(k, _)| k == "PORT")
-                .map(|(_, v)| v.to_string_lossy());
+                .as_ref()
+                .and_then(|e| e.get("PORT"))
+                .map(|v| v.to_string_lossy());
             let _ = writeln!(out, "  {:<12} PORT={}", i.name, port.unwrap_or_default());
         }
         if let Some(first) = mine.first() {
             let keys: Vec<String> = first
                 .env
                 .iter()
-                .flatten()
+                .flat_map(|e| e.pairs())
                 .filter(|(k, v)| !inherited.iter().any(|(ik, iv)| ik == k && iv == v))
                 .map(|(k, _)| k.to_string_lossy().into_owned())
                 .collect();
@@ -507,11 +509,8 @@ mod tests {
     }
 
     fn env_of(i: &Instance, key: &str) -> Option<String> {
-        i.env
-            .iter()
-            .flatten()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.to_string_lossy().into())
+        let env = i.env.as_ref()?;
+        env.get(key).map(|v| v.to_string_lossy().into())
     }
 
     #[test]

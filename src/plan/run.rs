@@ -50,14 +50,7 @@ pub fn run_type(
             vec!["/bin/sh".into(), "-c".into(), line]
         }
     };
-    let env = first.env.as_ref().map(|env| {
-        env.iter()
-            .map(|(k, v)| match k.to_str() {
-                Some("PS") => (k.clone(), OsString::from(&run_name)),
-                _ => (k.clone(), v.clone()),
-            })
-            .collect()
-    });
+    let env = first.env.as_ref().map(|env| env.with("PS", &run_name));
     Ok(Instance {
         env,
         cwd: first.cwd.clone(),
@@ -85,7 +78,7 @@ pub fn run_command(
     let name = argv[0].to_string_lossy().into_owned();
     let dir = crate::config::model::dir_of(&formation.path).to_path_buf();
     Instance {
-        env: Some(env.into_iter().collect()),
+        env: Some(super::env::Env::new(env.into_iter().collect(), Vec::new())),
         cwd: Some(dir),
         ..Instance::new(name, argv, grace, stdio)
     }
@@ -126,10 +119,10 @@ mod tests {
 
     fn web_instance() -> Instance {
         Instance {
-            env: Some(vec![
-                ("PS".into(), "web.1".into()),
-                ("PORT".into(), "5000".into()),
-            ]),
+            env: Some(crate::plan::env::Env::new(
+                std::rc::Rc::from(vec![("PORT".into(), "5000".into())]),
+                vec![("PS".into(), "web.1".into())],
+            )),
             cwd: Some("/app".into()),
             ..Instance::new(
                 "web.1".into(),
@@ -152,9 +145,9 @@ mod tests {
         assert_eq!(i.argv, ["bin/rails", "db:migrate", "it's here"]);
         assert_eq!(i.name, "web.run");
         let env = i.env.expect("env");
-        assert!(env.contains(&("PS".into(), "web.run".into())));
+        assert_eq!(env.get("PS"), Some(OsStr::new("web.run")));
         assert!(
-            env.contains(&("PORT".into(), "5000".into())),
+            env.get("PORT") == Some(OsStr::new("5000")),
             "its first instance's PORT"
         );
         let shell = CommandLine::Shell("bundle exec rails $1".into());
