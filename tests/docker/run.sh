@@ -15,10 +15,12 @@ app=formation-example:test-$$
 passed=0
 failed=0
 ctx=$(mktemp -d)
-containers=()
 
+# Containers carry this run's label: run() is called in $(...), so a list kept in a variable
+# would be lost with the subshell.
+label=formation-e2e-run=$$
 cleanup() {
-  for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1; done
+  docker ps -aq --filter "label=$label" | xargs -r docker rm -f >/dev/null 2>&1
   docker rmi -f "$tag" "$app" >/dev/null 2>&1
   rm -rf "$ctx"
 }
@@ -32,7 +34,7 @@ fail() {
     echo "---- docker logs $3"; docker logs "$3" 2>&1 | tail -40 | sed 's/^/    /'
   fi
 }
-run() { local c; c=$(docker run -d "$@") || return 1; containers+=("$c"); echo "$c"; }
+run() { docker run -d --label "$label" "$@"; }
 exit_code() { docker inspect -f '{{.State.ExitCode}}' "$1"; }
 wait_exit() { timeout "${2:-30}" docker wait "$1" >/dev/null; }
 wait_log() { # container, text, seconds
@@ -157,11 +159,11 @@ if [ -z "$(echo "$listening" | grep -E 'LISTEN|^unix|^udp')" ]; then
 else fail "sockets" "netstat -ln: $listening" "$c"; fi
 docker rm -f "$c" >/dev/null
 
-code=0; docker run --rm "$tag" -- sh -c 'exit 7' || code=$?
+code=0; docker run --rm --label "$label" "$tag" -- sh -c 'exit 7' || code=$?
 if [ "$code" = 7 ]; then pass "single-command mode: docker run IMAGE -- sh -c 'exit 7' exits 7"
 else fail "single exit" "exit $code"; fi
 
-code=0; docker run --rm "$tag" sh -c 'exit 7' || code=$?
+code=0; docker run --rm --label "$label" "$tag" sh -c 'exit 7' || code=$?
 if [ "$code" = 7 ]; then pass "passthrough without --: docker run IMAGE sh -c 'exit 7' exits 7"
 else fail "passthrough exit" "exit $code"; fi
 
