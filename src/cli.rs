@@ -6,9 +6,11 @@
 //! Precedence is settled here only between a flag and its own variable (`-t` beats
 //! `FORMATION_GRACE`); against the config file it is settled in `plan.rs`.
 
+use crate::config::rewrite::{self, Rewrites};
 use crate::config::units::{self, Level};
 use crate::output::format::LogFormat;
 use std::ffi::{OsStr, OsString};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,10 +30,28 @@ pub enum Task {
     RunCommand(Vec<OsString>),
     /// `formation probe TYPE`: TYPE's readiness check, once.
     Probe(String),
+    /// `formation status [--json]`: what the formation in this container runs.
+    Status,
+    /// `formation export TARGET`: write deployment files (SPEC §8); `target` is None while
+    /// the parse has not reached it yet.
+    Export(Export),
     /// `-h`/`--help`.
     Help,
     /// `-V`/`--version`.
     Version,
+}
+
+/// `formation export TARGET [--image IMAGE] [--entrypoint PATH] [-o FILE]`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Export {
+    /// compose, kubernetes or fly.
+    pub target: Option<crate::export::Target>,
+    /// `--image`: required by compose and kubernetes, refused by fly.
+    pub image: Option<String>,
+    /// `--entrypoint`: formation's path in the image (default `/formation`).
+    pub entrypoint: String,
+    /// `-o`/`--output`; None: stdout.
+    pub output: Option<PathBuf>,
 }
 
 /// Where the config comes from.
@@ -75,6 +95,12 @@ pub struct Options {
     pub log_format: LogFormat,
     /// `FORMATION_LOG`; None: the mode's default.
     pub log_level: Option<Level>,
+    /// `--listen`, else `FORMATION_LISTEN`: the status listener's address (SPEC §9).
+    pub listen: Option<SocketAddr>,
+    /// `status --json`.
+    pub json: bool,
+    /// `-r SRC:DST` rules, later ones winning for the same SRC.
+    pub rewrites: Rewrites,
 }
 
 /// The short usage text printed with usage errors and `--help`.
@@ -85,6 +111,10 @@ usage: formation [OPTIONS]                 run the formation of ./formation.toml
        formation run TYPE [ARGS]           one instance of TYPE in the foreground
        formation run -- CMD [ARGS]         any command with the formation's environment
        formation probe TYPE                TYPE's ready check, once (0 ready, 1 not, 2 none)
+       formation status [--json] [--listen ADDR]       what runs in this container
+       formation export compose|kubernetes|fly [-c FILE | -f FILE] [-m SPEC] [-e FILE]
+                 [--image IMAGE] [--entrypoint /formation] [-o FILE]
+                                           write deployment files, one per process type
 
 options:
   -c, --config FILE      formation.toml to run            (env FORMATION_CONFIG)
@@ -92,9 +122,13 @@ options:
   -m, --formation SPEC   scale, e.g. web=2,worker=1,all=0 (env FORMATION)
   -e, --env-file FILE    env file, repeatable (default: .env beside the config)
   -t, --grace DURATION   stop grace, e.g. 10s, 500ms      (env FORMATION_GRACE, default 5s)
+  -r, --rewrite SRC:DST  act on signal SRC as if DST came (0: drop SRC), repeatable,
+                         e.g. -r TERM:QUIT, -r 28:0
       --color WHEN       auto, always or never            (env NO_COLOR)
       --timestamps       prefix lines with an RFC 3339 UTC time
       --log-format FMT   text or json                     (env FORMATION_LOG_FORMAT)
+      --listen ADDR      serve /health, /status, /metrics (env FORMATION_LISTEN;
+                         9090 = 0.0.0.0:9090, or 127.0.0.1:9090, [::1]:9090)
   -h, --help             this text
   -V, --version          the version
 env FORMATION_LOG=error|warn|info|debug sets formation's own verbosity.";
@@ -113,6 +147,9 @@ pub fn parse(
     let mut color = None;
     let mut timestamps = false;
     let mut log_format = None;
+    let mut listen = None;
+    let mut json = false;
+    let mut rewrites = Rewrites::default();
 
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
@@ -139,6 +176,15 @@ pub fn parse(
                 }
                 Some(Task::Probe(t)) if t.is_empty() => {
                     task = Some(Task::Probe(text.into_owned()));
+                    continue;
+                }
+                Some(Task::Export(e)) if e.target.is_none() => {
+                    let target = crate::export::Target::parse(&text).ok_or_else(|| {
+                        format!("export takes a target: compose, kubernetes or fly (not {text:?})")
+                    })?;
+                    if let Some(Task::Export(e)) = task.as_mut() {
+                        e.target = Some(target);
+                    }
                     continue;
                 }
                 Some(_) => {
@@ -186,12 +232,33 @@ pub fn parse(
             }
             "-e" | "--env-file" => env_files.push(value(&flag)?.into()),
             "-t" | "--grace" => grace = Some(units::duration(&utf8(&flag, value(&flag)?)?)?),
+            "-r" | "--rewrite" => {
+                let (src, dst) = rewrite::rule(&utf8(&flag, value(&flag)?)?)
+                    .map_err(|e| format!("{flag}: {e}"))?;
+                rewrites.set(src, dst);
+            }
             "--color" | "--colour" => color = Some(parse_color(&utf8(&flag, value(&flag)?)?)?),
             "--timestamps" => {
                 no_value(&flag)?;
                 timestamps = true;
             }
             "--log-format" => log_format = Some(parse_log_format(&utf8(&flag, value(&flag)?)?)?),
+            "--listen" => listen = Some(parse_listen(&utf8(&flag, value(&flag)?)?)?),
+            "--json" => {
+                no_value(&flag)?;
+                json = true;
+            }
+            "--image" | "--entrypoint" | "-o" | "--output" => {
+                let value = value(&flag)?;
+                let Some(Task::Export(export)) = task.as_mut() else {
+                    return Err(format!("{flag} is for `formation export`"));
+                };
+                match flag.as_str() {
+                    "--image" => export.image = Some(utf8(&flag, value)?),
+                    "--entrypoint" => export.entrypoint = utf8(&flag, value)?,
+                    _ => export.output = Some(value.into()),
+                }
+            }
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -204,6 +271,7 @@ pub fn parse(
             );
         }
         Task::Probe(t) if t.is_empty() => return Err("`probe` needs a process type".into()),
+        Task::Export(e) => export_rules(e, grace.is_some())?,
         _ => {}
     }
     if let Task::Single(_) = task
@@ -211,7 +279,19 @@ pub fn parse(
     {
         return Err("-c, -f, -m and -e are for formation mode, not with a command to run".into());
     }
+    if json && task != Task::Status {
+        return Err("--json is for `formation status`".into());
+    }
     let from_env = |name: &str| env(name).filter(|v| !v.is_empty());
+    let listen = match listen {
+        Some(addr) => Some(addr),
+        None => from_env("FORMATION_LISTEN")
+            .map(|v| {
+                parse_listen(&utf8("FORMATION_LISTEN", v)?)
+                    .map_err(|e| format!("FORMATION_LISTEN: {e}"))
+            })
+            .transpose()?,
+    };
     let config = match config {
         Some(c) => Some(c),
         None => from_env("FORMATION_CONFIG").map(|path| {
@@ -264,6 +344,9 @@ pub fn parse(
         timestamps,
         log_format,
         log_level,
+        listen,
+        json,
+        rewrites,
     })
 }
 
@@ -278,6 +361,10 @@ enum Subcommand {
     Run,
     /// `formation probe`.
     Probe,
+    /// `formation status`.
+    Status,
+    /// `formation export`.
+    Export,
 }
 
 impl Subcommand {
@@ -286,18 +373,25 @@ impl Subcommand {
             Subcommand::Check => Task::Check,
             Subcommand::Run => Task::RunType(String::new(), Vec::new()),
             Subcommand::Probe => Task::Probe(String::new()),
+            Subcommand::Status => Task::Status,
+            Subcommand::Export => Task::Export(Export {
+                target: None,
+                image: None,
+                entrypoint: "/formation".into(),
+                output: None,
+            }),
         }
     }
 }
 
 /// The words that are formation's own subcommands rather than a command to run. Only the
-/// implemented ones are listed: SPEC §2.1 reserves `status` and `export` too, and each joins
-/// this table with its implementation; until then such a word is run as a program, like any
-/// other (`formation -- NAME` always is).
+/// implemented ones are listed (SPEC §2.1); `formation -- NAME` runs a program of that name.
 const SUBCOMMANDS: &[(&str, Subcommand)] = &[
     ("check", Subcommand::Check),
     ("run", Subcommand::Run),
     ("probe", Subcommand::Probe),
+    ("status", Subcommand::Status),
+    ("export", Subcommand::Export),
 ];
 
 /// An option and its attached value, if any: `--grace=5s` → (`--grace`, `5s`); `-t5s` and
@@ -337,6 +431,9 @@ fn with_task(task: Task) -> Options {
         timestamps: false,
         log_format: LogFormat::Text,
         log_level: None,
+        listen: None,
+        json: false,
+        rewrites: Rewrites::default(),
     }
 }
 
@@ -361,6 +458,39 @@ fn parse_color(text: &str) -> Result<Color, String> {
         "never" => Ok(Color::Never),
         _ => Err(format!("--color takes auto, always or never, not {text:?}")),
     }
+}
+
+/// What `export` refuses: no target, `-t` (the containers use the config's grace), an image
+/// where the target needs none or none where it needs one.
+fn export_rules(export: &Export, grace: bool) -> Result<(), String> {
+    let Some(target) = export.target else {
+        return Err("export takes a target: compose, kubernetes or fly".into());
+    };
+    if grace {
+        return Err("export takes no -t: the containers use the config's grace".into());
+    }
+    match (target.needs_image(), &export.image) {
+        (true, None) => Err(format!(
+            "export {} needs --image IMAGE: the image that holds formation and the app",
+            target.name()
+        )),
+        (false, Some(_)) => Err(format!(
+            "export {} takes no --image: Fly builds the image from the app's Dockerfile",
+            target.name()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The listener's address: `9090` is `0.0.0.0:9090`; otherwise an IP address and a port
+/// (`127.0.0.1:9090`, `[::1]:9090`). No host names: PID 1 resolves nothing.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+    }
+    text.parse().map_err(|_| {
+        format!("--listen takes a port or an IP address and port (9090, 127.0.0.1:9090, [::1]:9090), not {text:?}")
+    })
 }
 
 fn parse_log_format(text: &str) -> Result<LogFormat, String> {
@@ -491,6 +621,45 @@ mod tests {
     }
 
     #[test]
+    fn rewrites_repeat_in_both_modes_and_the_last_rule_wins() {
+        use nix::sys::signal::Signal::*;
+        let o = run(
+            &[
+                "-r",
+                "15:3",
+                "--rewrite=WINCH:0",
+                "-rHUP:USR1",
+                "-r=HUP:USR2",
+                "--",
+                "sh",
+            ],
+            &[],
+        )
+        .expect("parses");
+        assert_eq!(o.rewrites.apply(SIGTERM), Some(SIGQUIT));
+        assert_eq!(o.rewrites.apply(SIGWINCH), None);
+        assert_eq!(o.rewrites.apply(SIGHUP), Some(SIGUSR2));
+        assert_eq!(o.rewrites.apply(SIGINT), Some(SIGINT));
+        let o = run(&["-c", "f.toml", "-r", "TERM:QUIT"], &[]).expect("parses");
+        assert_eq!(o.rewrites.to_string(), "TERM:QUIT");
+        assert!(run(&[], &[]).expect("parses").rewrites.is_identity());
+        let table = [
+            (&["-r"][..], "-r needs a value"),
+            (&["-r", "15"], "-r: \"15\" is not of the form SRC:DST"),
+            (
+                &["--rewrite", "TERM:NOPE"],
+                "--rewrite: \"NOPE\" is not a signal",
+            ),
+            (&["-r", "9:1"], "-r: SIGKILL cannot be rewritten"),
+            (&["-r", "CHLD:1"], "-r: SIGCHLD cannot be rewritten"),
+        ];
+        for (args, want) in table {
+            let err = run(args, &[]).expect_err("a usage error");
+            assert!(err.starts_with(want), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
     fn values_may_be_attached() {
         let table: [&[&str]; 4] = [
             &["-mweb=2", "-t5s", "-cf.toml", "-e.env", "-e", "b.env"],
@@ -575,7 +744,7 @@ mod tests {
         let names: Vec<&str> = SUBCOMMANDS.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
-            ["check", "run", "probe"],
+            ["check", "run", "probe", "status", "export"],
             "only implemented subcommands are listed"
         );
         let o = run(&["-t", "2s", "sleep", "-t", "1"], &[]).expect("parses");
@@ -617,6 +786,81 @@ mod tests {
             {
                 proptest::prop_assert_eq!(o.task, Task::Single(args.iter().map(OsString::from).collect()), "{}", first);
             }
+        }
+    }
+
+    #[test]
+    fn listen_addresses_and_status() {
+        let table = [
+            ("9090", "0.0.0.0:9090"),
+            ("127.0.0.1:9090", "127.0.0.1:9090"),
+            ("[::1]:9090", "[::1]:9090"),
+            ("0", "0.0.0.0:0"),
+        ];
+        for (text, want) in table {
+            assert_eq!(
+                parse_listen(text).map(|a| a.to_string()),
+                Ok(want.into()),
+                "{text}"
+            );
+        }
+        for bad in ["", "localhost:9090", "65536", "1.2.3.4", ":9090", "[::1]"] {
+            assert!(parse_listen(bad).is_err(), "{bad}");
+        }
+        let o = run(&["--listen", "127.0.0.1:1"], &[("FORMATION_LISTEN", "2")]).expect("parses");
+        assert_eq!(
+            o.listen,
+            parse_listen("127.0.0.1:1").ok(),
+            "the flag beats the variable"
+        );
+        let o = run(&[], &[("FORMATION_LISTEN", "2")]).expect("parses");
+        assert_eq!(o.listen, parse_listen("0.0.0.0:2").ok());
+        assert!(run(&[], &[("FORMATION_LISTEN", "nope")]).is_err());
+        let o = run(&["status", "--json"], &[]).expect("parses");
+        assert_eq!((o.task, o.json), (Task::Status, true));
+        assert!(run(&["--json"], &[]).is_err(), "--json only with status");
+        assert!(run(&["status", "check"], &[]).is_err());
+    }
+
+    #[test]
+    fn export_and_its_options() {
+        let o = run(
+            &[
+                "export", "compose", "-c", "f.toml", "--image", "app:1", "-o", "out.yaml",
+            ],
+            &[],
+        )
+        .expect("parses");
+        let want = Export {
+            target: Some(crate::export::Target::Compose),
+            image: Some("app:1".into()),
+            entrypoint: "/formation".into(),
+            output: Some("out.yaml".into()),
+        };
+        assert_eq!(o.task, Task::Export(want));
+        assert_eq!(o.config, Some(ConfigFile::Toml("f.toml".into())));
+        let o = run(
+            &["-m", "web=2", "export", "fly", "--entrypoint=/bin/f"],
+            &[],
+        )
+        .expect("fly");
+        let Task::Export(e) = o.task else {
+            panic!("not export: {:?}", o.task)
+        };
+        assert_eq!((e.image, e.entrypoint.as_str()), (None, "/bin/f"));
+        assert_eq!(o.formation.as_deref(), Some("web=2"));
+        for args in [
+            &["export"][..],
+            &["export", "nomad", "--image", "x"],
+            &["export", "compose"],
+            &["export", "kubernetes", "-c", "f.toml"],
+            &["export", "fly", "--image", "x"],
+            &["export", "fly", "-t", "3s"],
+            &["export", "fly", "--", "true"],
+            &["--image", "x"],
+            &["check", "-o", "x"],
+        ] {
+            assert!(run(args, &[]).is_err(), "{args:?}");
         }
     }
 

@@ -10,15 +10,19 @@
 mod cli;
 mod config;
 mod engine;
+mod export;
+mod exporting;
 mod os;
 mod output;
 mod plan;
 mod prepare;
+mod serve;
 mod supervisor;
 
 use cli::{Color, Options, Task};
+use config::rewrite::Rewrites;
 use config::units::Level;
-use engine::signals::SignalPolicy;
+use engine::signals::{Rules, SignalPolicy};
 use engine::{Engine, Settings};
 use os::child;
 use os::signals::Signals;
@@ -89,6 +93,8 @@ fn run() -> i32 {
             }
             Err(errors) => usage(&errors, &options.task),
         },
+        Task::Status => status(&options),
+        Task::Export(request) => exporting::export(&options, request),
         Task::Probe(name) => match prepare(&options, Some(name)) {
             Ok(p) => probe(&p, name),
             Err(errors) => usage(&errors, &options.task),
@@ -141,13 +147,22 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
             log.own(note);
         }
     }
-    supervise(
-        SignalPolicy::StopOnTerm,
-        prepared.grace,
+    // Two pipe ends per instance: 10,000 instances need more fds than the usual soft limit.
+    // Each instance gets the original limit back (os/spawn.rs).
+    os::spawn::raise_fd_limit();
+    let run = Run {
+        policy: SignalPolicy::StopOnTerm,
+        rewrites: options.rewrites,
+        grace: prepared.grace,
         level,
-        prepared.instances,
-        log,
-    )
+        types: prepared
+            .formation
+            .types
+            .iter()
+            .map(|t| t.name.clone())
+            .collect(),
+    };
+    supervise(options, run, prepared.instances, log)
 }
 
 /// `--color` per output stream: `auto` colours a stream only when that stream is a
@@ -176,7 +191,15 @@ fn single(options: &Options, instance: Instance) -> i32 {
     };
     let log = LogMux::new(style, &[], true);
     let level = options.log_level.unwrap_or(Level::Error);
-    supervise(SignalPolicy::ForwardAll, grace, level, vec![instance], log)
+    let run = Run {
+        policy: SignalPolicy::ForwardAll,
+        rewrites: options.rewrites,
+        grace,
+        level,
+        // The one instance's type is its command (or its process type, for `run`).
+        types: vec![instance.name.clone()],
+    };
+    supervise(options, run, vec![instance], log)
 }
 
 /// `formation probe TYPE`: its readiness check once, against its first instance: 0 ready,
@@ -225,6 +248,49 @@ fn usage(errors: &[String], task: &Task) -> i32 {
     USAGE_ERROR
 }
 
+/// `formation status`: the instances of this container from /proc, and what the status
+/// listener says of them when there is one (`--listen`, `FORMATION_LISTEN`, or PID 1's).
+fn status(options: &Options) -> i32 {
+    let procs = os::procfs::instances();
+    let addr = match options.listen {
+        Some(addr) => Some(addr),
+        None => match os::procfs::pid1_listen().map(|text| cli::parse_listen(&text)) {
+            Some(Ok(addr)) => Some(addr),
+            Some(Err(e)) => {
+                say_to(
+                    Stream::Stderr,
+                    format_args!("formation status: PID 1's FORMATION_LISTEN: {e}\n"),
+                );
+                None
+            }
+            None => None,
+        },
+    };
+    let timeout = std::time::Duration::from_secs(2);
+    let known = addr.map(|addr| {
+        os::listener::get(addr, "/status", timeout)
+            .map_err(|e| e.to_string())
+            .and_then(|response| serve::status::parse_known(&response))
+            .map_err(|e| format!("the status listener on {addr}: {e}"))
+    });
+    let (known, failed) = match known {
+        Some(Ok(known)) => (Some(known), false),
+        Some(Err(e)) => {
+            say_to(Stream::Stderr, format_args!("formation status: {e}\n"));
+            (None, true)
+        }
+        None => (None, false),
+    };
+    let text = if options.json {
+        let addr = addr.map(|a| a.to_string());
+        serve::status::render_json(&procs, known.as_deref(), addr.as_deref())
+    } else {
+        serve::status::render_text(&procs, known.as_deref())
+    };
+    say_to(Stream::Stdout, format_args!("{text}"));
+    i32::from(failed)
+}
+
 /// Writes start-up text (usage, errors, `check`'s plan). Unlike `print!`, a closed stdout or
 /// stderr (`formation check | head`) is not a panic: the text is simply not seen.
 fn say_to(stream: Stream, text: std::fmt::Arguments) {
@@ -235,13 +301,38 @@ fn say_to(stream: Stream, text: std::fmt::Arguments) {
     };
 }
 
-fn supervise(
+/// What differs between the modes that run instances.
+struct Run {
     policy: SignalPolicy,
+    /// `-r` rules.
+    rewrites: Rewrites,
     grace: std::time::Duration,
     level: Level,
-    instances: Vec<Instance>,
-    log: LogMux,
-) -> i32 {
+    /// The name of each process type, by index (for the status listener).
+    types: Vec<String>,
+}
+
+fn supervise(options: &Options, run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
+    let Run {
+        policy,
+        rewrites,
+        grace,
+        level,
+        types,
+    } = run;
+    // Bound before anything starts: an address in use is a start-up error (exit 2).
+    let listener = match options.listen.map(os::listener::Listener::bind) {
+        None => None,
+        Some(Ok(listener)) => Some(listener),
+        Some(Err(e)) => {
+            let addr = options.listen.map(|a| a.to_string()).unwrap_or_default();
+            say_to(
+                Stream::Stderr,
+                format_args!("formation: cannot listen on {addr}: {e}\n"),
+            );
+            return USAGE_ERROR;
+        }
+    };
     child::close_inherited_fds_on_exec();
     let signals = match Signals::install() {
         Ok(signals) => signals,
@@ -261,7 +352,12 @@ fn supervise(
         SignalPolicy::StopOnTerm => Level::Error,
     };
     let settings = Settings {
-        policy,
+        signals: Rules {
+            policy,
+            rewrites,
+            // As PID 1 job control is ignored: a container has no shell to `fg` it.
+            job_control: !pid1,
+        },
         grace,
         level,
         cause_level,
@@ -280,6 +376,15 @@ fn supervise(
             "could not become child subreaper"
         };
         supervisor.say(Level::Debug, format_args!("not PID 1: {how}"));
+    }
+    if let Some(listener) = listener {
+        if let Ok(addr) = listener.local_addr() {
+            supervisor.say(
+                Level::Info,
+                format_args!("status listener on http://{addr}"),
+            );
+        }
+        supervisor.listen(listener, types);
     }
     supervisor.run()
 }

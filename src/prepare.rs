@@ -67,6 +67,7 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
     }
     let me = (nix::unistd::geteuid(), nix::unistd::getegid());
     keep_own_credentials(&mut instances, me);
+    absolute_cwds(&mut instances, &dir);
     let (deps, notes) = plan::graph::deps(&formation, &scales);
     plan::graph::link(&formation, &deps, &mut instances);
     let mut description = plan::describe(&formation, &scales, &instances, &inherited);
@@ -100,6 +101,17 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
     })
 }
 
+/// Makes every instance's cwd absolute against `dir` (ours): formation leaves its own cwd once
+/// the children are spawned (SPEC §1.1), and a restart must still find `-c app/formation.toml`'s
+/// directory. `.` components go (`./` → `dir` itself).
+fn absolute_cwds(instances: &mut [Instance], dir: &Path) {
+    for cwd in instances.iter_mut().filter_map(|i| i.cwd.as_mut()) {
+        if cwd.is_relative() {
+            *cwd = dir.join(&*cwd).components().collect();
+        }
+    }
+}
+
 /// An instance whose `user` is the one formation already runs as keeps our credentials:
 /// not being root, we could not call setgroups even to set what we have, and Kubernetes'
 /// `runAsUser` (or `docker run --user` with a config that names the same user) would fail
@@ -124,6 +136,24 @@ fn keep_own_credentials(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_cwd_is_made_absolute() {
+        let table = [
+            (Some("."), Some("/srv/app")),
+            (Some("./web"), Some("/srv/app/web")),
+            (Some("conf/.."), Some("/srv/app/conf/..")),
+            (Some("/data"), Some("/data")),
+            (None, None),
+        ];
+        for (cwd, want) in table {
+            let mut all = [instance(None)];
+            all[0].cwd = cwd.map(std::path::PathBuf::from);
+            absolute_cwds(&mut all, Path::new("/srv/app"));
+            assert_eq!(all[0].cwd.as_deref(), want.map(Path::new), "{cwd:?}");
+        }
+    }
+
     use config::users::Credentials;
     use nix::unistd::{Gid, Uid};
 

@@ -2,7 +2,8 @@
 //!
 //! Owns: the order of things in one turn — deadlines due (`Engine::tick`) → poll → signals
 //! (and reaping) → log I/O — turning fds and the clock into the engine's events, and carrying
-//! out what the engine answers (spawn, signal a group, the sweep, say a line).
+//! out what the engine answers (spawn, signal a group, the sweep, say a line, stop ourselves,
+//! leave our cwd).
 //!
 //! Must not: decide anything. Which instance starts, restarts, is killed or stops the
 //! formation, and with what status formation exits, is the engine's (`engine/`); spawning
@@ -14,11 +15,13 @@
 use crate::config::units::Level;
 use crate::engine::{Effect, Engine, Probe, Spawned};
 use crate::os::child::{self, Launch};
+use crate::os::listener::{self, Listener};
 use crate::os::probe::{Probes, Report};
-use crate::os::signals::Signals;
+use crate::os::signals::{self, Signals};
 use crate::os::{clock, reaper, sweep};
 use crate::output::logmux::{LogMux, Stream, Token};
 use crate::plan::checks::{ProbeKind, attempt_bound};
+use crate::serve::{self, render::Snapshot};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use std::collections::VecDeque;
 use std::os::fd::AsFd;
@@ -35,6 +38,10 @@ pub struct Supervisor {
     level: Level,
     /// Check attempts under way and notify sockets.
     probes: Probes,
+    /// The status listener, when asked for (SPEC §9).
+    listener: Option<Listener>,
+    /// The name of each process type, by index: what the listener shows as an instance's type.
+    types: Vec<String>,
 }
 
 /// What a polled fd belongs to.
@@ -44,6 +51,8 @@ enum Owner {
     Log(Token),
     /// Slot `.0`'s check attempt, or its notify socket with `.1`.
     Probe(usize, bool),
+    /// The status listener's socket or one of its connections.
+    Listener(listener::Token),
 }
 
 impl Supervisor {
@@ -57,7 +66,15 @@ impl Supervisor {
             pid1,
             level,
             probes: Probes::default(),
+            listener: None,
+            types: Vec::new(),
         }
+    }
+
+    /// Serves the status listener from the loop; `types` names each process type by index.
+    pub fn listen(&mut self, listener: Listener, types: Vec<String>) {
+        self.listener = Some(listener);
+        self.types = types;
     }
 
     /// One of formation's own lines, if `level` is within the verbosity.
@@ -82,8 +99,12 @@ impl Supervisor {
             if let Some(status) = self.engine.outcome(Instant::now(), pipes_open) {
                 break status;
             }
-            let next = self.engine.next_deadline().into_iter();
-            let timeout = match next.chain(self.probes.next_deadline()).min() {
+            let deadlines = [
+                self.engine.next_deadline(),
+                self.probes.next_deadline(),
+                self.listener.as_ref().and_then(Listener::next_deadline),
+            ];
+            let timeout = match deadlines.into_iter().flatten().min() {
                 Some(at) => {
                     let wait = at.saturating_duration_since(Instant::now());
                     // Round up: waking a moment early would only spin.
@@ -95,12 +116,13 @@ impl Supervisor {
             let (signalled, ready) = self.wait(timeout);
             if signalled {
                 let mut fx = Vec::new();
-                for signo in self.signals.pending() {
-                    self.engine.signal(signo, Instant::now(), &mut fx);
+                for (signo, sender) in self.signals.pending() {
+                    self.engine.signal(signo, sender, Instant::now(), &mut fx);
                 }
                 self.carry_out(fx);
             }
             let mut fx = Vec::new();
+            let mut conns = Vec::new();
             for owner in ready {
                 match owner {
                     Owner::Log(token) => self.log.ready(token),
@@ -109,8 +131,10 @@ impl Supervisor {
                             self.report(report, &mut fx);
                         }
                     }
+                    Owner::Listener(token) => conns.push(token),
                 }
             }
+            self.serve(conns);
             self.log.pump();
             for slot in self.log.take_matches() {
                 let run = self.engine.run(slot);
@@ -138,6 +162,14 @@ impl Supervisor {
             tokens.push(Owner::Probe(slot, notify));
             fds.push(PollFd::new(fd, flags));
         }
+        for (token, fd, flags) in self
+            .listener
+            .iter()
+            .flat_map(|l| l.interest(Instant::now()))
+        {
+            tokens.push(Owner::Listener(token));
+            fds.push(PollFd::new(fd, flags));
+        }
         if poll(&mut fds, timeout).is_err() {
             // EINTR (cannot happen with every signal blocked) or ENOMEM: try again next turn.
             return (false, Vec::new());
@@ -150,6 +182,22 @@ impl Supervisor {
             .map(|(_, token)| token)
             .collect();
         (fired(&fds[0]), ready)
+    }
+
+    /// Serves the listener's ready sockets, answering from a snapshot of the table taken
+    /// when a whole request head has arrived; then closes the connections past their deadline.
+    fn serve(&mut self, tokens: Vec<listener::Token>) {
+        let Some(listener) = self.listener.as_mut() else {
+            return;
+        };
+        let now = Instant::now();
+        let (engine, types, counts) = (&self.engine, &self.types, self.log.counts());
+        let mut answer =
+            |head: &[u8]| serve::answer(head, || Snapshot::of(engine, types, counts, now));
+        for token in tokens {
+            listener.ready(token, now, &mut answer);
+        }
+        listener.expire(now);
     }
 
     /// Carries out `fx` and whatever the engine answers to them, in order.
@@ -169,6 +217,11 @@ impl Supervisor {
                 Effect::Reap => self.reap(&mut more),
                 Effect::ClosePipes => self.log.close_sources(),
                 Effect::Probe { slot, run, probe } => self.probe(slot, run, probe, &mut more),
+                Effect::StopSelf => signals::stop_self(),
+                Effect::LeaveCwd => {
+                    // Cannot fail for "/" short of a broken system; staying put is harmless.
+                    let _ = nix::unistd::chdir("/");
+                }
             }
             queue.extend(more.drain(..));
         }

@@ -5,6 +5,7 @@ pub mod graph;
 pub mod load;
 pub mod model;
 pub mod procfile;
+pub mod rewrite;
 pub mod schema;
 pub mod tz;
 pub mod units;

@@ -94,6 +94,8 @@ pub struct ProcessType {
     pub stop_signal: Signal,
     /// Its own stop grace.
     pub grace: Option<Duration>,
+    /// What is forwarded to its groups instead of each signal (`signals`).
+    pub signals: crate::config::rewrite::Rewrites,
     /// Its working directory, resolved against the config's directory.
     pub cwd: Option<PathBuf>,
     /// Who it runs as.
@@ -128,6 +130,7 @@ impl ProcessType {
             essential: true,
             stop_signal: Signal::SIGTERM,
             grace: None,
+            signals: Default::default(),
             cwd: None,
             user: None,
             env: Vec::new(),

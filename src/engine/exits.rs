@@ -103,6 +103,7 @@ impl Engine {
     ) {
         let level = self.settings.level;
         let slot = self.table.slot_mut(id);
+        slot.last_exit = Some(exit);
         let name = slot.plan.name.clone();
         if self.stop.is_some() {
             self.table.set(id, State::Ended(Some(exit)));
@@ -113,6 +114,7 @@ impl Engine {
         match policy::after_exit(plan.restart, &plan.backoff, slot.restarts, exit, uptime) {
             AfterExit::Restart { delay, restarts } => {
                 slot.restarts = restarts;
+                slot.restarts_total += 1;
                 self.table.set(id, State::Waiting { at: now + delay });
                 let text = format_args!("{name} {exit}; restarting in {}", Human(delay));
                 say(fx, level, Level::Warn, text);

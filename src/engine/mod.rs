@@ -41,14 +41,12 @@ use graph::Graph;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use policy::StopCause;
-use signals::{Action, SignalPolicy};
+use signals::{Action, Rules, Sender};
 use std::fmt::Display;
 use std::time::{Duration, Instant};
 use stop::Stop;
-#[cfg(test)]
-pub use table::Check;
-pub use table::State;
 use table::Table;
+pub use table::{Check, State};
 
 /// An instance's place in the table; also the id of its log label.
 pub type SlotId = usize;
@@ -56,8 +54,8 @@ pub type SlotId = usize;
 /// What does not change while the engine runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
-    /// Forward TERM/INT/QUIT (single-command mode) or stop on them (formation mode).
-    pub policy: SignalPolicy,
+    /// What each received signal means: the mode's policy, `-r`, and job control.
+    pub signals: Rules,
     /// The default grace: bounds the sweep and the final pipe drain.
     pub grace: Duration,
     /// formation's own verbosity: lines above it are never formatted.
@@ -89,6 +87,13 @@ pub enum Effect {
         run: u64,
         probe: Probe,
     },
+    /// Stop formation itself (SIGSTOP) until a SIGCONT: the end of a suspend.
+    StopSelf,
+    /// Change formation's own working directory to `/`, so that it holds no reference to the
+    /// one it was started in (SPEC §1.1). Asked once, after the first spawn: an instance that
+    /// inherits our cwd (single-command mode's CMD) spawns only once, and every other one
+    /// carries its own absolute cwd.
+    LeaveCwd,
 }
 
 /// How a spawn went.
@@ -98,6 +103,18 @@ pub enum Spawned {
     Running(Pid),
     /// It could not start: 127 (not found) or 126, and why.
     Failed { status: i32, reason: String },
+}
+
+/// One instance as the status listener sees it (SPEC §9): nothing here decides anything.
+pub struct View<'a> {
+    /// Its plan: name, type, whether it is essential.
+    pub plan: &'a Instance,
+    /// Where it is in its life.
+    pub state: State,
+    /// Every restart it ever had.
+    pub restarts: u32,
+    /// How its process last ended, if it ever did.
+    pub last_exit: Option<Exit>,
 }
 
 /// The engine: the table and the formation-wide state.
@@ -116,6 +133,8 @@ pub struct Engine {
     first_failure: Option<i32>,
     /// As of the last reap: some child of ours is still alive.
     children_left: bool,
+    /// [`Effect::LeaveCwd`] was asked for.
+    left_cwd: bool,
 }
 
 impl Engine {
@@ -138,6 +157,7 @@ impl Engine {
             start_wall: wall_ms.div_euclid(1000),
             first_failure: None,
             children_left: false,
+            left_cwd: false,
         };
         engine.fires = engine.fires(engine.start_wall, now);
         engine
@@ -157,6 +177,21 @@ impl Engine {
     #[cfg(test)]
     pub fn state(&self, slot: SlotId) -> State {
         self.table.slot(slot).state
+    }
+
+    /// What the status listener shows of each instance, in table order: read-only.
+    pub fn views(&self) -> impl Iterator<Item = View<'_>> {
+        self.table.slots().map(|slot| View {
+            plan: &slot.plan,
+            state: slot.state,
+            restarts: slot.restarts_total,
+            last_exit: slot.last_exit,
+        })
+    }
+
+    /// True once the stop of the formation has begun.
+    pub fn stopping(&self) -> bool {
+        self.stop.is_some()
     }
 
     /// Every process group an instance ever had: what the sweep signals when not PID 1.
@@ -288,40 +323,78 @@ impl Engine {
                 self.ended(id, Exit::Code(status), Duration::ZERO, now, fx);
             }
         }
+        if !self.left_cwd {
+            self.left_cwd = true;
+            fx.push(Effect::LeaveCwd);
+        }
         self.settle(now, fx);
     }
 
-    /// Signal `signo` arrived.
-    pub fn signal(&mut self, signo: i32, now: Instant, fx: &mut Vec<Effect>) {
+    /// Signal `signo` arrived from `sender`.
+    pub fn signal(&mut self, signo: i32, sender: Sender, now: Instant, fx: &mut Vec<Effect>) {
         let level = self.settings.level;
-        match signals::classify(signo, self.settings.policy) {
+        let name = |now| Named { signo, now };
+        match signals::classify(signo, sender, &self.settings.signals) {
             Action::Reap => fx.push(Effect::Reap),
+            Action::Own => {}
             Action::Ignore => say(
                 fx,
                 level,
                 Level::Debug,
-                format_args!("ignoring signal {signo}"),
+                format_args!("ignoring {}", name(None)),
             ),
             Action::Forward(sig) => {
-                say(fx, level, Level::Debug, format_args!("forwarding {sig}"));
+                let text = format_args!("forwarding {}", name(Some(sig)));
+                say(fx, level, Level::Debug, text);
                 for slot in self.table.slots() {
-                    if let Some(pgid) = slot.state.group() {
+                    let Some(pgid) = slot.state.group() else {
+                        continue;
+                    };
+                    // The type's own `signals` table: what this group gets instead, if anything.
+                    if let Some(sig) = slot.plan.signals.apply(sig) {
                         fx.push(Effect::Signal { pgid, sig });
                     }
                 }
             }
+            Action::Suspend => {
+                let text = format_args!("{} received; suspending until SIGCONT", name(None));
+                say(fx, level, Level::Info, text);
+                for slot in self.table.slots() {
+                    if let Some(pgid) = slot.state.group() {
+                        let sig = Signal::SIGSTOP;
+                        fx.push(Effect::Signal { pgid, sig });
+                    }
+                }
+                fx.push(Effect::StopSelf);
+            }
             Action::Stop(sig) if self.stop.is_none() => {
-                say(
-                    fx,
-                    level,
-                    Level::Info,
-                    format_args!("{sig} received; stopping"),
-                );
+                let text = format_args!("{} received; stopping", name(Some(sig)));
+                say(fx, level, Level::Info, text);
                 self.begin_stop(StopCause::Signal(sig as i32), now, fx);
             }
             Action::Stop(sig) => self.kill_now(sig, fx),
         }
         self.settle(now, fx);
+    }
+}
+
+/// A received signal in a line: `SIGHUP`, `signal 40` for one without a name, and
+/// `SIGHUP (as SIGUSR1)` when `-r` made it another. Formatted only when the line is.
+struct Named {
+    signo: i32,
+    now: Option<Signal>,
+}
+
+impl Display for Named {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match Signal::try_from(self.signo) {
+            Ok(sig) => f.write_str(sig.as_str())?,
+            Err(_) => write!(f, "signal {}", self.signo)?,
+        }
+        match self.now {
+            Some(sig) if sig as i32 != self.signo => write!(f, " (as {sig})"),
+            _ => Ok(()),
+        }
     }
 }
 

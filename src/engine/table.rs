@@ -149,6 +149,10 @@ pub struct Slot {
     pub state: State,
     /// Restarts since its last healthy run.
     pub restarts: u32,
+    /// Every restart it ever had (a counter for the status listener: never reset).
+    pub restarts_total: u32,
+    /// How its process last ended, if it ever did.
+    pub last_exit: Option<Exit>,
     /// Its last process group, for the sweep when we are not PID 1.
     pub last_pgid: Option<Pid>,
     /// How many times it was spawned: a check result names the run it was made for.
@@ -223,6 +227,8 @@ impl Table {
                 plan,
                 state: State::Ended(None),
                 restarts: 0,
+                restarts_total: 0,
+                last_exit: None,
                 last_pgid: None,
                 run: 0,
                 last_error: None,

@@ -1,36 +1,35 @@
 //! Spawning one instance, and signalling its process group.
 //!
-//! Owns: the `fork`+`exec` of an instance through `std::process::Command` — its own process
-//! group, its stdio, environment, working directory and credentials — and `killpg`.
+//! Owns: turning a [`Launch`] into what the child execs — argv, envp and the execve candidates
+//! of a PATH search, all as C strings — its stdout/stderr pipes, the exit status of a failed
+//! spawn, and `killpg`. The clone itself and everything the child does are `spawn.rs`.
 //!
-//! Must not: wait for the child (the reaper owns every `waitpid`; the `Child` handle is dropped
-//! unwaited, which std allows) or decide anything about restarts.
+//! Must not: wait for a running child (the reaper owns every `waitpid`) or decide anything
+//! about restarts.
 //!
-//! Kernel and std facts this relies on:
-//! - std creates every fd of ours close-on-exec and reports a failed `exec` through a
-//!   close-on-exec pipe, reaping that short-lived child itself before `spawn` returns; its
-//!   errno tells "not found" (127) from "cannot run" (126).
-//! - In the child std runs, in order: dup2 of stdio, setgid/setuid (we do not use those),
-//!   chdir, `setpgid(0, 0)`, SIGPIPE back to SIG_DFL, then our `pre_exec` hook. std passes
-//!   the parent's signal mask on (by design), so the hook empties it: ours blocks everything.
-//!   Credentials are switched in the hook too, because std's stable API cannot set
-//!   supplementary groups (SPEC §3.4: the user's memberships from /etc/group). Having a hook
-//!   makes std fork instead of posix_spawn.
-//! - `tcsetpgrp` from a background group raises SIGTTOU unless it is blocked, so the hook
-//!   blocks it around the call (tini's `isolate_child` ignores it for the same reason).
+//! Semantics kept from std's `Command` (which formation used before): the program is looked
+//! up, when it has no `/`, in the PATH of the *child's* environment (execvp's rule: an empty
+//! entry is the working directory, ENOENT and ENOTDIR try the next entry, an EACCES met on
+//! the way is the final error; no PATH: musl's default `/usr/local/bin:/bin:/usr/bin`). Not
+//! found is 127, anything else that prevents the exec (permission, bad cwd, failed user
+//! switch, no fds, no processes) is 126 (SPEC §4).
 
 use crate::config::users::Credentials;
+use crate::os::spawn::{self, Failure, Program, Stdio, Step};
 use crate::plan::StdioMode;
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use nix::sys::signal::{SigSet, SigmaskHow, Signal, killpg, sigprocmask};
-use nix::unistd::{Pid, getpgrp, setgid, setgroups, setuid, tcsetpgrp};
-use std::ffi::OsString;
-use std::io;
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::process::CommandExt;
+use nix::libc::c_char;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::{Pid, pipe2};
+use std::ffi::{CString, OsStr, OsString};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+/// PATH when the child's environment has none: musl's execvp default (the release binary is
+/// static musl).
+const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
 
 /// Everything needed to start one instance.
 pub struct Launch<'a> {
@@ -65,83 +64,100 @@ pub struct SpawnError {
     pub reason: String,
 }
 
+impl SpawnError {
+    fn cannot(reason: impl Into<String>) -> SpawnError {
+        SpawnError {
+            status: 126,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Starts one instance in a new process group.
 pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
-    let (program, args) = launch.argv.split_first().ok_or_else(|| SpawnError {
+    let program = launch.argv.first().ok_or_else(|| SpawnError {
         status: 127,
         reason: "empty command".into(),
     })?;
-    let mut cmd = Command::new(program);
-    cmd.args(args).process_group(0);
-    if let Some(env) = launch.env {
-        cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
-    }
-    if let Some(cwd) = launch.cwd {
-        // std reports a failed chdir with the bare errno, which would read as "not found"
-        // (127) for a missing directory; SPEC §4 makes a bad cwd a 126.
-        if !cwd.is_dir() {
-            return Err(SpawnError {
-                status: 126,
-                reason: format!("cannot change directory to {}", cwd.display()),
-            });
+    let c = |s: &[u8]| {
+        CString::new(s).map_err(|_| SpawnError::cannot("a NUL byte in the command or environment"))
+    };
+    let argv: Vec<CString> = launch
+        .argv
+        .iter()
+        .map(|a| c(a.as_bytes()))
+        .collect::<Result<_, _>>()?;
+    let envp: Vec<CString> = match launch.env {
+        Some(env) => env
+            .iter()
+            .map(|(k, v)| c(&assignment(k, v)))
+            .collect::<Result<_, _>>()?,
+        None => std::env::vars_os()
+            .map(|(k, v)| c(&assignment(&k, &v)))
+            .collect::<Result<_, _>>()?,
+    };
+    let path = match launch.env {
+        Some(env) => env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone()),
+        None => std::env::var_os("PATH"),
+    };
+    let search = !program.as_bytes().contains(&b'/');
+    let candidates: Vec<CString> = if search {
+        candidates(program.as_bytes(), path.as_deref().map(OsStr::as_bytes))
+            .iter()
+            .map(|p| c(p))
+            .collect::<Result<_, _>>()?
+    } else {
+        vec![c(program.as_bytes())?]
+    };
+    let cwd = launch
+        .cwd
+        .map(|d| c(d.as_os_str().as_bytes()))
+        .transpose()?;
+    let groups: Vec<nix::libc::gid_t> = launch
+        .user
+        .map(|u| u.groups.iter().map(|g| g.as_raw()).collect())
+        .unwrap_or_default();
+    let prepared = Program {
+        candidates: &candidates,
+        search,
+        argv: &pointers(&argv),
+        envp: &pointers(&envp),
+        cwd: cwd.as_ref(),
+        user: launch
+            .user
+            .map(|u| (u.uid.as_raw(), u.gid.as_raw(), groups.as_slice())),
+        take_terminal: matches!(
+            launch.stdio,
+            StdioMode::Inherit {
+                take_terminal: true
+            }
+        ),
+    };
+    let (pid, stdout, stderr) = match launch.stdio {
+        StdioMode::Inherit { .. } => {
+            let pid =
+                spawn::clone_exec(&prepared, Stdio::Inherit).map_err(|f| failed(f, launch))?;
+            (pid, None, None)
         }
-        cmd.current_dir(cwd);
-    }
-    match launch.stdio {
-        StdioMode::Inherit { .. } => {}
         StdioMode::Piped => {
-            cmd.stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
+            let (out_r, out_w) = pipe().map_err(|f| failed(f, launch))?;
+            let (err_r, err_w) = pipe().map_err(|f| failed(f, launch))?;
+            let stdio = Stdio::Piped {
+                out: &out_w,
+                err: &err_w,
+            };
+            let pid = spawn::clone_exec(&prepared, stdio).map_err(|f| failed(f, launch))?;
+            (pid, Some(out_r), Some(err_r))
         }
         StdioMode::Null => {
-            cmd.stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
+            let pid = spawn::clone_exec(&prepared, Stdio::Null).map_err(|f| failed(f, launch))?;
+            (pid, None, None)
         }
-    }
-    let take_terminal = matches!(
-        launch.stdio,
-        StdioMode::Inherit {
-            take_terminal: true
-        }
-    );
-    let user = launch.user.cloned();
-    #[allow(unsafe_code)]
-    // SAFETY: the hook runs in the forked child before exec. formation is single-threaded,
-    // so no lock can be held by another thread at the fork; the hook only makes direct
-    // system calls (sigprocmask, tcsetpgrp, setgroups, setgid, setuid) on data prepared
-    // before the fork, and allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || {
-            // std deliberately passes the parent's signal mask on; ours blocks everything.
-            sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
-            if take_terminal {
-                hand_over_terminal();
-            }
-            if let Some(user) = &user {
-                setgroups(&user.groups)?;
-                setgid(user.gid)?;
-                setuid(user.uid)?;
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().map_err(|err| SpawnError {
-        status: if err.kind() == io::ErrorKind::NotFound {
-            127
-        } else {
-            126
-        },
-        reason: describe(&err),
-    })?;
-    let pid = Pid::from_raw(child.id() as i32);
-    let stdout = child.stdout.take().map(OwnedFd::from);
-    let stderr = child.stderr.take().map(OwnedFd::from);
-    for fd in stdout.iter().chain(stderr.iter()) {
-        set_nonblocking(fd);
-    }
-    // Dropping `child` neither waits nor kills: the reaper collects it.
+    };
     Ok(Started {
         pid,
         stdout,
@@ -149,34 +165,74 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
     })
 }
 
-/// In the child: makes its new process group the terminal's foreground group, so that ^C on
-/// the terminal reaches it. Failure (no terminal after all) is harmless and ignored.
-fn hand_over_terminal() {
-    let mut ttou = SigSet::empty();
-    ttou.add(Signal::SIGTTOU);
-    let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&ttou), None);
-    let _ = tcsetpgrp(io::stdin().as_fd(), getpgrp());
-    let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&ttou), None);
+/// A close-on-exec pipe whose read end (ours) is non-blocking and whose write end (the
+/// child's) blocks, so that a child writing faster than we read waits instead of failing.
+fn pipe() -> Result<(OwnedFd, OwnedFd), Failure> {
+    let parent = |errno| Failure { step: None, errno };
+    let (read, write) = pipe2(OFlag::O_CLOEXEC).map_err(parent)?;
+    // A fresh pipe's read end has no other status flag to keep.
+    fcntl(&read, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(parent)?;
+    Ok((read, write))
 }
 
-fn set_nonblocking(fd: &OwnedFd) {
-    // Our own end of a fresh pipe: no one else shares its open file description.
-    if let Ok(flags) = fcntl(fd, FcntlArg::F_GETFL) {
-        let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
-        let _ = fcntl(fd, FcntlArg::F_SETFL(flags));
+/// `KEY=VALUE`.
+fn assignment(key: &OsStr, value: &OsStr) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() + 1 + value.len());
+    out.extend_from_slice(key.as_bytes());
+    out.push(b'=');
+    out.extend_from_slice(value.as_bytes());
+    out
+}
+
+/// The NULL-terminated pointer array of `strings` (which must outlive it).
+fn pointers(strings: &[CString]) -> Vec<*const c_char> {
+    strings
+        .iter()
+        .map(|s| s.as_ptr())
+        .chain([std::ptr::null()])
+        .collect()
+}
+
+/// The paths execvp tries for a `program` without `/`, in order, given the child's PATH.
+fn candidates(program: &[u8], path: Option<&[u8]>) -> Vec<Vec<u8>> {
+    if program.is_empty() {
+        return Vec::new();
     }
+    path.unwrap_or(DEFAULT_PATH)
+        .split(|b| *b == b':')
+        .map(|dir| {
+            let mut full = dir.to_vec();
+            if !dir.is_empty() {
+                full.push(b'/');
+            }
+            full.extend_from_slice(program);
+            full
+        })
+        .collect()
 }
 
-fn describe(err: &io::Error) -> String {
-    match err.raw_os_error().map(Errno::from_raw) {
-        Some(Errno::ENOENT) => "not found".into(),
-        Some(Errno::EACCES) => "permission denied".into(),
-        Some(Errno::EPERM) => "operation not permitted (switching user?)".into(),
-        Some(Errno::ENOEXEC) => "not an executable format".into(),
-        Some(Errno::EAGAIN) => "cannot fork: too many processes (EAGAIN)".into(),
-        Some(Errno::EMFILE | Errno::ENFILE) => "too many open files".into(),
-        Some(errno) => errno.desc().to_lowercase(),
-        None => err.to_string(),
+/// The exit status and log reason of a failed spawn.
+fn failed(failure: Failure, launch: &Launch) -> SpawnError {
+    let status = match (failure.step, failure.errno) {
+        (Some(Step::Exec), Errno::ENOENT) => 127,
+        _ => 126,
+    };
+    let reason = match (failure.step, launch.cwd) {
+        (Some(Step::Cwd), Some(cwd)) => format!("cannot change directory to {}", cwd.display()),
+        _ => describe(failure.errno),
+    };
+    SpawnError { status, reason }
+}
+
+fn describe(errno: Errno) -> String {
+    match errno {
+        Errno::ENOENT => "not found".into(),
+        Errno::EACCES => "permission denied".into(),
+        Errno::EPERM => "operation not permitted (switching user?)".into(),
+        Errno::ENOEXEC => "not an executable format".into(),
+        Errno::EAGAIN => "cannot fork: too many processes (EAGAIN)".into(),
+        Errno::EMFILE | Errno::ENFILE => "too many open files".into(),
+        errno => errno.desc().to_lowercase(),
     }
 }
 
@@ -225,4 +281,83 @@ pub fn group_alive(pgid: Pid) -> bool {
 /// Sends `sig` to the process group `pgid`. Returns false when the group is gone (ESRCH).
 pub fn signal_group(pgid: Pid, sig: Signal) -> bool {
     killpg(pgid, sig).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: Vec<Vec<u8>>) -> Vec<String> {
+        v.into_iter()
+            .map(|p| String::from_utf8(p).expect("utf-8"))
+            .collect()
+    }
+
+    #[test]
+    fn path_search_follows_execvp() {
+        let table: &[(&str, Option<&str>, &[&str])] = &[
+            (
+                "sleep",
+                Some("/usr/bin:/bin"),
+                &["/usr/bin/sleep", "/bin/sleep"],
+            ),
+            // An empty entry, leading, inner or trailing, is the working directory.
+            ("x", Some(":/bin"), &["x", "/bin/x"]),
+            ("x", Some("/a::/b"), &["/a/x", "x", "/b/x"]),
+            ("x", Some("/a:"), &["/a/x", "x"]),
+            ("x", Some(""), &["x"]),
+            // No PATH at all: musl's default.
+            ("x", None, &["/usr/local/bin/x", "/bin/x", "/usr/bin/x"]),
+            ("", Some("/bin"), &[]),
+        ];
+        for (program, path, want) in table {
+            let got = strings(candidates(program.as_bytes(), path.map(str::as_bytes)));
+            assert_eq!(got, *want, "{program:?} in {path:?}");
+        }
+    }
+
+    #[test]
+    fn failures_map_to_127_only_when_the_program_is_not_found() {
+        let argv = [OsString::from("x")];
+        let cwd = Path::new("/nowhere");
+        let launch = Launch {
+            argv: &argv,
+            env: None,
+            cwd: Some(cwd),
+            user: None,
+            stdio: StdioMode::Piped,
+        };
+        let table = [
+            (Some(Step::Exec), Errno::ENOENT, 127, "not found"),
+            (Some(Step::Exec), Errno::EACCES, 126, "permission denied"),
+            (Some(Step::Exec), Errno::ENOTDIR, 126, "not a directory"),
+            (
+                Some(Step::Cwd),
+                Errno::ENOENT,
+                126,
+                "cannot change directory to /nowhere",
+            ),
+            (
+                Some(Step::User),
+                Errno::EPERM,
+                126,
+                "operation not permitted (switching user?)",
+            ),
+            (None, Errno::EMFILE, 126, "too many open files"),
+            (
+                None,
+                Errno::EAGAIN,
+                126,
+                "cannot fork: too many processes (EAGAIN)",
+            ),
+        ];
+        for (step, errno, status, reason) in table {
+            let got = failed(Failure { step, errno }, &launch);
+            assert_eq!(
+                (got.status, got.reason.as_str()),
+                (status, reason),
+                "{step:?} {errno}"
+            );
+        }
+    }
 }

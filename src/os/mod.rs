@@ -1,6 +1,9 @@
 pub mod child;
 pub mod clock;
+pub mod listener;
 pub mod probe;
+pub mod procfs;
 pub mod reaper;
 pub mod signals;
+pub mod spawn;
 pub mod sweep;

@@ -7,18 +7,25 @@
 //! Must not: wait for children or send signals; the supervisor acts on what [`classify`] says.
 //!
 //! Kernel facts: blocked signals stay pending until read from the signalfd; SIGKILL and SIGSTOP
-//! cannot be blocked (the mask silently leaves them out). SIGPIPE alone is left unblocked and
-//! ignored (as Rust's runtime sets it), so it is discarded at generation: a write to a closed
-//! stdout is an EPIPE, and nothing is forwarded for it. Each child gets an empty mask and
-//! default dispositions (`child.rs`, [`reset_dispositions`]).
+//! cannot be blocked (the mask silently leaves them out). SIGPIPE is blocked like the rest, so
+//! that one someone sends us (`kill -PIPE`) is read and forwarded; the one our own write to a
+//! closed stdout raises is read too, and told apart by its sender: the kernel raises it with
+//! `send_sig(SIGPIPE, current, 0)`, which fills in SI_USER and the pid of `current` — our own
+//! pid, as seen in our own pid namespace (1 as PID 1; checked on Linux 6.18). A sender outside
+//! our namespace shows as pid 0, so pid 0 is someone else, not us. Two SIGPIPEs pending at
+//! once are one (standard signals do not queue): the first one's sender is the one read.
+//! Each child gets an empty mask and default dispositions (`spawn.rs`, [`reset_dispositions`]).
 
-use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
+use crate::engine::signals::Sender;
+use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::{AsFd, BorrowedFd};
 
 /// The blocked mask and the signalfd that delivers what it holds back.
 pub struct Signals {
     fd: SignalFd,
+    /// Our pid, as the kernel writes it into the siginfo of what we raise ourselves.
+    me: u32,
 }
 
 impl Signals {
@@ -27,32 +34,45 @@ impl Signals {
     /// SIGCHLD can be lost.
     pub fn install() -> nix::Result<Self> {
         reset_dispositions();
-        // SIGPIPE stays unblocked: a blocked signal is queued even when ignored (the kernel's
-        // sig_ignored() says "blocked signals are never ignored"), and the SIGPIPE of our own
-        // write to a closed stdout would then be read here and forwarded to every instance.
-        let mut mask = SigSet::all();
-        mask.remove(Signal::SIGPIPE);
+        // SIGPIPE too: a blocked signal is queued even though it is ignored (the kernel's
+        // sig_ignored() says "blocked signals are never ignored"), so ours is read here and
+        // dropped by its sender, and anyone else's is forwarded.
+        let mask = SigSet::all();
         sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)?;
         let fd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
-        Ok(Signals { fd })
+        let me = nix::unistd::getpid().as_raw().unsigned_abs();
+        Ok(Signals { fd, me })
     }
 
-    /// Reads every pending signal number (empty when none is pending).
-    pub fn pending(&self) -> Vec<i32> {
-        let mut signos = Vec::new();
+    /// Reads every pending signal: its number and who sent it (empty when none is pending).
+    pub fn pending(&self) -> Vec<(i32, Sender)> {
+        let mut signals = Vec::new();
         // A read error other than EAGAIN cannot happen on a valid signalfd; stop reading then.
         while let Ok(Some(info)) = self.fd.read_signal() {
-            signos.push(info.ssi_signo as i32);
+            let sender = if info.ssi_pid == self.me {
+                Sender::Ourselves
+            } else {
+                Sender::Other
+            };
+            signals.push((info.ssi_signo as i32, sender));
         }
-        signos
+        signals
     }
+}
+
+/// Stops formation itself until a SIGCONT (the end of a suspend). SIGSTOP cannot be blocked
+/// or caught, so this returns once we are continued; the SIGCONT that did it is then pending
+/// on the signalfd, to be forwarded.
+pub fn stop_self() {
+    let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
 }
 
 /// Sets every signal but SIGPIPE back to SIG_DFL. A disposition of SIG_IGN survives exec, so
 /// whatever our parent ignored (`nohup` ignores HUP; some supervisors ignore the real-time
 /// signals) would otherwise be discarded before it reached our signalfd, and be ignored in
 /// every instance too. SIGPIPE stays ignored here (Rust's runtime set it, so that a closed
-/// stdout is an EPIPE, not our death); std's spawn puts it back to SIG_DFL in each child.
+/// stdout is an EPIPE, not our death, should it ever be unblocked); the child puts it back to
+/// SIG_DFL before its exec (`spawn.rs`).
 ///
 /// The raw `rt_sigaction` system call is used because libc refuses to touch the signals it
 /// reserves for threads (32–34), which an inherited SIG_IGN may still cover.

@@ -145,7 +145,7 @@ pub fn line(
 
 /// Appends `bytes` as the inside of a JSON string: `"` and `\` escaped, control characters
 /// as `\n`-style or `\u00XX` escapes, invalid UTF-8 as U+FFFD.
-fn escape_json(bytes: &[u8], out: &mut Vec<u8>) {
+pub fn escape_json(bytes: &[u8], out: &mut Vec<u8>) {
     for chunk in bytes.utf8_chunks() {
         for &b in chunk.valid().as_bytes() {
             match b {

@@ -7,6 +7,7 @@
 
 use crate::config::model::{Backoff, CommandLine, Restart, SHELL};
 use crate::config::model::{Formation, Place, ProcessType, Var};
+use crate::config::rewrite::Rewrites;
 use crate::config::users::Credentials;
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
@@ -55,6 +56,8 @@ pub struct Instance {
     pub essential: bool,
     /// What a stop sends it.
     pub stop_signal: Signal,
+    /// What is forwarded to it instead of each signal (its type's `signals`).
+    pub signals: Rewrites,
     /// How long a stop waits before SIGKILL.
     pub grace: Duration,
     /// Inherited or piped stdio.
@@ -94,6 +97,7 @@ impl Instance {
             backoff: Backoff::default(),
             essential: true,
             stop_signal: Signal::SIGTERM,
+            signals: Rewrites::default(),
             grace,
             stdio,
             oneshot: false,
@@ -305,6 +309,7 @@ pub fn instances(
                 backoff: t.backoff,
                 essential: t.essential,
                 stop_signal: t.stop_signal,
+                signals: t.signals,
                 ..Instance::new(name, argv, t.grace.unwrap_or(grace), StdioMode::Piped)
             });
         }
@@ -432,6 +437,9 @@ fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
     if let Some(u) = &t.user {
         let _ = write!(text, " user={}:{}", u.uid, u.gid);
     }
+    if !t.signals.is_identity() {
+        let _ = write!(text, " signals={}", t.signals);
+    }
     text
 }
 
@@ -458,6 +466,28 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn a_types_signals_reach_its_instances_and_check() {
+        let mut f = formation(&[("web", 2), ("worker", 1)]);
+        f.types[0]
+            .signals
+            .set(Signal::SIGHUP, Some(Signal::SIGUSR1));
+        f.types[0].signals.set(Signal::SIGWINCH, None);
+        let all = instances(&f, &[2, 1], Duration::from_secs(5), &[], &[]).expect("plan");
+        let hup = |i: &Instance| i.signals.apply(Signal::SIGHUP);
+        let got: Vec<_> = all.iter().map(hup).collect();
+        assert_eq!(
+            got,
+            [
+                Some(Signal::SIGUSR1),
+                Some(Signal::SIGUSR1),
+                Some(Signal::SIGHUP)
+            ]
+        );
+        assert!(policies(&f.types[0], None).ends_with(" signals=HUP:USR1,WINCH:0"));
+        assert!(!policies(&f.types[1], None).contains("signals="));
     }
 
     fn at(file: &str, line: usize) -> Place {

@@ -649,6 +649,11 @@ pub fn s(p: &Path) -> &str {
 /// Runs `cmd` on a fresh pseudo-terminal (util-linux `script`), typing `keys` once `ready`
 /// shows up; returns (status, output).
 pub fn on_a_terminal(cmd: &str, keys: &[u8]) -> (i32, String) {
+    on_a_terminal_after(cmd, &["ready"], keys)
+}
+
+/// [`on_a_terminal`], typing `keys` once every one of `ready` has shown up.
+pub fn on_a_terminal_after(cmd: &str, ready: &[&str], keys: &[u8]) -> (i32, String) {
     use std::io::{Read, Write};
     use std::process::{Command, Stdio};
     let mut child = Command::new("script")
@@ -674,13 +679,13 @@ pub fn on_a_terminal(cmd: &str, keys: &[u8]) -> (i32, String) {
     });
     let deadline = Instant::now() + SOON;
     let mut text = String::new();
-    while !text.contains("ready") {
+    while !ready.iter().all(|r| text.contains(r)) {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(t) => text = t,
             Err(_) => {
                 let _ = child.kill();
-                panic!("no `ready` on the terminal: {text:?}");
+                panic!("no {ready:?} on the terminal: {text:?}");
             }
         }
     }

@@ -9,10 +9,14 @@
 
 mod harness;
 
+mod export;
 mod formation;
 mod graph;
+mod listener;
 mod logs;
 mod robustness;
+mod signals;
 mod single;
+mod spawn;
 mod stack;
 mod subcommands;

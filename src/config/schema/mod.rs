@@ -25,7 +25,9 @@ mod values;
 use std::path::Path;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
-use values::{command_line, duration, env_files, env_table, scalar_text, table, whole_number};
+use values::{
+    command_line, duration, env_files, env_table, scalar_text, signals, table, whole_number,
+};
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
@@ -127,6 +129,10 @@ const PROCESS_KEYS: &[Key<ProcessType>] = &[
     Key {
         name: "grace",
         set: |cx, t, v| t.grace = duration(cx.diag, "grace", v),
+    },
+    Key {
+        name: "signals",
+        set: |cx, t, v| t.signals = signals(cx.diag, v),
     },
     Key {
         name: "cwd",

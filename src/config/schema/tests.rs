@@ -165,6 +165,44 @@ fn every_error_at_once_with_line_and_column() {
 }
 
 #[test]
+fn signals_rewrite_what_a_type_is_forwarded() {
+    let f = ok(
+        "[process.web]\ncommand = \"x\"\nsignals = { HUP = \"USR1\", SIGWINCH = \"\", 12 = 0, USR1 = 10 }\n",
+    );
+    let r = f.types[0].signals;
+    assert_eq!(r.apply(Signal::SIGHUP), Some(Signal::SIGUSR1));
+    assert_eq!(r.apply(Signal::SIGWINCH), None);
+    assert_eq!(r.apply(Signal::SIGUSR2), None, "12 = 0");
+    assert_eq!(r.apply(Signal::SIGUSR1), Some(Signal::SIGUSR1));
+    assert_eq!(r.apply(Signal::SIGPIPE), Some(Signal::SIGPIPE));
+    assert!(
+        ok("[process.web]\ncommand = \"x\"\n").types[0]
+            .signals
+            .is_identity()
+    );
+
+    let got = errors(
+        "[process.web]\ncommand = \"x\"\nsignals = { TERM = \"QUIT\", NOPE = \"HUP\", \
+         HUP = \"BAD\", USR1 = true, CONT = \"\", TSTP = \"\", SIGUSR2 = \"HUP\", 12 = \"\" }\n\
+         [process.w]\ncommand = \"y\"\nsignals = \"HUP:USR1\"\n",
+    );
+    let want = [
+        "f.toml:3:13: `signals`: SIGTERM is not rewritten per type: it stops the formation",
+        "f.toml:3:28: `signals`: \"NOPE\" is not a signal name or number",
+        "f.toml:3:48: `signals.HUP`: \"BAD\" is not a signal name or number",
+        "f.toml:3:62: `signals.USR1`: must be a signal name or number",
+        "f.toml:3:68: `signals`: SIGCONT is not rewritten per type: it resumes every group",
+        "f.toml:3:79: `signals`: SIGTSTP is not rewritten per type: job-control signals",
+        "f.toml:3:107: `signals`: SIGUSR2 is named twice",
+        "f.toml:6:11: `signals` must be a table",
+    ];
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    for (got, want) in got.iter().zip(want) {
+        assert!(got.starts_with(want), "got {got:?}, want {want:?}");
+    }
+}
+
+#[test]
 fn syntax_errors_have_positions() {
     let got = errors("[process.web]\ncommand = \"x\"\nscale = \n");
     assert!(got[0].starts_with("f.toml:3:"), "{got:?}");
@@ -230,6 +268,7 @@ fn one_table_drives_the_keys_and_the_message() {
             "essential",
             "stop_signal",
             "grace",
+            "signals",
             "cwd",
             "user",
             "env",
@@ -277,7 +316,7 @@ proptest::proptest! {
     /// Near-valid documents: real keys with arbitrary values.
     #[test]
     fn near_valid_documents(
-        key in "(command|scale|restart|essential|stop_signal|grace|cwd|user|env|bogus)",
+        key in "(command|scale|restart|essential|stop_signal|grace|signals|cwd|user|env|bogus)",
         value in "(\"[^\"\\\\]{0,20}\"|-?[0-9]{1,12}|true|\\[\\]|\\{\\}|[0-9.]{1,5})",
     ) {
         check_positions(&format!("grace = {value}\n[process.a]\n{key} = {value}\n"));

@@ -3,6 +3,7 @@
 
 use super::{Cx, Value};
 use crate::config::model::{CommandLine, Diagnostics, Place, Var};
+use crate::config::rewrite::{self, Rewrites};
 use crate::config::units;
 use std::path::PathBuf;
 use toml::de::{DeTable, DeValue};
@@ -131,6 +132,49 @@ pub(super) fn env_table(diag: &mut Diagnostics, what: &str, value: &Value) -> Ve
         }
     }
     env
+}
+
+/// `signals = { HUP = "USR1", WINCH = "" }`: per forwarded signal, what the type gets
+/// instead (`""` or `0`: nothing). Each key and value is checked at its place; one signal
+/// named twice (`HUP` and `1`) is an error at the second.
+pub(super) fn signals(diag: &mut Diagnostics, value: &Value) -> Rewrites {
+    let mut rewrites = Rewrites::default();
+    let Some(table) = table(diag, "signals", value) else {
+        return rewrites;
+    };
+    let mut seen = Vec::new();
+    for (key, value) in table {
+        let at = key.span().start;
+        let src = match units::signal(key.get_ref()) {
+            Ok(sig) => sig,
+            Err(e) => {
+                diag.at(at, format!("`signals`: {e}"));
+                continue;
+            }
+        };
+        if let Some(e) = rewrite::per_type_error(src) {
+            diag.at(at, format!("`signals`: {e}"));
+            continue;
+        }
+        if seen.contains(&src) {
+            diag.at(at, format!("`signals`: {} is named twice", src.as_str()));
+            continue;
+        }
+        seen.push(src);
+        let target = match value.get_ref() {
+            DeValue::String(s) => rewrite::target(s),
+            DeValue::Integer(_) => rewrite::target(&scalar_text(value).unwrap_or_default()),
+            _ => Err("must be a signal name or number, or \"\" for none".into()),
+        };
+        match target {
+            Ok(dst) => rewrites.set(src, dst),
+            Err(e) => diag.at(
+                value.span().start,
+                format!("`signals.{}`: {e}", key.get_ref()),
+            ),
+        }
+    }
+    rewrites
 }
 
 pub(super) fn env_files(cx: &mut Cx<'_, '_>, value: &Value) -> Vec<(PathBuf, Place)> {

@@ -200,3 +200,24 @@ fn a_wrapper_group_that_will_not_stop_is_killed_at_the_instances_grace() {
     t.group_gone(Some(0), false);
     assert_eq!(t.e.state(0), State::Ended(Some(Exit::Code(0))));
 }
+
+#[test]
+fn views_count_every_restart_and_keep_the_last_exit() {
+    let mut t = T::formation(vec![instance("web.1", Restart::Always, true)]);
+    t.at(0);
+    let view = |t: &T| {
+        let v = t.e.views().next().expect("one instance");
+        (v.restarts, v.last_exit)
+    };
+    assert_eq!(view(&t), (0, None));
+    t.exit(0, Exit::Code(1), false);
+    assert_eq!(view(&t), (1, Some(Exit::Code(1))));
+    t.at(10);
+    // A healthy run resets the crash-loop count, never the counter the listener shows.
+    t.now = t.t0 + ms(5000);
+    t.exit(0, Exit::Code(2), false);
+    assert_eq!(view(&t), (2, Some(Exit::Code(2))));
+    assert!(!t.e.stopping());
+    t.signal(TERM);
+    assert!(t.e.stopping());
+}

@@ -3,10 +3,12 @@
 //! the engine asks for is checked.
 
 use super::*;
+use crate::engine::signals::SignalPolicy;
 
 mod graph;
 mod lifecycle;
 mod schedule;
+mod signals;
 mod stopping;
 use crate::config::model::{Backoff, Restart};
 use crate::plan::StdioMode;
@@ -48,9 +50,13 @@ pub struct T {
 
 impl T {
     pub fn new(policy: SignalPolicy, instances: Vec<Instance>) -> T {
+        T::with_rules(Rules::plain(policy), instances)
+    }
+
+    pub fn with_rules(signals: Rules, instances: Vec<Instance>) -> T {
         let t0 = Instant::now();
         let settings = Settings {
-            policy,
+            signals,
             grace: ms(5000),
             level: Level::Info,
             cause_level: Level::Error,
@@ -133,8 +139,12 @@ impl T {
     }
 
     pub fn signal(&mut self, sig: Signal) -> Vec<Effect> {
+        self.signal_from(sig, Sender::Other)
+    }
+
+    pub fn signal_from(&mut self, sig: Signal, sender: Sender) -> Vec<Effect> {
         let mut fx = Vec::new();
-        self.e.signal(sig as i32, self.now, &mut fx);
+        self.e.signal(sig as i32, sender, self.now, &mut fx);
         self.spawn_all(fx)
     }
 

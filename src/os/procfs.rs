@@ -1,0 +1,51 @@
+//! `formation status`'s reading of /proc: every process whose environment has `PS`, with
+//! its /proc figures; and the `FORMATION_LISTEN` that formation (PID 1) was started with.
+//!
+//! Must not: interpret what it reads — the parsing is `serve::status`'s, as pure functions.
+//! A process may exit between the listing and the reads: whatever cannot be read is skipped.
+
+use crate::serve::status::{self, Process, Units};
+use nix::unistd::{SysconfVar, sysconf};
+use std::fs;
+
+/// Every process of this pid namespace with `PS` set, but the caller itself.
+pub fn instances() -> Vec<Process> {
+    let units = Units {
+        ticks_per_second: sysconf(SysconfVar::CLK_TCK)
+            .ok()
+            .flatten()
+            .map_or(100, |t| t as u64),
+        page_size: sysconf(SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .map_or(4096, |p| p as u64),
+        boot_uptime: fs::read_to_string("/proc/uptime")
+            .ok()
+            .and_then(|t| status::parse_uptime(&t))
+            .unwrap_or_default(),
+    };
+    let me = std::process::id() as i32;
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| *pid != me)
+        .filter_map(|pid| {
+            let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
+            let name = status::environ_var(&environ, "PS")?;
+            let name = String::from_utf8_lossy(name).into_owned();
+            let stat = status::parse_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?;
+            let pages =
+                status::parse_statm(&fs::read_to_string(format!("/proc/{pid}/statm")).ok()?)?;
+            Some(Process::new(name, pid, stat, pages, units))
+        })
+        .collect()
+}
+
+/// `FORMATION_LISTEN` in the environment PID 1 was started with, if it is set.
+pub fn pid1_listen() -> Option<String> {
+    let environ = fs::read("/proc/1/environ").ok()?;
+    let value = status::environ_var(&environ, "FORMATION_LISTEN")?;
+    Some(String::from_utf8_lossy(value).into_owned()).filter(|v| !v.is_empty())
+}

@@ -1,0 +1,314 @@
+//! The clone and exec of one child, at a cost that does not grow with what formation holds.
+//!
+//! Owns: the `clone(CLONE_VM | CLONE_VFORK | CLONE_FILES)` of a child, everything that child
+//! does before its `execve` (its own small fd table, stdio, working directory, process group,
+//! terminal, credentials, fd limit, signal disposition and mask), the *window* of three fds
+//! through which the pipes reach it, and formation's own `RLIMIT_NOFILE`.
+//!
+//! Must not: allocate, lock, format or panic in the child. The child shares our memory until it
+//! execs, so it only reads what the parent prepared ([`Program`]) and makes direct system calls;
+//! a failure is written into the parent's memory and the child `_exit`s.
+//!
+//! Why not `fork` (std's path once there is a `pre_exec` hook) or `posix_spawn`: both give the
+//! child a *copy* of our fd table, and its `execve` then closes every close-on-exec fd of that
+//! copy. A formation holds two pipe ends per instance, so each spawn paid for every instance
+//! already started — quadratic: measured on 2 cores, the 5,000th instance cost ~5× the
+//! 1,000th. `fork` also copies the page tables of our heap, which grows with the formation.
+//! Here the child shares the parent's table (`CLONE_FILES`) and its first act is
+//! `close_range(bound, ~0, CLOSE_RANGE_UNSHARE)`, which (Linux ≥ 5.9, kernel `__close_range`)
+//! gives it a private table holding only the fds below `bound` — at most one 64-fd word —
+//! instead of a copy of all of them. So the fds the child needs must sit below `bound`: the
+//! window is three fds opened once, low in the table (≥ 3), and before each spawn the pipe
+//! write ends are `dup3`ed into its two output slots, and put back to `/dev/null` afterwards
+//! (a slot is never closed, so no other fd can take its number). Older kernels fall back to
+//! `unshare(CLONE_FILES)`: a full copy, correct and as slow as before.
+//!
+//! Kernel and libc facts relied on: with `CLONE_VFORK` the parent sleeps until the child has
+//! exec'd or exited, so the child's stack (an array in the parent's frame, as musl's own
+//! `posix_spawn` does) and the failure record stay valid, and the record is read only after.
+//! Without `CLONE_SIGHAND` and `CLONE_THREAD`, the child's signal dispositions and rlimits are
+//! its own copies. libc's `setgroups`/`setuid` broadcast to every thread of the process (and
+//! would touch libc's locks in the shared memory), so credentials are switched with the raw
+//! system calls, which change the calling task only. Every fd of ours is close-on-exec (the
+//! inherited ones are made so at start-up), so after the `dup2`s the child's small table needs
+//! no closing.
+
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, fcntl, open};
+use nix::libc::{self, c_char};
+use nix::sched::CloneFlags;
+use nix::sys::resource::{Resource, getrlimit, rlim_t, setrlimit};
+use nix::sys::stat::Mode;
+use nix::unistd::{Pid, dup3};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::{Mutex, OnceLock};
+
+/// The child's stack. It runs a handful of system calls; musl's `posix_spawn` gives its child
+/// 1 KiB plus PATH_MAX. Generous, because there is no guard page below it.
+const CHILD_STACK: usize = 32 * 1024;
+
+/// What the child execs, prepared by the parent so that the child allocates nothing.
+pub struct Program<'a> {
+    /// The paths to try with `execve`, in order: the program itself when it names a path,
+    /// else one per PATH entry.
+    pub candidates: &'a [CString],
+    /// Whether `candidates` come from a PATH search (then, as execvp does, ENOENT and ENOTDIR
+    /// move on to the next entry, and an EACCES seen on the way is the final error).
+    pub search: bool,
+    /// The argument vector, NULL-terminated.
+    pub argv: &'a [*const c_char],
+    /// The environment, NULL-terminated.
+    pub envp: &'a [*const c_char],
+    /// The working directory to change to.
+    pub cwd: Option<&'a CString>,
+    /// The credentials to switch to: uid, gid and the supplementary groups.
+    pub user: Option<(libc::uid_t, libc::gid_t, &'a [libc::gid_t])>,
+    /// Make the child's new process group the foreground group of the terminal on fd 0.
+    pub take_terminal: bool,
+}
+
+/// Where the child's stdio goes.
+pub enum Stdio<'a> {
+    /// Ours, unchanged.
+    Inherit,
+    /// stdin from /dev/null, stdout and stderr into these pipe write ends.
+    Piped { out: &'a OwnedFd, err: &'a OwnedFd },
+    /// stdin, stdout and stderr all /dev/null (a check's command).
+    Null,
+}
+
+/// The step at which a child failed before its program ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Setting up its fd table or stdio.
+    Fds,
+    /// `chdir` to its working directory.
+    Cwd,
+    /// Switching to its user.
+    User,
+    /// `execve` of its program.
+    Exec,
+}
+
+/// Why a spawn failed: the step and its errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What failed (`None`: the clone itself, or the fds of the parent).
+    pub step: Option<Step>,
+    /// The error.
+    pub errno: Errno,
+}
+
+/// The three low fds through which a child gets its stdio (see the module essay).
+struct Window {
+    null: OwnedFd,
+    out: OwnedFd,
+    err: OwnedFd,
+}
+
+impl Window {
+    fn open() -> nix::Result<Window> {
+        let dev_null = open(
+            "/dev/null",
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?;
+        // At 3 or above even when formation was started with 0, 1 or 2 closed: a slot must
+        // never be one of our own stdio fds.
+        let low = |fd: &OwnedFd| -> nix::Result<OwnedFd> {
+            let raw = fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(3))?;
+            #[allow(unsafe_code)]
+            // SAFETY: `raw` was just returned by F_DUPFD_CLOEXEC, so it is open and owned by
+            // nothing else.
+            Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
+        };
+        Ok(Window {
+            null: low(&dev_null)?,
+            out: low(&dev_null)?,
+            err: low(&dev_null)?,
+        })
+    }
+
+    /// The lowest fd the child does not need: its table keeps only the fds below it.
+    fn bound(&self) -> RawFd {
+        [&self.null, &self.out, &self.err]
+            .iter()
+            .map(|fd| fd.as_raw_fd())
+            .max()
+            .unwrap_or(2)
+            + 1
+    }
+}
+
+static WINDOW: Mutex<Option<Window>> = Mutex::new(None);
+
+/// The `RLIMIT_NOFILE` formation was started with, when [`raise_fd_limit`] changed it: each
+/// child gets it back.
+static CHILD_NOFILE: OnceLock<(rlim_t, rlim_t)> = OnceLock::new();
+
+/// Raises formation's own soft `RLIMIT_NOFILE` to its hard limit: a formation holds two pipe
+/// ends per instance, so 10,000 instances need more than the usual soft limit of 1,024 (or
+/// Docker's 1,048,576 / 1,048,576 leaves nothing to do). Every child gets the original soft
+/// limit back before its exec, as if formation were not there: a program that `select()`s, or
+/// sizes a table by the limit, sees what it would have seen.
+pub fn raise_fd_limit() {
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        let _ = CHILD_NOFILE.set((soft, hard));
+    }
+}
+
+/// Clones a child that sets itself up as `program` and `stdio` say and execs it. Returns its
+/// pid once it has exec'd; a failure before that is reported with its step (the child is then
+/// already reaped).
+pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
+    let parent = |errno| Failure { step: None, errno };
+    let mut window = WINDOW
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // (null, out, err, bound): raw numbers for the child, which must not touch the lock.
+    let fds = match stdio {
+        Stdio::Inherit => None,
+        Stdio::Piped { out, err } => {
+            if window.is_none() {
+                *window = Some(Window::open().map_err(parent)?);
+            }
+            let w = window.as_mut().expect("the window was just opened");
+            dup3(out, &mut w.out, OFlag::O_CLOEXEC).map_err(parent)?;
+            dup3(err, &mut w.err, OFlag::O_CLOEXEC).map_err(parent)?;
+            Some((
+                w.null.as_raw_fd(),
+                w.out.as_raw_fd(),
+                w.err.as_raw_fd(),
+                w.bound(),
+            ))
+        }
+        Stdio::Null => {
+            if window.is_none() {
+                *window = Some(Window::open().map_err(parent)?);
+            }
+            let w = window.as_mut().expect("the window was just opened");
+            let null = w.null.as_raw_fd();
+            Some((null, null, null, w.bound()))
+        }
+    };
+    let nofile = CHILD_NOFILE.get().map(|&(soft, hard)| libc::rlimit {
+        rlim_cur: soft,
+        rlim_max: hard,
+    });
+    let mut failed: [i32; 2] = [0; 2];
+    let report = failed.as_mut_ptr();
+    let mut stack = [0u8; CHILD_STACK];
+
+    #[allow(unsafe_code)]
+    // SAFETY: the child runs on `stack`, in our memory, while we sleep (CLONE_VFORK) until it
+    // has exec'd or exited: everything it reads (`program`, `fds`, `nofile`) outlives it, and
+    // `report` points at `failed`, which it alone writes and we read only after `clone`
+    // returns. It makes direct system calls only — no allocation, no lock, no libc state (see
+    // the module essay for setgroups/setuid) and nothing that can panic: slices are walked by
+    // iterators, never indexed. Every pointer handed to the kernel is a NUL-terminated CString
+    // or a NULL-terminated pointer array built by the caller. It ends in `execve` or `_exit`,
+    // never by returning into code that expects our stack. formation is single-threaded, so no
+    // other thread can touch the shared fd table or memory meanwhile.
+    let pid = unsafe {
+        let child = Box::new(|| -> isize {
+            let step = 'setup: {
+                let low = fds.map_or(3, |(.., bound)| bound);
+                let unshared = libc::syscall(
+                    libc::SYS_close_range,
+                    low as libc::c_uint,
+                    libc::c_uint::MAX,
+                    libc::CLOSE_RANGE_UNSHARE,
+                ) == 0;
+                if !unshared && libc::unshare(libc::CLONE_FILES) != 0 {
+                    break 'setup Step::Fds;
+                }
+                if let Some((null, out, err, _)) = fds
+                    && (libc::dup2(null, 0) < 0 || libc::dup2(out, 1) < 0 || libc::dup2(err, 2) < 0)
+                {
+                    break 'setup Step::Fds;
+                }
+                if let Some(cwd) = program.cwd
+                    && libc::chdir(cwd.as_ptr()) != 0
+                {
+                    break 'setup Step::Cwd;
+                }
+                libc::setpgid(0, 0);
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+                if program.take_terminal {
+                    // SIGTTOU is still blocked (our mask), so a background group may do this.
+                    // Failure (no terminal after all) is harmless.
+                    libc::tcsetpgrp(0, libc::getpid());
+                }
+                if let Some((uid, gid, groups)) = program.user
+                    && (libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0
+                        || libc::syscall(libc::SYS_setresgid, gid, gid, gid) != 0
+                        || libc::syscall(libc::SYS_setresuid, uid, uid, uid) != 0)
+                {
+                    break 'setup Step::User;
+                }
+                if let Some(limit) = &nofile {
+                    libc::syscall(
+                        libc::SYS_prlimit64,
+                        0,
+                        libc::RLIMIT_NOFILE,
+                        limit as *const libc::rlimit,
+                        std::ptr::null_mut::<libc::rlimit>(),
+                    );
+                }
+                let empty: libc::sigset_t = std::mem::zeroed();
+                libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+                let mut seen_eacces = false;
+                for path in program.candidates {
+                    libc::execve(path.as_ptr(), program.argv.as_ptr(), program.envp.as_ptr());
+                    let errno = Errno::last_raw();
+                    match errno {
+                        libc::EACCES if program.search => seen_eacces = true,
+                        libc::ENOENT | libc::ENOTDIR if program.search => {}
+                        _ => break 'setup Step::Exec,
+                    }
+                }
+                *libc::__errno_location() = if seen_eacces {
+                    libc::EACCES
+                } else {
+                    libc::ENOENT
+                };
+                Step::Exec
+            };
+            std::ptr::write_volatile(report, step as i32 + 1);
+            std::ptr::write_volatile(report.add(1), Errno::last_raw());
+            libc::_exit(127)
+        });
+        nix::sched::clone(
+            child,
+            &mut stack,
+            CloneFlags::CLONE_VM | CloneFlags::CLONE_VFORK | CloneFlags::CLONE_FILES,
+            Some(libc::SIGCHLD),
+        )
+    };
+    // Put the slots back to /dev/null at once: our copies of the write ends must close, or
+    // the pipes would never reach EOF. (A failure here cannot happen: both fds are open.)
+    if let Some(w) = window.as_mut() {
+        let _ = dup3(&w.null, &mut w.out, OFlag::O_CLOEXEC);
+        let _ = dup3(&w.null, &mut w.err, OFlag::O_CLOEXEC);
+    }
+    let pid = pid.map_err(parent)?;
+    // The child has exec'd or exited (CLONE_VFORK): `failed` is final.
+    let (step, errno) = (failed[0], failed[1]);
+    if step == 0 {
+        return Ok(pid);
+    }
+    // It exited at once with 127; collect it here so that the loop never sees this pid (std
+    // reaps a child whose exec failed in the same way).
+    let _ = nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
+    let step = [Step::Fds, Step::Cwd, Step::User, Step::Exec]
+        .into_iter()
+        .find(|s| *s as i32 + 1 == step);
+    Err(Failure {
+        step,
+        errno: Errno::from_raw(errno),
+    })
+}
