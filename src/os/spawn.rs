@@ -214,80 +214,90 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
     // never by returning into code that expects our stack. formation is single-threaded, so no
     // other thread can touch the shared fd table or memory meanwhile.
     let pid = unsafe {
-        let child = Box::new(|| -> isize {
-            let step = 'setup: {
-                let low = fds.map_or(3, |(.., bound)| bound);
-                let unshared = libc::syscall(
-                    libc::SYS_close_range,
-                    low as libc::c_uint,
-                    libc::c_uint::MAX,
-                    libc::CLOSE_RANGE_UNSHARE,
-                ) == 0;
-                if !unshared && libc::unshare(libc::CLONE_FILES) != 0 {
-                    break 'setup Step::Fds;
-                }
-                if let Some((null, out, err, _)) = fds
-                    && (libc::dup2(null, 0) < 0 || libc::dup2(out, 1) < 0 || libc::dup2(err, 2) < 0)
-                {
-                    break 'setup Step::Fds;
-                }
-                if let Some(cwd) = program.cwd
-                    && libc::chdir(cwd.as_ptr()) != 0
-                {
-                    break 'setup Step::Cwd;
-                }
-                libc::setpgid(0, 0);
-                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-                if program.take_terminal {
-                    // SIGTTOU is still blocked (our mask), so a background group may do this.
-                    // Failure (no terminal after all) is harmless.
-                    libc::tcsetpgrp(0, libc::getpid());
-                }
-                if let Some((uid, gid, groups)) = program.user
-                    && (libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0
-                        || libc::syscall(libc::SYS_setresgid, gid, gid, gid) != 0
-                        || libc::syscall(libc::SYS_setresuid, uid, uid, uid) != 0)
-                {
-                    break 'setup Step::User;
-                }
-                if let Some(limit) = &nofile {
-                    libc::syscall(
-                        libc::SYS_prlimit64,
-                        0,
-                        libc::RLIMIT_NOFILE,
-                        limit as *const libc::rlimit,
-                        std::ptr::null_mut::<libc::rlimit>(),
-                    );
-                }
-                let empty: libc::sigset_t = std::mem::zeroed();
-                libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-                let mut seen_eacces = false;
-                for path in program.candidates {
-                    libc::execve(path.as_ptr(), program.argv.as_ptr(), program.envp.as_ptr());
-                    let errno = Errno::last_raw();
-                    match errno {
-                        libc::EACCES if program.search => seen_eacces = true,
-                        libc::ENOENT | libc::ENOTDIR if program.search => {}
-                        _ => break 'setup Step::Exec,
+        let child = || {
+            Box::new(|| -> isize {
+                let step = 'setup: {
+                    let low = fds.map_or(3, |(.., bound)| bound);
+                    let unshared = libc::syscall(
+                        libc::SYS_close_range,
+                        low as libc::c_uint,
+                        libc::c_uint::MAX,
+                        libc::CLOSE_RANGE_UNSHARE,
+                    ) == 0;
+                    if !unshared && libc::unshare(libc::CLONE_FILES) != 0 {
+                        break 'setup Step::Fds;
                     }
-                }
-                *libc::__errno_location() = if seen_eacces {
-                    libc::EACCES
-                } else {
-                    libc::ENOENT
+                    if let Some((null, out, err, _)) = fds
+                        && (libc::dup2(null, 0) < 0
+                            || libc::dup2(out, 1) < 0
+                            || libc::dup2(err, 2) < 0)
+                    {
+                        break 'setup Step::Fds;
+                    }
+                    if let Some(cwd) = program.cwd
+                        && libc::chdir(cwd.as_ptr()) != 0
+                    {
+                        break 'setup Step::Cwd;
+                    }
+                    libc::setpgid(0, 0);
+                    libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+                    if program.take_terminal {
+                        // SIGTTOU is still blocked (our mask), so a background group may do this.
+                        // Failure (no terminal after all) is harmless.
+                        libc::tcsetpgrp(0, libc::getpid());
+                    }
+                    if let Some((uid, gid, groups)) = program.user
+                        && (libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0
+                            || libc::syscall(libc::SYS_setresgid, gid, gid, gid) != 0
+                            || libc::syscall(libc::SYS_setresuid, uid, uid, uid) != 0)
+                    {
+                        break 'setup Step::User;
+                    }
+                    if let Some(limit) = &nofile {
+                        libc::syscall(
+                            libc::SYS_prlimit64,
+                            0,
+                            libc::RLIMIT_NOFILE,
+                            limit as *const libc::rlimit,
+                            std::ptr::null_mut::<libc::rlimit>(),
+                        );
+                    }
+                    let empty: libc::sigset_t = std::mem::zeroed();
+                    libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+                    let mut seen_eacces = false;
+                    for path in program.candidates {
+                        libc::execve(path.as_ptr(), program.argv.as_ptr(), program.envp.as_ptr());
+                        let errno = Errno::last_raw();
+                        match errno {
+                            libc::EACCES if program.search => seen_eacces = true,
+                            libc::ENOENT | libc::ENOTDIR if program.search => {}
+                            _ => break 'setup Step::Exec,
+                        }
+                    }
+                    *libc::__errno_location() = if seen_eacces {
+                        libc::EACCES
+                    } else {
+                        libc::ENOENT
+                    };
+                    Step::Exec
                 };
-                Step::Exec
-            };
-            std::ptr::write_volatile(report, step as i32 + 1);
-            std::ptr::write_volatile(report.add(1), Errno::last_raw());
-            libc::_exit(127)
-        });
-        nix::sched::clone(
-            child,
-            &mut stack,
-            CloneFlags::CLONE_VM | CloneFlags::CLONE_VFORK | CloneFlags::CLONE_FILES,
-            Some(libc::SIGCHLD),
-        )
+                std::ptr::write_volatile(report, step as i32 + 1);
+                std::ptr::write_volatile(report.add(1), Errno::last_raw());
+                libc::_exit(127)
+            })
+        };
+        let shared = CloneFlags::CLONE_VM | CloneFlags::CLONE_VFORK | CloneFlags::CLONE_FILES;
+        match nix::sched::clone(child(), &mut stack, shared, Some(libc::SIGCHLD)) {
+            // qemu-user refuses CLONE_FILES outside thread creation (and runs a vfork as a
+            // fork): then the child copies the fd table, as a fork does — correct, only O(n).
+            // Under such a fork `failed` stays ours, and an exec that fails is seen as the
+            // child's exit status 127 by the reaper instead.
+            Err(Errno::EINVAL) => {
+                let vfork = CloneFlags::CLONE_VM | CloneFlags::CLONE_VFORK;
+                nix::sched::clone(child(), &mut stack, vfork, Some(libc::SIGCHLD))
+            }
+            other => other,
+        }
     };
     // Put the slots back to /dev/null at once: our copies of the write ends must close, or
     // the pipes would never reach EOF. (A failure here cannot happen: both fds are open.)
