@@ -3,7 +3,7 @@
 supervisord, in one run. Writes BENCHMARKS.md and bench/results.json.
 
 usage: bench/bench.py [--quick] [--only SECTION[,SECTION] | SECTION[,SECTION]]   (through bench/run.sh)
-sections: size, idle, start, stop, reap, scale, logs
+sections: size, idle, ready-idle, schedule, ready-latency, start, stop, reap, scale, logs
 Every figure is a median of repeated runs; ratios compare tools measured in this same run.
 """
 import argparse
@@ -11,12 +11,16 @@ import select
 import json
 import os
 import platform
+import random
+import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -214,6 +218,320 @@ def bench_idle(quick):
         log(f"idle: {name}, 50 children")
         out["fifty_children"][name] = idle_one(argv, 50, seconds)
     return out
+
+
+# ---------------------------------------------------------------- readiness and schedules
+# These run formation.toml formations as PID 1 and read formation's own lines (stdout and
+# stderr on one pipe) as they arrive, each stamped with this process's CLOCK_MONOTONIC at
+# receipt: formation writes a line at once, so the receipt time is the time of the event plus
+# a pipe hop. Their wake-ups and CPU ticks are formation's own (PID 1 only: the workloads
+# here are python listeners that the idle section's `manager_pids` would count).
+READY_LINE = re.compile(rb"\b([\w-]+\.\d+) ready \(")
+
+
+def ctx_all(pid):
+    """Context switches (voluntary + involuntary) of every thread of `pid`: a switch is a
+    wake-up (or a preemption, which an idle process does not get)."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    if k in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"):
+                        total += int(v)
+        except OSError:
+            pass
+    return total
+
+
+def free_ports(offsets, tries=100):
+    """A base port such that base + each offset is free on loopback now (the benchmark
+    shares the network namespace with the machine)."""
+    for _ in range(tries):
+        base = random.randint(20000, 50000)
+        socks = []
+        try:
+            for off in offsets:
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", base + off))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free ports on loopback")
+
+
+class Run:
+    """formation -c TOML as PID 1 of a pid namespace, its output lines timestamped on
+    receipt by a reader thread."""
+
+    def __init__(self, toml_text, name="formation.toml"):
+        path = os.path.join(WORK, name)
+        with open(path, "w") as f:
+            f.write(toml_text)
+        self.lines = []  # (monotonic receipt time, bytes)
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(UNSHARE + [FORMATION, "-c", path], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=WORK,
+                                     env=dict(os.environ, NO_COLOR="1"), start_new_session=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.init = pid1_of(self.proc)
+
+    def _read(self):
+        fd, tail = self.proc.stdout.fileno(), b""
+        while True:
+            chunk = os.read(fd, 65536)
+            t = time.monotonic()
+            if not chunk:
+                return
+            *done, tail = (tail + chunk).split(b"\n")
+            with self.cond:
+                self.lines.extend((t, line) for line in done)
+                self.cond.notify_all()
+
+    def wait_for(self, pred, timeout, start=0):
+        """The first (time, line) at index >= start that satisfies pred, or None at the
+        deadline."""
+        deadline = time.monotonic() + timeout
+        i = start
+        with self.cond:
+            while True:
+                while i < len(self.lines):
+                    if pred(self.lines[i][1]):
+                        return self.lines[i]
+                    i += 1
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def count(self, pred):
+        with self.cond:
+            return sum(1 for _, line in self.lines if pred(line))
+
+    def stop(self):
+        stop(self.proc)
+        self.reader.join(timeout=5)
+        self.proc.stdout.close()
+
+
+NOTIFY_READY = ("import os, socket; a = os.environ['NOTIFY_SOCKET']; "
+                "a = '\\0' + a[1:] if a.startswith('@') else a; "
+                "socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'READY=1', a); "
+                "os.execvp('sleep', ['sleep', '1000'])")
+
+
+def ready_formation():
+    """Six instances, one readiness check of each kind, web after db."""
+    base = free_ports([0, 1, 100])
+    toml = f"""[env]
+PORT = "{base}"
+
+[process.web]
+command = "exec python3 -m http.server --bind 127.0.0.1 $PORT"
+scale = 2
+after = ["db"]
+ready = {{ http = "http://127.0.0.1:$PORT/" }}
+
+[process.db]
+command = "exec python3 -m http.server --bind 127.0.0.1 $PORT"
+ready = {{ tcp = "$PORT" }}
+
+[process.worker]
+command = "echo worker up; exec sleep 1000"
+ready = {{ log = "worker up" }}
+
+[process.notifier]
+command = ["python3", "-c", {json.dumps(NOTIFY_READY)}]
+ready = {{ notify = true }}
+
+[process.checker]
+command = "sleep 1000"
+ready = {{ exec = "true" }}
+"""
+    return toml, 6
+
+
+def waiting_formation():
+    """One instance whose tcp check never succeeds: what a formation that waits costs."""
+    port = free_ports([0])
+    return f"""[process.db]
+command = "sleep 1000"
+ready = {{ tcp = {port}, interval = "250ms" }}
+""", 0
+
+
+def rest_once(toml, n_ready, seconds):
+    run = Run(toml)
+    try:
+        if n_ready:
+            if not wait_until(lambda: run.count(READY_LINE.search) >= n_ready, 60, 0.01):
+                log(f"  only {run.count(READY_LINE.search)}/{n_ready} ready")
+                return None
+        else:
+            if run.wait_for(lambda l: b"db.1 started" in l, 30) is None:
+                return None
+        time.sleep(1.0)
+        t0, c0 = cpu_ticks(run.init), ctx_all(run.init)
+        time.sleep(seconds)
+        t1, c1 = cpu_ticks(run.init), ctx_all(run.init)
+        alive = run.proc.poll() is None
+        return {"cpu_ticks": t1 - t0, "wakeups": c1 - c0, "ready": n_ready, "alive": alive}
+    finally:
+        run.stop()
+
+
+def bench_ready_idle(quick):
+    """formation as PID 1 once every instance is ready: the target is 0 wake-ups (probes stop
+    at the first success); and, for contrast, one whose check never succeeds."""
+    seconds = 3 if quick else 10
+    log("ready-idle: six instances, every kind of check, all ready")
+    ready = rest_once(*ready_formation(), seconds)
+    log("ready-idle: one instance waiting for a port that never opens (interval 250 ms)")
+    waiting = rest_once(*waiting_formation(), seconds)
+    return {"seconds": seconds, "all_ready": ready, "waiting": waiting}
+
+
+def bench_schedule(quick):
+    """`@every P` with a sleeping service: formation's wake-ups in a window around each fire
+    (from 0.2 s before the job's `started` line to 1 s after it) and outside them. The
+    counters are sampled every 20 ms; reading /proc does not wake the process read."""
+    period = 3 if quick else 10
+    seconds = 3 * period + 1.5  # three fires, the last with its whole window
+    toml = f"""[process.sleeper]
+command = "sleep 1000"
+
+[process.tick]
+command = "true"
+schedule = "@every {period}s"
+"""
+    log(f"schedule: @every {period}s over {seconds} s")
+    run = Run(toml)
+    try:
+        if run.wait_for(lambda l: b"sleeper.1 started" in l, 30) is None:
+            return None
+        time.sleep(0.5)
+        samples = []  # (monotonic, ctx, ticks)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            samples.append((time.monotonic(), ctx_all(run.init), cpu_ticks(run.init)))
+            time.sleep(0.02)
+        time.sleep(0.05)  # a line received just before the last sample is in the list
+        samples.append((time.monotonic(), ctx_all(run.init), cpu_ticks(run.init)))
+        t_first, t_last = samples[0][0], samples[-1][0]
+        with run.cond:
+            fires = [t for t, l in run.lines if b"tick.1 started" in l]
+        windows = [(t - 0.2, t + 1.0) for t in fires]
+        # A fire whose window is cut by the start or end of the sampling counts in neither figure.
+        whole = [t_first <= lo and hi <= t_last for lo, hi in windows]
+        per_fire = [0] * len(fires)
+        between = 0
+        for (ta, ca, _), (tb, cb, _) in zip(samples, samples[1:]):
+            d = cb - ca
+            if not d:
+                continue
+            for i, (lo, hi) in enumerate(windows):
+                if lo <= tb and ta <= hi:
+                    per_fire[i] += d
+                    break
+            else:
+                between += d
+        per_fire = [n for n, w in zip(per_fire, whole) if w]
+        in_windows = sum(min(hi, t_last) - max(lo, t_first) for lo, hi in windows
+                         if hi > t_first and lo < t_last)
+        return {"period_s": period, "seconds": round(t_last - t_first, 1), "fires": len(per_fire),
+                "wakeups_per_fire": per_fire, "wakeups_between": between,
+                "between_seconds": round(t_last - t_first - in_windows, 1),
+                "cpu_ticks": samples[-1][2] - samples[0][2], "alive": run.proc.poll() is None}
+    finally:
+        run.stop()
+
+
+LISTEN_AT = r"""
+import os, socket, sys, time
+port, fifo = int(sys.argv[1]), sys.argv[2]
+with open(fifo, "rb") as f:  # blocks until the benchmark says when
+    f.read(1)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+t = time.monotonic()  # taken before listen(): the latency is not understated
+s.listen(16)
+print("listening at %.6f" % t, flush=True)
+time.sleep(1000)  # not exec: python's sockets are close-on-exec
+"""
+
+
+def latency_once(interval_ms):
+    """db listens when the benchmark writes to a FIFO, at a random phase of the probe cycle;
+    latency = receipt of formation's `db.1 ready` line − the fixture's CLOCK_MONOTONIC before
+    listen(). Also: receipt of `web.1 started` (web is `after = ["db"]`)."""
+    port = free_ports([0])
+    fifo = os.path.join(WORK, f"go-{port}")
+    os.mkfifo(fifo)
+    fixture = os.path.join(WORK, "listen_at.py")
+    with open(fixture, "w") as f:
+        f.write(LISTEN_AT)
+    toml = f"""[process.db]
+command = ["python3", {json.dumps(fixture)}, "{port}", {json.dumps(fifo)}]
+ready = {{ tcp = {port}, interval = "{interval_ms}ms" }}
+
+[process.web]
+command = "sleep 1000"
+after = ["db"]
+"""
+    run = Run(toml)
+    try:
+        if run.wait_for(lambda l: b"db.1 started" in l, 30) is None:
+            return None
+        # Past python's start-up and a few failed probes, then a random phase of the cycle.
+        time.sleep(0.5 + random.uniform(0, interval_ms / 1000))
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                w = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:  # ENXIO: the fixture has not opened it yet
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.005)
+        os.write(w, b"x")
+        os.close(w)
+        listened = run.wait_for(lambda l: b"listening at " in l, 10)
+        ready = run.wait_for(lambda l: b"db.1 ready (" in l, 10)
+        web = run.wait_for(lambda l: b"web.1 started" in l, 10)
+        if not (listened and ready and web):
+            return None
+        t_listen = float(listened[1].rsplit(b" ", 1)[1])
+        return {"ready_ms": (ready[0] - t_listen) * 1000, "web_started_ms": (web[0] - t_listen) * 1000}
+    finally:
+        run.stop()
+        os.unlink(fifo)
+
+
+def bench_ready_latency(quick):
+    runs = 5 if quick else 20
+    interval_ms = 250
+    log(f"ready-latency: tcp check, interval {interval_ms} ms, {runs} runs")
+    rows = [r for r in (latency_once(interval_ms) for _ in range(runs)) if r]
+    if not rows:
+        return None
+    ready = [r["ready_ms"] for r in rows]
+    web = [r["web_started_ms"] for r in rows]
+    bound = interval_ms + 10
+    return {"runs": len(rows), "interval_ms": interval_ms, "bound_ms": bound,
+            "ready_median_ms": median(ready), "ready_max_ms": max(ready), "ready_min_ms": min(ready),
+            "web_started_median_ms": median(web), "web_started_max_ms": max(web),
+            "holds": max(ready) <= bound, "samples_ms": [round(x, 2) for x in ready]}
 
 
 def interleaved(tools, runs, once):
@@ -516,6 +834,41 @@ def report(res):
                            f"| {fmt(v.get('cpu_ticks'))} | {fmt(v.get('wakeups'))} |")
         out.append("\nRSS sums the manager's own processes (honcho and foreman run helpers), "
                    "not the sleeping children.\n")
+    if "ready-idle" in res:
+        ri = res["ready-idle"]
+        out.append(f"## Readiness at rest: formation's own wake-ups over {ri['seconds']} s (as PID 1)\n")
+        out.append("| formation | formation's CPU ticks | wake-ups |\n|---|---:|---:|")
+        for key, label in (("all_ready", "6 instances, all ready: `db` (tcp), 2 × `web` after db (http), "
+                                          "`worker` (log), `notifier` (notify), `checker` (exec)"),
+                           ("waiting", "1 instance whose tcp port never opens (interval 250 ms), for contrast")):
+            v = ri.get(key) or {}
+            out.append(f"| {label} | {fmt(v.get('cpu_ticks'))} | {fmt(v.get('wakeups'))} |")
+        out.append("\nMeasured from 1 s after the last `ready` line. The target is 0: probes stop at the first "
+                   "success. The second row shows that the method sees the probes while there are some.\n")
+    if "schedule" in res:
+        sc = res["schedule"]
+        if sc:
+            pf = sc["wakeups_per_fire"]
+            out.append(f"## Schedules: formation's wake-ups with `schedule = \"@every {sc['period_s']}s\"` "
+                       f"(a `true` job) and a sleeping service, over {sc['seconds']} s\n")
+            out.append("| fires | wake-ups per fire | wake-ups between fires | time between fires | CPU ticks |\n"
+                       "|---:|---|---:|---:|---:|")
+            out.append(f"| {sc['fires']} | {', '.join(str(n) for n in pf) or '—'} | {sc['wakeups_between']} "
+                       f"| {sc['between_seconds']} s | {sc['cpu_ticks']} |")
+            out.append("\nA fire's wake-ups are those from 0.2 s before its `tick.1 started` line to 1 s after it "
+                       "(the timer, the spawn, the pipes' end, the reap); the target between fires is 0.\n")
+    if "ready-latency" in res:
+        rl = res["ready-latency"]
+        if rl:
+            out.append(f"## Readiness latency: a port that opens, noticed by a `tcp` check ({rl['runs']} runs)\n")
+            out.append("| interval | `ready` line: median | max | bound (interval + 10 ms) | holds | "
+                       "dependent `web.1 started`: median | max |\n|---:|---:|---:|---:|---|---:|---:|")
+            out.append(f"| {rl['interval_ms']} ms | {fmt(rl['ready_median_ms'], ' ms', 1)} | {fmt(rl['ready_max_ms'], ' ms', 1)} "
+                       f"| {rl['bound_ms']} ms | {'yes' if rl['holds'] else 'no'} "
+                       f"| {fmt(rl['web_started_median_ms'], ' ms', 1)} | {fmt(rl['web_started_max_ms'], ' ms', 1)} |")
+            out.append("\nFrom the fixture's CLOCK_MONOTONIC just before `listen()`, at a random phase of the probe "
+                       "cycle, to the receipt of formation's line on its output pipe. A check that polls every "
+                       "interval notices within one interval; the median is about half of it.\n")
     if "start" in res:
         st = res["start"]
         out += ratio_table(f"Start overhead: `X -- /bin/true` minus `/bin/true` ({st['runs']} interleaved runs)",
@@ -581,7 +934,7 @@ def machine():
             "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()}
 
 
-ALL_SECTIONS = "size,idle,start,stop,reap,scale,logs"
+ALL_SECTIONS = "size,idle,ready-idle,schedule,ready-latency,start,stop,reap,scale,logs"
 
 
 def main():
@@ -603,6 +956,12 @@ def main():
                 res["size"] = bench_size(args.quick)
             elif section == "idle":
                 res["idle"] = bench_idle(args.quick)
+            elif section == "ready-idle":
+                res["ready-idle"] = bench_ready_idle(args.quick)
+            elif section == "schedule":
+                res["schedule"] = bench_schedule(args.quick)
+            elif section == "ready-latency":
+                res["ready-latency"] = bench_ready_latency(args.quick)
             elif section == "start":
                 res["start"] = bench_start(args.quick)
             elif section == "stop":
