@@ -501,3 +501,45 @@ fn the_same_formation_runs_when_not_pid_1() {
     run.signal(Signal::SIGTERM);
     assert_eq!(run.wait(SOON), 0);
 }
+
+#[test]
+fn formation_log_warn_still_shows_restarts_the_crash_loop_and_the_stop_cause() {
+    needs_pid1!();
+    let (_dir, path) = toml(
+        "[process.web]\ncommand = \"sh -c 'exit 3'\"\nrestart = \"on-failure\"\n\
+         backoff = { initial = \"10ms\", restarts = 2 }\n",
+    );
+    let mut run = formation(&["-c", &path])
+        .env("FORMATION_LOG", "warn")
+        .spawn();
+    assert_eq!(run.wait(SOON), 3);
+    let err = run.stderr();
+    let has = |t: &str| err.iter().any(|l| l.contains(t));
+    assert!(
+        has("web.1 exited with code 3; restarting in 10ms"),
+        "{err:#?}"
+    );
+    assert!(
+        has("after 2 restarts without a healthy run of 30s; giving up"),
+        "{err:#?}"
+    );
+    assert!(
+        has("web.1 exited with code 3; stopping"),
+        "the cause, at error: {err:#?}"
+    );
+    assert!(
+        !has("started (pid"),
+        "info lines stay out at warn: {err:#?}"
+    );
+}
+
+#[test]
+fn a_shell_builtin_as_the_first_word_runs_under_the_shell() {
+    needs_pid1!();
+    let dir = TempDir::new("builtin");
+    dir.write("Procfile", "web: exec sh -c 'echo hi $PS'\n");
+    let mut run = formation(&[]).dir(dir.path()).spawn();
+    assert_eq!(run.wait(SOON), 0, "not 127: `exec` is the shell's");
+    let out = run.stdout();
+    assert!(out.iter().any(|l| l == "web.1     | hi web.1"), "{out:?}");
+}

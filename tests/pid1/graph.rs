@@ -268,3 +268,19 @@ fn a_reload_signal_that_kills_the_wrapper_never_runs_two_servers() {
         assert_ne!(pair[0], pair[1], "two servers at once: {events:#?}");
     }
 }
+
+#[test]
+fn failed_health_checks_in_a_row_stop_an_unhealthy_instance() {
+    needs_pid1!();
+    let (_dir, path) = toml(
+        "[process.web]\ncommand = \"sleep 100\"\nhealth = { tcp = 23104, interval = \"100ms\", failures = 2 }\n",
+    );
+    let mut run = formation(&["-c", &path]).spawn();
+    assert_eq!(run.wait(SOON), 143, "essential, stopped by its stop signal");
+    let err = run.stderr();
+    assert!(
+        err.iter()
+            .any(|l| l.contains("web.1 is unhealthy after 2 failed checks (")),
+        "{err:#?}"
+    );
+}

@@ -260,3 +260,29 @@ fn colour_follows_the_flag_no_color_and_the_terminal() {
     let (_, tty) = on_a_terminal(&format!("{BIN} -c {path} --color never"), b"");
     assert!(!tty.contains("\x1b["), "never: {tty:?}");
 }
+
+#[test]
+fn a_stop_with_stdout_blocked_for_good_ends_within_its_worst_case_and_counts_what_it_dropped() {
+    needs_pid1!();
+    // Nobody ever reads formation's stdout: the stop must still end within the graces (the
+    // writers' 300 ms, then the 300 ms sweep), not wait for a reader, and say what it dropped.
+    let (_dir, mut run) = stuck_flood("300ms");
+    run.signal(Signal::SIGTERM);
+    let asked = Instant::now();
+    wait_until("formation has exited", &mut || !run.running());
+    let took = asked.elapsed();
+    // Only now does a reader come (to let the harness collect the output it holds).
+    run.release_stdout();
+    let status = run.wait(SOON);
+    assert!(
+        took < Duration::from_secs(3),
+        "the worst case is 600 ms, took {took:?}"
+    );
+    assert_eq!(status, 0, "the writers exit on SIGTERM within their grace");
+    let err = run.stderr();
+    assert!(
+        err.iter()
+            .any(|l| l.contains("output line(s) dropped: the output was blocked")),
+        "{err:#?}"
+    );
+}

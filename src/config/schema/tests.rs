@@ -321,6 +321,29 @@ proptest::proptest! {
     ) {
         check_positions(&format!("grace = {value}\n[process.a]\n{key} = {value}\n"));
     }
+
+    /// The graph keys (SPEC §4.2–§4.5) with arbitrary values and sub-keys: parsed, or errors
+    /// with places inside the file; an accepted `ready`/`health` has exactly one kind, and an
+    /// accepted `after` names only what was written.
+    #[test]
+    fn graph_keys_with_arbitrary_values(
+        key in "(after|ready|health|oneshot|schedule|timezone)",
+        sub in "(tcp|http|exec|log|notify|interval|timeout|failures|bogus)",
+        sub2 in "(tcp|http|exec|log|notify|interval|timeout|failures)",
+        value in "(\"[^\"\\\\]{0,20}\"|-?[0-9]{1,6}|true|false|\\[\\]|\\[\"b\"\\]|[0-9.]{1,5})",
+        as_table in proptest::bool::ANY,
+    ) {
+        let rhs = if as_table { format!("{{ {sub} = {value}, {sub2} = {value} }}") } else { value.clone() };
+        let text = format!("[process.a]\ncommand = \"x\"\n{key} = {rhs}\n[process.b]\ncommand = \"y\"\n");
+        check_positions(&text);
+        let parsed = parse(Path::new("f.toml"), &text, &no_users);
+        if let Some(f) = parsed.formation.filter(|_| parsed.errors.is_empty()) {
+            let a = &f.types[0];
+            for (name, _) in &a.after {
+                proptest::prop_assert!(text.contains(name.as_str()));
+            }
+        }
+    }
 }
 
 fn check_positions(text: &str) {
