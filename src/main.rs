@@ -12,6 +12,7 @@ mod config;
 mod engine;
 mod export;
 mod exporting;
+mod inspect;
 mod os;
 mod output;
 mod plan;
@@ -93,10 +94,10 @@ fn run() -> i32 {
             }
             Err(errors) => usage(&errors, &options.task),
         },
-        Task::Status => status(&options),
+        Task::Status => inspect::status(&options),
         Task::Export(request) => exporting::export(&options, request),
         Task::Probe(name) => match prepare(&options, Some(name)) {
-            Ok(p) => probe(&p, name),
+            Ok(p) => inspect::probe(&p, name),
             Err(errors) => usage(&errors, &options.task),
         },
         Task::Check | Task::Run => match prepare(&options, None) {
@@ -202,42 +203,6 @@ fn single(options: &Options, instance: Instance) -> i32 {
     supervise(options, run, vec![instance], log)
 }
 
-/// `formation probe TYPE`: its readiness check once, against its first instance: 0 ready,
-/// 1 not ready (one line says why), 2 when it has no check that can be made from outside.
-fn probe(prepared: &Prepared, name: &str) -> i32 {
-    let first = prepared
-        .instances
-        .iter()
-        .find(|i| i.name == format!("{name}.1"));
-    let Some((instance, ready)) = first.and_then(|i| Some((i, i.ready.as_ref()?))) else {
-        say_to(
-            Stream::Stderr,
-            format_args!("formation: {name} has no ready check\n"),
-        );
-        return USAGE_ERROR;
-    };
-    if !ready.kind.active() {
-        let kind = ready.kind.describe();
-        say_to(
-            Stream::Stderr,
-            format_args!("formation: {name}'s check ({kind}) cannot be made from outside\n"),
-        );
-        return USAGE_ERROR;
-    }
-    let bound = plan::checks::attempt_bound(ready.interval);
-    match os::probe::once(&ready.kind, instance, bound) {
-        Ok(()) => 0,
-        Err(e) => {
-            let kind = ready.kind.describe();
-            say_to(
-                Stream::Stderr,
-                format_args!("{name} is not ready ({kind}): {e}\n"),
-            );
-            1
-        }
-    }
-}
-
 /// Prints start-up errors and the summary line; the usage-error status.
 fn usage(errors: &[String], task: &Task) -> i32 {
     for e in errors {
@@ -246,49 +211,6 @@ fn usage(errors: &[String], task: &Task) -> i32 {
     let summary = error_summary(errors.len(), task);
     say_to(Stream::Stderr, format_args!("formation: {summary}\n"));
     USAGE_ERROR
-}
-
-/// `formation status`: the instances of this container from /proc, and what the status
-/// listener says of them when there is one (`--listen`, `FORMATION_LISTEN`, or PID 1's).
-fn status(options: &Options) -> i32 {
-    let procs = os::procfs::instances();
-    let addr = match options.listen {
-        Some(addr) => Some(addr),
-        None => match os::procfs::pid1_listen().map(|text| cli::parse_listen(&text)) {
-            Some(Ok(addr)) => Some(addr),
-            Some(Err(e)) => {
-                say_to(
-                    Stream::Stderr,
-                    format_args!("formation status: PID 1's FORMATION_LISTEN: {e}\n"),
-                );
-                None
-            }
-            None => None,
-        },
-    };
-    let timeout = std::time::Duration::from_secs(2);
-    let known = addr.map(|addr| {
-        os::listener::get(addr, "/status", timeout)
-            .map_err(|e| e.to_string())
-            .and_then(|response| serve::status::parse_known(&response))
-            .map_err(|e| format!("the status listener on {addr}: {e}"))
-    });
-    let (known, failed) = match known {
-        Some(Ok(known)) => (Some(known), false),
-        Some(Err(e)) => {
-            say_to(Stream::Stderr, format_args!("formation status: {e}\n"));
-            (None, true)
-        }
-        None => (None, false),
-    };
-    let text = if options.json {
-        let addr = addr.map(|a| a.to_string());
-        serve::status::render_json(&procs, known.as_deref(), addr.as_deref())
-    } else {
-        serve::status::render_text(&procs, known.as_deref())
-    };
-    say_to(Stream::Stdout, format_args!("{text}"));
-    i32::from(failed)
 }
 
 /// Writes start-up text (usage, errors, `check`'s plan). Unlike `print!`, a closed stdout or

@@ -13,17 +13,13 @@
 //! only timeouts).
 
 use crate::config::units::Level;
-use crate::engine::{Effect, Engine, Probe, Spawned};
-use crate::os::child::{self, Launch};
+use crate::engine::{Engine, Probe};
+use crate::os::clock;
 use crate::os::listener::{self, Listener};
-use crate::os::probe::{Probes, Report};
-use crate::os::signals::{self, Signals};
-use crate::os::{clock, reaper, sweep};
-use crate::output::logmux::{LogMux, Stream, Token};
-use crate::plan::checks::{ProbeKind, attempt_bound};
-use crate::serve::{self, render::Snapshot};
+use crate::os::probe::Probes;
+use crate::os::signals::Signals;
+use crate::output::logmux::{LogMux, Token};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use std::collections::VecDeque;
 use std::os::fd::AsFd;
 use std::time::Instant;
 
@@ -54,6 +50,8 @@ enum Owner {
     /// The status listener's socket or one of its connections.
     Listener(listener::Token),
 }
+
+mod effects;
 
 impl Supervisor {
     /// A supervisor carrying out `engine`. `signals` must already be installed, so that no
@@ -182,134 +180,5 @@ impl Supervisor {
             .map(|(_, token)| token)
             .collect();
         (fired(&fds[0]), ready)
-    }
-
-    /// Serves the listener's ready sockets, answering from a snapshot of the table taken
-    /// when a whole request head has arrived; then closes the connections past their deadline.
-    fn serve(&mut self, tokens: Vec<listener::Token>) {
-        let Some(listener) = self.listener.as_mut() else {
-            return;
-        };
-        let now = Instant::now();
-        let (engine, types, counts) = (&self.engine, &self.types, self.log.counts());
-        let mut answer =
-            |head: &[u8]| serve::answer(head, || Snapshot::of(engine, types, counts, now));
-        for token in tokens {
-            listener.ready(token, now, &mut answer);
-        }
-        listener.expire(now);
-    }
-
-    /// Carries out `fx` and whatever the engine answers to them, in order.
-    fn carry_out(&mut self, fx: Vec<Effect>) {
-        let mut queue = VecDeque::from(fx);
-        let mut more = Vec::new();
-        while let Some(effect) = queue.pop_front() {
-            match effect {
-                Effect::Spawn(id) => self.spawn(id, &mut more),
-                Effect::Signal { pgid, sig } => {
-                    child::signal_group(pgid, sig);
-                }
-                Effect::SignalRest(sig) => {
-                    sweep::signal_rest(self.pid1, self.engine.groups(), sig);
-                }
-                Effect::Say(text) => self.log.own(&text),
-                Effect::Reap => self.reap(&mut more),
-                Effect::ClosePipes => self.log.close_sources(),
-                Effect::Probe { slot, run, probe } => self.probe(slot, run, probe, &mut more),
-                Effect::StopSelf => signals::stop_self(),
-                Effect::LeaveCwd => {
-                    // Cannot fail for "/" short of a broken system; staying put is harmless.
-                    let _ = nix::unistd::chdir("/");
-                }
-            }
-            queue.extend(more.drain(..));
-        }
-    }
-
-    fn spawn(&mut self, id: usize, fx: &mut Vec<Effect>) {
-        let plan = self.engine.plan(id);
-        let run = self.engine.run(id) + 1;
-        let mut notify_env = None;
-        match plan.ready.as_ref().map(|r| &r.kind) {
-            Some(ProbeKind::Log(text)) => self.log.watch(id, text),
-            Some(ProbeKind::Notify) => match self.probes.notify_socket(id, run) {
-                Ok(name) => {
-                    let env = plan.env.as_ref().map(|e| e.with("NOTIFY_SOCKET", name));
-                    notify_env = env;
-                }
-                Err(e) => {
-                    let text = format!("{}: no notify socket: {e}", plan.name);
-                    self.say(Level::Warn, text);
-                }
-            },
-            _ => {}
-        }
-        let plan = self.engine.plan(id);
-        let launch = Launch {
-            argv: &plan.argv,
-            env: notify_env.as_ref().or(plan.env.as_ref()),
-            cwd: plan.cwd.as_deref(),
-            user: plan.user.as_ref(),
-            stdio: plan.stdio,
-        };
-        let how = match child::spawn(&launch) {
-            Ok(started) => {
-                // The slot id is the instance's log label.
-                if let Some(fd) = started.stdout {
-                    self.log.add_source(id, Stream::Stdout, fd);
-                }
-                if let Some(fd) = started.stderr {
-                    self.log.add_source(id, Stream::Stderr, fd);
-                }
-                Spawned::Running(started.pid)
-            }
-            Err(err) => Spawned::Failed {
-                status: err.status,
-                reason: err.reason,
-            },
-        };
-        self.engine.spawned(id, how, Instant::now(), fx);
-    }
-
-    fn reap(&mut self, fx: &mut Vec<Effect>) {
-        let drain = reaper::drain();
-        let now = Instant::now();
-        let alive = |pgid| child::group_alive(pgid);
-        for (pid, exit) in drain.exits {
-            match self.probes.exited(pid, exit) {
-                Some(report) => report.into_iter().for_each(|r| self.report(r, fx)),
-                None => self.engine.exited(pid, exit, now, &alive, fx),
-            }
-        }
-        self.engine.reaped(drain.children_left, now, &alive, fx);
-    }
-
-    /// Starts a check attempt of slot `slot`'s run `run`.
-    fn probe(&mut self, slot: usize, run: u64, probe: Probe, fx: &mut Vec<Effect>) {
-        let plan = self.engine.plan(slot);
-        let (kind, bound) = match probe {
-            Probe::Ready => match &plan.ready {
-                Some(r) => (&r.kind, attempt_bound(r.interval)),
-                None => return,
-            },
-            Probe::Health => match &plan.health {
-                Some(h) => (&h.kind, h.timeout),
-                None => return,
-            },
-        };
-        let now = Instant::now();
-        if let Some(report) = self
-            .probes
-            .start((slot, run, probe), kind, plan, bound, now)
-        {
-            self.report(report, fx);
-        }
-    }
-
-    /// Hands a check result to the engine.
-    fn report(&mut self, (slot, run, probe, result): Report, fx: &mut Vec<Effect>) {
-        self.engine
-            .probed(slot, run, probe, result, Instant::now(), fx);
     }
 }

@@ -1,0 +1,67 @@
+//! The values of options: attached option values, UTF-8, colours, log formats and the
+//! listener's address, each a one-line reason when wrong.
+
+use super::Color;
+use crate::output::format::LogFormat;
+use std::ffi::{OsStr, OsString};
+use std::net::SocketAddr;
+
+/// An option and its attached value, if any: `--grace=5s` → (`--grace`, `5s`); `-t5s` and
+/// `-t=5s` → (`-t`, `5s`) (getopt's attached short values; the `=` is dropped because no
+/// value of ours starts with one); `-t` → (`-t`, None). Bytes of a value are kept as they
+/// are (a file name need not be UTF-8).
+pub(super) fn split_attached(arg: &OsStr) -> (String, Option<OsString>) {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let bytes = arg.as_bytes();
+    let value = |v: &[u8]| Some(OsString::from_vec(v.to_vec()));
+    if bytes.starts_with(b"--") {
+        return match bytes.iter().position(|&b| b == b'=') {
+            Some(eq) => (
+                String::from_utf8_lossy(&bytes[..eq]).into_owned(),
+                value(&bytes[eq + 1..]),
+            ),
+            None => (arg.to_string_lossy().into_owned(), None),
+        };
+    }
+    match bytes {
+        [b'-', letter, rest @ ..] if letter.is_ascii_alphabetic() && !rest.is_empty() => {
+            let rest = rest.strip_prefix(b"=").unwrap_or(rest);
+            (format!("-{}", *letter as char), value(rest))
+        }
+        _ => (arg.to_string_lossy().into_owned(), None),
+    }
+}
+
+pub(super) fn utf8(name: &str, value: OsString) -> Result<String, String> {
+    value
+        .into_string()
+        .map_err(|v| format!("{name}: {v:?} is not valid UTF-8"))
+}
+
+pub(super) fn parse_color(text: &str) -> Result<Color, String> {
+    match text {
+        "auto" => Ok(Color::Auto),
+        "always" => Ok(Color::Always),
+        "never" => Ok(Color::Never),
+        _ => Err(format!("--color takes auto, always or never, not {text:?}")),
+    }
+}
+
+/// The listener's address: `9090` is `0.0.0.0:9090`; otherwise an IP address and a port
+/// (`127.0.0.1:9090`, `[::1]:9090`). No host names: PID 1 resolves nothing.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+    }
+    text.parse().map_err(|_| {
+        format!("--listen takes a port or an IP address and port (9090, 127.0.0.1:9090, [::1]:9090), not {text:?}")
+    })
+}
+
+pub(super) fn parse_log_format(text: &str) -> Result<LogFormat, String> {
+    match text {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(format!("the log format is text or json, not {text:?}")),
+    }
+}

@@ -1,0 +1,124 @@
+//! `formation check`'s account of a plan (SPEC §2.1): types, scale, commands, policies, each
+//! instance's `PORT` and the environment *keys* it adds (never the values), and the warnings
+//! about what would make a spawn fail where `check` runs. Pure: the file tests are passed in.
+
+use super::Instance;
+use crate::config::model::{CommandLine, Formation, ProcessType, Restart, SHELL};
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// What `check` warns about without failing: things that make a spawn fail (126/127) in
+/// this file system, which may not be the one the config is meant for (a config checked on
+/// a developer's machine for an image's `/app`). `is_dir` and `is_file` ask the file system.
+pub fn warnings(
+    formation: &Formation,
+    scales: &[u32],
+    instances: &[Instance],
+    is_dir: &dyn Fn(&Path) -> bool,
+    is_file: &dyn Fn(&Path) -> bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let groups = by_type(formation.types.len(), instances);
+    for ((t, &scale), mine) in formation.types.iter().zip(scales).zip(groups) {
+        if scale == 0 {
+            continue;
+        }
+        let cwd = mine.first().and_then(|i| i.cwd.as_deref());
+        if let Some(cwd) = cwd.filter(|cwd| !is_dir(cwd)) {
+            out.push(format!(
+                "{}: warning: {}: cwd {} is not a directory here",
+                t.place,
+                t.name,
+                cwd.display()
+            ));
+        }
+        if matches!(t.command, CommandLine::Shell(_)) && !is_file(Path::new(SHELL)) {
+            out.push(format!(
+                "{}: warning: {}: the command needs {SHELL}, which is not here (use an array command to run without a shell)",
+                t.place, t.name
+            ));
+        }
+    }
+    out
+}
+
+/// The instances of each type, by type index: [`instances`] makes them type by type, so
+/// each type's are one run (none for a type scaled to 0). Linear, for 10,000 types.
+fn by_type(types: usize, instances: &[Instance]) -> Vec<&[Instance]> {
+    let mut groups: Vec<&[Instance]> = vec![&[]; types];
+    for run in instances.chunk_by(|a, b| a.type_index == b.type_index) {
+        if let Some(slot) = groups.get_mut(run[0].type_index) {
+            *slot = run;
+        }
+    }
+    groups
+}
+
+/// `formation check`'s description of the plan: types, scale, commands, ports and the keys
+/// (never the values) of the environment each instance gets beyond our own.
+pub fn describe(
+    formation: &Formation,
+    scales: &[u32],
+    instances: &[Instance],
+    inherited: &[(OsString, OsString)],
+) -> String {
+    let mut out = String::new();
+    let total: u32 = scales.iter().sum();
+    let _ = writeln!(
+        out,
+        "{}: {} process types, {total} instances",
+        formation.path.display(),
+        formation.types.len()
+    );
+    let groups = by_type(formation.types.len(), instances);
+    for ((t, scale), mine) in formation.types.iter().zip(scales).zip(groups) {
+        let _ = writeln!(out, "\n{} (scale {scale}): {}", t.name, t.command);
+        let _ = writeln!(out, "  {}", policies(t, mine.first()));
+        for i in mine {
+            let port = i
+                .env
+                .as_ref()
+                .and_then(|e| e.get("PORT"))
+                .map(|v| v.to_string_lossy());
+            let _ = writeln!(out, "  {:<12} PORT={}", i.name, port.unwrap_or_default());
+        }
+        if let Some(first) = mine.first() {
+            let keys: Vec<String> = first
+                .env
+                .iter()
+                .flat_map(|e| e.pairs())
+                .filter(|(k, v)| !inherited.iter().any(|(ik, iv)| ik == k && iv == v))
+                .map(|(k, _)| k.to_string_lossy().into_owned())
+                .collect();
+            let _ = writeln!(out, "  env keys: {}", keys.join(" "));
+        }
+    }
+    out
+}
+
+pub(super) fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
+    let restart = match t.restart {
+        Restart::Never => "never",
+        Restart::OnFailure => "on-failure",
+        Restart::Always => "always",
+    };
+    let mut text = format!(
+        "restart={restart} essential={} stop_signal={}",
+        t.essential,
+        t.stop_signal.as_str()
+    );
+    if let Some(i) = instance {
+        let _ = write!(text, " grace={}", crate::config::units::Human(i.grace));
+        if let Some(cwd) = &i.cwd {
+            let _ = write!(text, " cwd={}", cwd.display());
+        }
+    }
+    if let Some(u) = &t.user {
+        let _ = write!(text, " user={}:{}", u.uid, u.gid);
+    }
+    if !t.signals.is_identity() {
+        let _ = write!(text, " signals={}", t.signals);
+    }
+    text
+}
