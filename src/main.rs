@@ -162,8 +162,9 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
             .iter()
             .map(|t| t.name.clone())
             .collect(),
+        listen: options.listen.or(prepared.formation.listen),
     };
-    supervise(options, run, prepared.instances, log)
+    supervise(run, prepared.instances, log)
 }
 
 /// `--color` per output stream: `auto` colours a stream only when that stream is a
@@ -199,8 +200,9 @@ fn single(options: &Options, instance: Instance) -> i32 {
         level,
         // The one instance's type is its command (or its process type, for `run`).
         types: vec![instance.name.clone()],
+        listen: options.listen,
     };
-    supervise(options, run, vec![instance], log)
+    supervise(run, vec![instance], log)
 }
 
 /// Prints start-up errors and the summary line; the usage-error status.
@@ -232,22 +234,25 @@ struct Run {
     level: Level,
     /// The name of each process type, by index (for the status listener).
     types: Vec<String>,
+    /// The status listener's address: `--listen`/`FORMATION_LISTEN`, else the config's.
+    listen: Option<std::net::SocketAddr>,
 }
 
-fn supervise(options: &Options, run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
+fn supervise(run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
     let Run {
         policy,
         rewrites,
         grace,
         level,
         types,
+        listen,
     } = run;
     // Bound before anything starts: an address in use is a start-up error (exit 2).
-    let listener = match options.listen.map(os::listener::Listener::bind) {
+    let listener = match listen.map(os::listener::Listener::bind) {
         None => None,
         Some(Ok(listener)) => Some(listener),
         Some(Err(e)) => {
-            let addr = options.listen.map(|a| a.to_string()).unwrap_or_default();
+            let addr = listen.map(|a| a.to_string()).unwrap_or_default();
             say_to(
                 Stream::Stderr,
                 format_args!("formation: cannot listen on {addr}: {e}\n"),

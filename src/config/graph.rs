@@ -204,6 +204,7 @@ mod tests {
             path: "f.toml".into(),
             grace: None,
             env_files: None,
+            listen: None,
             env: Vec::new(),
             types: types
                 .iter()

@@ -56,6 +56,7 @@ pub fn parse(path: &Path, text: &str) -> Parsed {
         env_files: None,
         env: Vec::new(),
         types,
+        listen: None,
     };
     diag.errors.extend(validate::validate(&formation));
     Parsed {

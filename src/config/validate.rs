@@ -51,6 +51,7 @@ mod tests {
             path: "P".into(),
             grace: None,
             env_files: None,
+            listen: None,
             env: Vec::new(),
             types: names
                 .iter()

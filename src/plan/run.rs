@@ -114,6 +114,7 @@ mod tests {
             env_files: None,
             env: Vec::new(),
             types: vec![ProcessType::new("web".into(), place, command)],
+            listen: None,
         }
     }
 

@@ -11,6 +11,7 @@ fn formation(types: &[(&str, u32)]) -> Formation {
         path: "/app/formation.toml".into(),
         grace: Some(Duration::from_secs(10)),
         env_files: None,
+        listen: None,
         env: vec![var("FROM_CONFIG", "config", 1), var("SHARED", "config", 2)],
         types: types
             .iter()

@@ -61,6 +61,8 @@ pub struct Formation {
     pub env: Vec<Var>,
     /// The process types, in file order (their index sets the PORT block).
     pub types: Vec<ProcessType>,
+    /// Top-level `listen`: the status listener's address (SPEC §9), when set.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// What a parser read: the formation as far as it could be read, and every error. The

@@ -64,6 +64,17 @@ const TOP_KEYS: &[Key<Formation>] = &[
         set: |cx, f, v| f.env = env_table(cx.diag, "env", v),
     },
     Key {
+        name: "listen",
+        set: |cx, f, v| match scalar_text(v).map(|t| crate::cli::parse_listen(&t)) {
+            Some(Ok(addr)) => f.listen = Some(addr),
+            Some(Err(e)) => cx.diag.at(v.span().start, format!("`listen`: {e}")),
+            None => cx.diag.at(
+                v.span().start,
+                "`listen` must be an address such as \"127.0.0.1:9090\"",
+            ),
+        },
+    },
+    Key {
         name: "process",
         set: |cx, f, v| {
             if let Some(table) = table(cx.diag, "process", v) {
@@ -245,6 +256,7 @@ pub fn parse(path: &Path, text: &str, user: UserLookup<'_>) -> Parsed {
         env_files: None,
         env: Vec::new(),
         types: Vec::new(),
+        listen: None,
     };
     let dir = crate::config::model::dir_of(path);
     let mut cx = Cx {

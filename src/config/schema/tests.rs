@@ -429,3 +429,19 @@ fn graph_key_errors_have_places() {
         assert!(got.starts_with(want), "{got:?} should start with {want:?}");
     }
 }
+
+#[test]
+fn listen_is_a_top_level_address() {
+    let f = ok("listen = 9090\n[process.a]\ncommand = \"x\"\n");
+    assert_eq!(
+        f.listen.map(|a| a.to_string()).as_deref(),
+        Some("0.0.0.0:9090")
+    );
+    let f = ok("listen = \"127.0.0.1:9091\"\n[process.a]\ncommand = \"x\"\n");
+    assert_eq!(
+        f.listen.map(|a| a.to_string()).as_deref(),
+        Some("127.0.0.1:9091")
+    );
+    let got = errors("listen = \"localhost:1\"\n[process.a]\ncommand = \"x\"\n");
+    assert!(got[0].starts_with("f.toml:1:10: `listen`: "), "{got:?}");
+}
