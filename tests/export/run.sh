@@ -134,7 +134,7 @@ mkdir -p "$ctx/image/app/tests/export/cases" "$ctx/image/app/examples"
 cp "$bin" "$ctx/image/formation"
 cp "$busybox" "$ctx/image/busybox"
 cp "$root"/tests/export/cases/* "$ctx/image/app/tests/export/cases/"
-cp "$root"/examples/* "$ctx/image/app/examples/"
+cp -r "$root"/examples/* "$ctx/image/app/examples/"
 cat >"$ctx/image/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY busybox /bin/busybox
