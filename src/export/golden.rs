@@ -20,6 +20,7 @@ const CASES: &[(&str, &str, Option<&str>)] = &[
     ("long-grace", "tests/export/cases/long-grace.toml", None),
     ("run", "tests/export/cases/run.toml", None),
     ("graph", "tests/export/cases/graph.toml", None),
+    ("release", "tests/export/cases/Procfile", None),
 ];
 
 fn config(path: &str) -> ConfigFile {
@@ -167,4 +168,29 @@ fn the_graph_case_maps_every_graph_key() {
             .any(|n| n.starts_with("worker: after = [\"web\"]"))
     );
     assert!(!f.notes.iter().any(|n| n.contains("\"release\"")));
+}
+
+#[test]
+fn a_cron_job_has_the_schedules_time_zone() {
+    let mut formation = load::formation(&config("tests/export/cases/graph.toml"))
+        .0
+        .expect("the case parses");
+    let place = formation.types[0].place.clone();
+    for t in &mut formation.types {
+        if let Some(s) = t.schedule.as_mut() {
+            s.timezone = Some(("Europe/Berlin".into(), place.clone()));
+        }
+    }
+    let input = Input::new(
+        &formation,
+        None,
+        Vec::new(),
+        "app".into(),
+        Vec::new(),
+        Some("i".into()),
+        "/formation".into(),
+    )
+    .expect("settles");
+    let text = render(Target::Kubernetes, &input).expect("renders").text;
+    assert!(text.contains("  timeZone: Europe/Berlin\n"), "{text}");
 }

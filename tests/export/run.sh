@@ -100,6 +100,7 @@ cases=(
   "long-grace|-c tests/export/cases/long-grace.toml"
   "run|-c tests/export/cases/run.toml"
   "graph|-c tests/export/cases/graph.toml"
+  "release|-f tests/export/cases/Procfile"
 )
 golden=$here/golden
 for case in "${cases[@]}"; do
