@@ -8,15 +8,22 @@
 //! literal `$`; `deploy.replicas` is honoured by `docker compose up` (compose spec) and by
 //! swarm; the top-level `restart` is compose's and `deploy.restart_policy` swarm's (swarm
 //! ignores the former with a warning, so both are written); `stop_grace_period` is the wait
-//! between the stop signal to formation (PID 1) and the engine's SIGKILL.
+//! between the stop signal to formation (PID 1) and the engine's SIGKILL; a `healthcheck`
+//! `test` of `[CMD, ...]` is exec'd in the container (no shell), its exit 0 is healthy, and
+//! failures within `start_period` do not count while a success ends it; `depends_on`'s
+//! long form with `condition` (`service_started`, `service_healthy`,
+//! `service_completed_successfully`, the last since docker-compose 1.29) makes `up` wait, and
+//! fail the dependent when the condition can no longer be met; swarm's schema (file format 3)
+//! has only the short list form of `depends_on` and no start order at all.
 
 use super::yaml::Writer;
-use super::{Input, Unit, source, units};
+use super::{Condition, Input, Notes, Unit, source, units};
 use crate::config::model::Restart;
+use std::time::Duration;
 
-/// The compose file. Everything the config model has today maps onto compose, so it takes
-/// no [`super::Notes`] yet; `after` between services will need them (SPEC §8).
-pub fn render(input: &Input) -> String {
+/// The compose file.
+pub fn render(input: &Input, notes: &mut Notes) -> String {
+    let units = units(input);
     let mut w = Writer::new();
     w.comment(&format!(
         "Written by `formation export compose` from {}.",
@@ -27,11 +34,24 @@ pub fn render(input: &Input) -> String {
         "version: only for `docker stack deploy` before Docker 23, which refuses a file \
          without one; docker compose ignores it (v2 with a warning).",
     );
+    let ordered = units
+        .iter()
+        .any(|u| u.dependencies(&units).iter().any(|d| !d.dropped));
+    if ordered {
+        w.comment(
+            &notes.add(
+                &input.app,
+                "depends_on with conditions is docker compose's: docker stack deploy (swarm) \
+             refuses it, and swarm starts services in no order"
+                    .into(),
+            ),
+        );
+    }
     w.str("version", "3.8");
     w.open("services");
-    for unit in units(input) {
+    for unit in &units {
         w.open(&unit.t.name);
-        deployment(input, &unit, &mut w);
+        deployment(input, unit, &units, notes, &mut w);
         w.close();
     }
     w.close();
@@ -39,7 +59,8 @@ pub fn render(input: &Input) -> String {
 }
 
 /// One service: the rows of SPEC §8's table, in its order.
-fn deployment(input: &Input, unit: &Unit, w: &mut Writer) {
+fn deployment(input: &Input, unit: &Unit, units: &[Unit], notes: &mut Notes, w: &mut Writer) {
+    schedule(unit, w);
     image(input, unit, w);
     environment(input, unit, w);
     env_files(input, w);
@@ -47,6 +68,8 @@ fn deployment(input: &Input, unit: &Unit, w: &mut Writer) {
     restart(unit, w);
     grace(unit, w);
     deploy(unit, w);
+    ready(input, unit, notes, w);
+    after(unit, units, w);
 }
 
 /// A type: the image, formation as its entrypoint, `-m TYPE=1,all=0` as its command.
@@ -99,12 +122,34 @@ fn port(input: &Input, unit: &Unit, w: &mut Writer) {
 
 /// compose's own restart policy (swarm's is in [`deploy`]).
 fn restart(unit: &Unit, w: &mut Writer) {
-    let word = match unit.t.restart {
+    let word = match policy(unit) {
         Restart::Never => "no",
         Restart::OnFailure => "on-failure",
         Restart::Always => "always",
     };
     w.str("restart", word);
+}
+
+/// The container's restart policy. A oneshot's container is never restarted by the engine:
+/// formation inside already retries it per its `restart`, and its exit status is what
+/// `service_completed_successfully` reads. A scheduler runs for ever, whatever its runs do.
+fn policy(unit: &Unit) -> Restart {
+    if unit.t.oneshot {
+        Restart::Never
+    } else if unit.t.schedule.is_some() {
+        Restart::Always
+    } else {
+        unit.t.restart
+    }
+}
+
+/// The containers: a scheduled type runs in one, which starts its `scale` runs each fire.
+fn replicas(unit: &Unit) -> u32 {
+    if unit.t.schedule.is_some() {
+        unit.scale.min(1)
+    } else {
+        unit.scale
+    }
 }
 
 /// The engine's SIGKILL comes 1 s after formation's own.
@@ -114,17 +159,92 @@ fn grace(unit: &Unit, w: &mut Writer) {
 
 /// Replicas and swarm's restart policy.
 fn deploy(unit: &Unit, w: &mut Writer) {
-    let condition = match unit.t.restart {
+    let condition = match policy(unit) {
         Restart::Never => "none",
         Restart::OnFailure => "on-failure",
         Restart::Always => "any",
     };
     w.open("deploy");
-    w.int("replicas", i64::from(unit.scale));
+    w.int("replicas", i64::from(replicas(unit)));
     w.open("restart_policy");
     w.str("condition", condition);
     w.close();
     w.close();
+}
+
+/// `ready` tcp/http/exec: a healthcheck running `formation probe TYPE` in the container.
+/// Docker keeps probing for the container's life, so the interval is at least 1 s; without
+/// a `timeout` formation waits for ever, which a long `start_period` stands for (failures
+/// within it do not count; the first success ends it).
+fn ready(input: &Input, unit: &Unit, notes: &mut Notes, w: &mut Writer) {
+    if let Some(note) = unit.unprobeable_note() {
+        w.comment(&notes.add(&unit.t.name, note));
+    }
+    let Some(ready) = unit.probe() else {
+        return;
+    };
+    let interval = ready.interval.max(Duration::from_secs(1));
+    w.open("healthcheck");
+    w.open("test");
+    w.item("CMD");
+    w.item(&literal(&input.entrypoint));
+    for arg in unit.probe_args(input) {
+        w.item(&literal(&arg));
+    }
+    w.close();
+    w.str("interval", &duration(interval));
+    w.str("timeout", &duration(interval));
+    w.int("retries", 3);
+    let start = ready.timeout.unwrap_or(Duration::from_secs(24 * 3600));
+    w.str("start_period", &duration(start));
+    w.close();
+}
+
+/// `after`: `depends_on` with what each dependency must reach first.
+fn after(unit: &Unit, units: &[Unit], w: &mut Writer) {
+    let deps = unit.dependencies(units);
+    for d in deps.iter().filter(|d| d.dropped) {
+        w.comment(&format!(
+            "after {:?}: scaled to 0, so formation drops it (SPEC §4.2) and so does this file",
+            d.name
+        ));
+    }
+    if deps.iter().all(|d| d.dropped) {
+        return;
+    }
+    w.open("depends_on");
+    for d in deps.iter().filter(|d| !d.dropped) {
+        w.open(d.name);
+        let condition = match d.condition {
+            Condition::Completed => "service_completed_successfully",
+            Condition::Healthy => "service_healthy",
+            Condition::Started => "service_started",
+        };
+        w.str("condition", condition);
+        w.close();
+    }
+    w.close();
+}
+
+/// `schedule`: said in the file, since the service looks like any other.
+fn schedule(unit: &Unit, w: &mut Writer) {
+    if unit.t.schedule.is_some() {
+        w.comment(&format!(
+            "{}: scheduled; this one container runs formation's scheduler, which starts {} \
+             run(s) at each fire time",
+            unit.t.name, unit.scale
+        ));
+    }
+}
+
+/// A duration in compose's units.
+fn duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
 }
 
 /// A value compose will not interpolate.

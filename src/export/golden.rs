@@ -19,6 +19,8 @@ const CASES: &[(&str, &str, Option<&str>)] = &[
     ("full", "tests/export/cases/full.toml", None),
     ("long-grace", "tests/export/cases/long-grace.toml", None),
     ("run", "tests/export/cases/run.toml", None),
+    ("graph", "tests/export/cases/graph.toml", None),
+    ("release", "tests/export/cases/Procfile", None),
 ];
 
 fn config(path: &str) -> ConfigFile {
@@ -129,4 +131,66 @@ fn the_full_case_has_notes_for_kubernetes_and_fly() {
     assert!(k.notes.iter().any(|n| n.contains("restart = \"never\"")));
     let f = export("tests/export/cases/long-grace.toml", None, Target::Fly);
     assert!(f.notes.iter().any(|n| n.contains("Fly kills at 300s")));
+}
+
+#[test]
+fn the_graph_case_maps_every_graph_key() {
+    let c = export("tests/export/cases/graph.toml", None, Target::Compose).text;
+    for text in [
+        "condition: service_completed_successfully",
+        "condition: service_healthy",
+        "- probe\n",
+        "after \"mailer\": scaled to 0",
+    ] {
+        assert!(c.contains(text), "compose: {text:?}");
+    }
+    let k = export("tests/export/cases/graph.toml", None, Target::Kubernetes).text;
+    for text in [
+        "kind: Job",
+        "kind: CronJob",
+        "schedule: \"0,15,30,45 * * * *\"",
+        "concurrencyPolicy: Forbid",
+        "readinessProbe:",
+        "startupProbe:",
+        "restartPolicy: OnFailure",
+    ] {
+        assert!(k.contains(text), "kubernetes: {text:?}");
+    }
+    let f = export("tests/export/cases/graph.toml", None, Target::Fly);
+    assert!(
+        f.text
+            .contains("release_command = \"-c tests/export/cases/graph.toml run release\"")
+    );
+    assert!(f.text.contains("[checks.web_ready]\n"));
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n.starts_with("worker: after = [\"web\"]"))
+    );
+    assert!(!f.notes.iter().any(|n| n.contains("\"release\"")));
+}
+
+#[test]
+fn a_cron_job_has_the_schedules_time_zone() {
+    let mut formation = load::formation(&config("tests/export/cases/graph.toml"))
+        .0
+        .expect("the case parses");
+    let place = formation.types[0].place.clone();
+    for t in &mut formation.types {
+        if let Some(s) = t.schedule.as_mut() {
+            s.timezone = Some(("Europe/Berlin".into(), place.clone()));
+        }
+    }
+    let input = Input::new(
+        &formation,
+        None,
+        Vec::new(),
+        "app".into(),
+        Vec::new(),
+        Some("i".into()),
+        "/formation".into(),
+    )
+    .expect("settles");
+    let text = render(Target::Kubernetes, &input).expect("renders").text;
+    assert!(text.contains("  timeZone: Europe/Berlin\n"), "{text}");
 }

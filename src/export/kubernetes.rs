@@ -5,11 +5,22 @@
 //! a Service's starting with a letter), so type names are lower-cased and `_` becomes `-`;
 //! Kubernetes expands `$(VAR)` in `command`, `args` and env values and reads `$$` as `$`, so
 //! every `$` is doubled; an env var name must match `[-._a-zA-Z][-._a-zA-Z0-9]*`; a
-//! Deployment's pods always have `restartPolicy: Always`; `envFrom` a Secret that does not
-//! exist keeps the pod from starting, which is what a missing env file should do.
+//! Deployment's pods always have `restartPolicy: Always`, a Job's `Never` or `OnFailure`;
+//! `envFrom` a Secret that does not exist keeps the pod from starting, which is what a
+//! missing env file should do; while a `startupProbe` fails, readiness is not probed, and
+//! after `failureThreshold` failures the kubelet kills the container; a CronJob's `schedule`
+//! is read by robfig/cron's standard parser (five fields, Vixie's day-of-month/day-of-week
+//! rule, `@every`), `timeZone` (batch/v1, Kubernetes 1.27) names an IANA zone.
+//!
+//! The kubelet's tcpSocket and httpGet probes connect to the pod's IP, while a `ready`
+//! check connects where formation does (127.0.0.1 for a bare port): every check is the exec
+//! probe `formation probe TYPE`, which makes the very check formation makes.
 
 use super::yaml::Writer;
-use super::{Input, Notes, Unit, dns_label, restart_word, source, units};
+use super::{
+    Input, Notes, Unit, cron_text, dns_label, restart_word, secs_at_least_1, source, units,
+};
+use crate::config::cron::Schedule;
 use crate::config::model::Restart;
 
 /// The objects, or why the types cannot be named in Kubernetes.
@@ -21,17 +32,59 @@ pub fn render(input: &Input, notes: &mut Notes) -> Result<String, String> {
         "Written by `formation export kubernetes` from {}.",
         source(input)
     ));
-    w.comment("Each Deployment runs one process type of it: formation -m TYPE=1,all=0.");
+    w.comment(
+        "Each Deployment runs one process type of it: formation -m TYPE=1,all=0; each Job \
+         and CronJob one run of a oneshot or scheduled type: formation run TYPE.",
+    );
     if !input.env_files.is_empty() {
         w.comment(&notes.add(&input.app, secret_comment(input)));
     }
     for (unit, name) in units.iter().zip(&names) {
         w.document();
-        w.comment(&format!(
-            "{}: {} replica(s) of formation -m {}=1,all=0",
-            unit.t.name, unit.scale, unit.t.name
-        ));
-        deployment(input, unit, name, notes, &mut w);
+        let schedule = unit.t.schedule.as_ref().map(|s| (s, cron_text(s)));
+        if let Some((spec, Some(cron))) = schedule {
+            w.comment(&format!(
+                "{}: a CronJob; each fire runs {} pod(s) of formation run {}",
+                unit.t.name, unit.scale, unit.t.name
+            ));
+            if matches!(spec.schedule, Schedule::Every(_)) {
+                w.comment(
+                    &notes.add(
+                        &unit.t.name,
+                        "@every is counted by Kubernetes from the CronJob's previous fire, not \
+                     from a start"
+                            .into(),
+                    ),
+                );
+            }
+            after(unit, &units, notes, &mut w);
+            let zone = spec.timezone.as_ref().map(|(z, _)| z.as_str());
+            cron_job(input, unit, name, &cron, zone, notes, &mut w);
+        } else if unit.t.oneshot {
+            w.comment(&format!(
+                "{}: a Job of {} pod(s) of formation run {}",
+                unit.t.name, unit.scale, unit.t.name
+            ));
+            after(unit, &units, notes, &mut w);
+            job(input, unit, name, notes, &mut w);
+        } else {
+            if schedule.is_some() {
+                w.comment(
+                    &notes.add(
+                        &unit.t.name,
+                        "its schedule cannot be written as a CronJob's: one replica runs \
+                     formation's scheduler instead"
+                            .into(),
+                    ),
+                );
+            }
+            w.comment(&format!(
+                "{}: {} replica(s) of formation -m {}=1,all=0",
+                unit.t.name, unit.scale, unit.t.name
+            ));
+            after(unit, &units, notes, &mut w);
+            deployment(input, unit, name, notes, &mut w);
+        }
         if let Some(port) = input.web_port.filter(|_| unit.is_web()) {
             w.document();
             w.comment(&format!("{}'s PORT, inside the cluster", unit.t.name));
@@ -39,6 +92,13 @@ pub fn render(input: &Input, notes: &mut Notes) -> Result<String, String> {
         }
     }
     Ok(w.finish())
+}
+
+/// `after`: Kubernetes has no order between objects.
+fn after(unit: &Unit, units: &[Unit], notes: &mut Notes, w: &mut Writer) {
+    if let Some(note) = unit.after_note(units, None) {
+        w.comment(&notes.add(&unit.t.name, note));
+    }
 }
 
 /// `APP-TYPE` for every type; an error when two types would share one or one is too long.
@@ -86,7 +146,11 @@ fn app_labels(input: &Input, unit: &Unit, w: &mut Writer) {
 
 /// `apiVersion`, `kind` and `metadata` (name and labels).
 fn head(kind: &str, input: &Input, unit: &Unit, name: &str, w: &mut Writer) {
-    let api = if kind == "Service" { "v1" } else { "apps/v1" };
+    let api = match kind {
+        "Service" => "v1",
+        "Job" | "CronJob" => "batch/v1",
+        _ => "apps/v1",
+    };
     w.str("apiVersion", api);
     w.str("kind", kind);
     w.open("metadata");
@@ -101,12 +165,68 @@ fn head(kind: &str, input: &Input, unit: &Unit, name: &str, w: &mut Writer) {
 fn deployment(input: &Input, unit: &Unit, name: &str, notes: &mut Notes, w: &mut Writer) {
     head("Deployment", input, unit, name, w);
     w.open("spec");
-    w.int("replicas", i64::from(unit.scale));
+    let replicas = if unit.t.schedule.is_some() {
+        unit.scale.min(1)
+    } else {
+        unit.scale
+    };
+    w.int("replicas", i64::from(replicas));
     w.open("selector");
     w.open("matchLabels");
     app_labels(input, unit, w);
     w.close();
     w.close();
+    pod(input, unit, &unit.args(input), false, notes, w);
+    w.close();
+}
+
+/// A oneshot: a Job of `scale` pods, each running it once.
+fn job(input: &Input, unit: &Unit, name: &str, notes: &mut Notes, w: &mut Writer) {
+    head("Job", input, unit, name, w);
+    w.open("spec");
+    job_spec(input, unit, notes, w);
+    w.close();
+}
+
+/// A scheduled type: a CronJob whose Jobs run it once per fire; a fire while the last
+/// run is still running is skipped, as formation skips it (SPEC §4.4).
+fn cron_job(
+    input: &Input,
+    unit: &Unit,
+    name: &str,
+    cron: &str,
+    zone: Option<&str>,
+    notes: &mut Notes,
+    w: &mut Writer,
+) {
+    head("CronJob", input, unit, name, w);
+    w.open("spec");
+    w.str("schedule", cron);
+    if let Some(zone) = zone {
+        w.str("timeZone", zone);
+    }
+    w.str("concurrencyPolicy", "Forbid");
+    w.open("jobTemplate");
+    w.open("spec");
+    job_spec(input, unit, notes, w);
+    w.close();
+    w.close();
+    w.close();
+}
+
+/// A Job's spec: `scale` pods at once, retried only as `restart` says.
+fn job_spec(input: &Input, unit: &Unit, notes: &mut Notes, w: &mut Writer) {
+    w.int("parallelism", i64::from(unit.scale));
+    w.int("completions", i64::from(unit.scale));
+    if unit.t.restart == Restart::Never {
+        w.int("backoffLimit", 0);
+    }
+    pod(input, unit, &unit.run_args(input), true, notes, w);
+}
+
+/// The pod template: labels, restart policy, grace and the one container; a `task` (a
+/// Job's pod) ends, a Deployment's runs for ever.
+fn pod(input: &Input, unit: &Unit, args: &[String], task: bool, notes: &mut Notes, w: &mut Writer) {
     w.open("template");
     w.open("metadata");
     w.open("labels");
@@ -114,33 +234,80 @@ fn deployment(input: &Input, unit: &Unit, name: &str, notes: &mut Notes, w: &mut
     w.close();
     w.close();
     w.open("spec");
-    restart(unit, notes, w);
+    if task {
+        let policy = match unit.t.restart {
+            Restart::OnFailure => "OnFailure",
+            _ => "Never",
+        };
+        w.str("restartPolicy", policy);
+    } else {
+        restart(unit, notes, w);
+    }
     grace(unit, w);
     w.open("containers");
     w.item_map();
-    image(input, unit, w);
+    image(input, unit, args, w);
     environment(input, unit, notes, w);
     env_files(input, w);
     port(input, unit, w);
-    w.close();
+    if !task {
+        ready(input, unit, notes, w);
+    }
     w.close();
     w.close();
     w.close();
     w.close();
 }
 
-/// A type: its container runs formation from the image with `-m TYPE=1,all=0`.
-fn image(input: &Input, unit: &Unit, w: &mut Writer) {
+/// A type: its container runs formation from the image with `args`.
+fn image(input: &Input, unit: &Unit, args: &[String], w: &mut Writer) {
     w.str("name", &dns_label(&unit.t.name));
     w.str("image", input.image.as_deref().unwrap_or_default());
     w.open("command");
     w.item(&literal(&input.entrypoint));
     w.close();
     w.open("args");
-    for arg in unit.args(input) {
+    for arg in args {
+        w.item(&literal(arg));
+    }
+    w.close();
+}
+
+/// `ready`: a readinessProbe running `formation probe TYPE`, and with a `timeout` a
+/// startupProbe that gives up (and has the container killed) when it passes, as formation
+/// stops an instance not ready in time.
+fn ready(input: &Input, unit: &Unit, notes: &mut Notes, w: &mut Writer) {
+    if let Some(note) = unit.unprobeable_note() {
+        w.comment(&notes.add(&unit.t.name, note));
+    }
+    let Some(ready) = unit.probe() else {
+        return;
+    };
+    let period = secs_at_least_1(ready.interval);
+    if let Some(timeout) = ready.timeout {
+        w.open("startupProbe");
+        probe(input, unit, period, w);
+        let tries = timeout.as_secs().div_ceil(period).max(1);
+        w.int("failureThreshold", i64::try_from(tries).unwrap_or(i64::MAX));
+        w.close();
+    }
+    w.open("readinessProbe");
+    probe(input, unit, period, w);
+    w.close();
+}
+
+fn probe(input: &Input, unit: &Unit, period: u64, w: &mut Writer) {
+    w.open("exec");
+    w.open("command");
+    w.item(&literal(&input.entrypoint));
+    for arg in unit.probe_args(input) {
         w.item(&literal(&arg));
     }
     w.close();
+    w.close();
+    let period = i64::try_from(period).unwrap_or(i64::MAX);
+    w.int("periodSeconds", period);
+    w.int("timeoutSeconds", period);
 }
 
 /// `[env]` and the type's `env`. A name Kubernetes refuses is left to formation, which sets

@@ -17,14 +17,14 @@
 //! restarts with backoff), so a row only has to carry what the orchestrator itself must know:
 //! replicas, the environment it injects, the port it routes, its own restart and kill timing.
 //!
-//! Rows still to come, one function each per target, when the config model has the keys
-//! (SPEC §4.2–4.4): `ready` (compose `healthcheck` running `formation probe TYPE`; Kubernetes
-//! `startupProbe`/`readinessProbe`; fly `[checks]`), `after` (compose `depends_on`; a comment
-//! for Kubernetes and fly), `oneshot` (compose `restart: "no"` and
-//! `service_completed_successfully`; a Kubernetes Job; fly `release_command` for the Procfile's
-//! `release`) and `schedule` (a compose service and a fly process group of one replica running
-//! the scheduler; a Kubernetes CronJob). Each target's `deployment` function lists its rows in
-//! table order; a new row is a new function called from there.
+//! The graph keys (SPEC §4.2–4.4) map onto what each orchestrator has for them: `ready` →
+//! a check the orchestrator runs (`formation probe TYPE` from inside the container, or Fly's
+//! own tcp/http checks); `after` → compose's `depends_on` (Kubernetes and Fly have no order
+//! between deployments: a note); `oneshot` → a run-to-completion unit (a compose service that
+//! is not restarted, a Kubernetes Job, Fly's `release_command`); `schedule` → the
+//! orchestrator's cron where there is one (a Kubernetes CronJob), else one replica running
+//! formation's own scheduler. A dependency scaled to 0 drops out of `after` in the container
+//! (formation logs it), so the files leave it out too instead of waiting on what never runs.
 
 mod compose;
 mod fly;
@@ -35,6 +35,8 @@ mod yaml;
 #[cfg(test)]
 mod golden;
 
+use crate::config::cron::Schedule;
+use crate::config::graph::{CheckSpec, ReadySpec, ScheduleSpec};
 use crate::config::model::{Formation, ProcessType, Restart};
 use crate::plan;
 use std::time::Duration;
@@ -95,6 +97,9 @@ pub struct Input<'a> {
     /// `web.1`'s `PORT` as formation computes it in the container (SPEC §3.3); None
     /// without a `web` type.
     pub web_port: Option<u32>,
+    /// Each type's first instance's `PORT`, in config order (what `$PORT` in its `ready`
+    /// check means in its container).
+    pub ports: Vec<Option<u32>>,
     /// `--image`.
     pub image: Option<String>,
     /// `--entrypoint`: the path of formation in the image.
@@ -122,13 +127,20 @@ impl<'a> Input<'a> {
             .iter()
             .map(|t| u32::from(t.name == "web"))
             .collect();
+        let port_of = |i: &plan::Instance| -> Option<u32> {
+            let port = i.env.as_ref()?.get("PORT")?;
+            port.to_str()?.parse().ok()
+        };
         let web_port = plan::instances(formation, &only_web, grace, &[], &[])
             .ok()
             .and_then(|all| all.into_iter().next())
-            .and_then(|web| {
-                let port = web.env.as_ref()?.get("PORT")?;
-                port.to_str()?.parse().ok()
-            });
+            .and_then(|web| port_of(&web));
+        // A type's PORT depends on its index, not on the others' scales: one of each.
+        let ones = vec![1; formation.types.len()];
+        let all = plan::instances(formation, &ones, grace, &[], &[]).unwrap_or_default();
+        let ports = (0..formation.types.len())
+            .map(|t| all.iter().find(|i| i.type_index == t).and_then(port_of))
+            .collect();
         Ok(Input {
             formation,
             config_args,
@@ -137,6 +149,7 @@ impl<'a> Input<'a> {
             grace,
             env_files,
             web_port,
+            ports,
             image,
             entrypoint,
         })
@@ -157,7 +170,7 @@ pub struct Output {
 pub fn render(target: Target, input: &Input) -> Result<Output, String> {
     let mut notes = Notes::default();
     let text = match target {
-        Target::Compose => compose::render(input),
+        Target::Compose => compose::render(input, &mut notes),
         Target::Kubernetes => kubernetes::render(input, &mut notes)?,
         Target::Fly => fly::render(input, &mut notes),
     };
@@ -190,15 +203,123 @@ pub struct Unit<'a> {
     pub scale: u32,
     /// Its stop grace.
     pub grace: Duration,
+    /// Its first instance's `PORT`.
+    pub port: Option<u32>,
+}
+
+/// How a dependent waits for a type it is `after` (SPEC §4.2), in compose's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// A oneshot: it exited 0.
+    Completed,
+    /// A service with a check the orchestrator can run: the check passed.
+    Healthy,
+    /// A service without one (or with a `log`/`notify` check): it started.
+    Started,
+}
+
+/// One entry of a type's `after`, as the files see it.
+pub struct Dependency<'a> {
+    /// The type waited for.
+    pub name: &'a str,
+    /// What is waited for.
+    pub condition: Condition,
+    /// It is scaled to 0: formation in the container drops it (SPEC §4.2), and so do the
+    /// files.
+    pub dropped: bool,
 }
 
 impl Unit<'_> {
-    /// The container's arguments after the entrypoint: the config, then `-m TYPE=1,all=0`.
+    /// The container's arguments after the entrypoint: the config, then `-m TYPE=1,all=0`;
+    /// for a scheduled type `-m TYPE=SCALE,all=0` in one container, since its scale is the
+    /// number of instances each fire starts (SPEC §4.4).
     pub fn args(&self, input: &Input) -> Vec<String> {
         let mut args = input.config_args.clone();
         args.push("-m".into());
-        args.push(format!("{}=1,all=0", self.t.name));
+        let n = if self.t.schedule.is_some() {
+            self.scale
+        } else {
+            1
+        };
+        args.push(format!("{}={n},all=0", self.t.name));
         args
+    }
+
+    /// `formation run TYPE` with the config: one run to completion, its exit status the
+    /// container's (a Job's, a CronJob's, Fly's release command's).
+    pub fn run_args(&self, input: &Input) -> Vec<String> {
+        let mut args = input.config_args.clone();
+        args.push("run".into());
+        args.push(self.t.name.clone());
+        args
+    }
+
+    /// `formation probe TYPE` with the config: the type's `ready` check, once.
+    pub fn probe_args(&self, input: &Input) -> Vec<String> {
+        let mut args = input.config_args.clone();
+        args.push("probe".into());
+        args.push(self.t.name.clone());
+        args
+    }
+
+    /// Its `ready` check when it can be made from outside formation (tcp, http, exec):
+    /// `log` and `notify` watch the instance from inside formation only.
+    pub fn probe(&self) -> Option<&ReadySpec> {
+        self.t
+            .ready
+            .as_ref()
+            .filter(|r| !matches!(r.check, CheckSpec::Log(_) | CheckSpec::Notify))
+    }
+
+    /// The note for a `log`/`notify` check, which no orchestrator can run.
+    pub fn unprobeable_note(&self) -> Option<String> {
+        let kind = match self.t.ready.as_ref()?.check {
+            CheckSpec::Log(_) => "log",
+            CheckSpec::Notify => "notify",
+            _ => return None,
+        };
+        Some(format!(
+            "ready = {{ {kind} = ... }} cannot be checked from outside formation: the \
+             orchestrator sees it as ready once started (inside, formation still waits for it)"
+        ))
+    }
+
+    /// Its `after`, in config order, with what each entry waits for.
+    pub fn dependencies<'a>(&'a self, units: &'a [Unit<'a>]) -> Vec<Dependency<'a>> {
+        self.t
+            .after
+            .iter()
+            .filter_map(|(name, _)| units.iter().find(|u| u.t.name == *name))
+            .map(|dep| Dependency {
+                name: &dep.t.name,
+                condition: if dep.t.oneshot {
+                    Condition::Completed
+                } else if dep.probe().is_some() {
+                    Condition::Healthy
+                } else {
+                    Condition::Started
+                },
+                dropped: dep.scale == 0,
+            })
+            .collect()
+    }
+
+    /// The note for `after` where a target has no order between deployments; `done`: a
+    /// type the target does run first (Fly's release command).
+    pub fn after_note(&self, units: &[Unit], done: Option<&str>) -> Option<String> {
+        let names: Vec<&str> = self
+            .dependencies(units)
+            .iter()
+            .filter(|d| !d.dropped && Some(d.name) != done)
+            .map(|d| d.name)
+            .collect();
+        (!names.is_empty()).then(|| {
+            format!(
+                "after = {names:?} cannot be expressed: the containers start in any order \
+                 (inside each, formation -m {}=1,all=0 runs none of them to wait for)",
+                self.t.name
+            )
+        })
     }
 
     /// Whether this is the type the platform routes `PORT` to.
@@ -237,12 +358,95 @@ pub fn units<'a>(input: &'a Input) -> Vec<Unit<'a>> {
         .types
         .iter()
         .zip(&input.scales)
-        .map(|(t, &scale)| Unit {
+        .enumerate()
+        .map(|(i, (t, &scale))| Unit {
             t,
             scale,
             grace: t.grace.unwrap_or(input.grace),
+            port: input.ports.get(i).copied().flatten(),
         })
         .collect()
+}
+
+/// Whole seconds, at least 1: the orchestrators' probe periods and timeouts.
+pub fn secs_at_least_1(d: Duration) -> u64 {
+    d.as_millis().div_ceil(1000).max(1) as u64
+}
+
+/// A `schedule` in the five-field cron (or `@every` descriptor) that Kubernetes' CronJob
+/// reads (robfig/cron's standard parser: Vixie cron's day rule, as formation's). The
+/// model keeps the parsed sets, not the text, so they are written back: a list per field,
+/// `*` where the field was a star. None when the parsed form cannot be read back (see
+/// [`cron_fields`]).
+pub fn cron_text(spec: &ScheduleSpec) -> Option<String> {
+    match &spec.schedule {
+        Schedule::Every(secs) => Some(format!("@every {secs}s")),
+        Schedule::Cron(cron) => cron_fields(&format!("{cron:?}")),
+    }
+}
+
+/// The fields of a [`crate::config::cron::Cron`] from its derived `Debug` text (its sets
+/// are private to the config layer). The round-trip test below fails if that text changes.
+fn cron_fields(debug: &str) -> Option<String> {
+    let get = |name: &str| -> Option<&str> {
+        let at = debug.find(&format!("{name}: "))? + name.len() + 2;
+        let rest = &debug[at..];
+        Some(&rest[..rest.find([',', ' ', '}'])?])
+    };
+    let mask = |name: &str| get(name)?.parse::<u64>().ok();
+    let (minutes, hours, days, months, weekdays) = (
+        mask("minutes")?,
+        mask("hours")?,
+        mask("days")?,
+        mask("months")?,
+        mask("weekdays")?,
+    );
+    let either_day = get("either_day")? == "true";
+    let wild = get("wild")? == "true";
+    let full = |m: u64, low: u32, high: u32| (low..=high).all(|b| m & (1 << b) != 0);
+    // `wild`: the minute or the hour field was a star; a full set alone may be a list.
+    let minute_star = wild && full(minutes, 0, 59);
+    let hour_star = wild && (!minute_star || full(hours, 0, 23));
+    let field = |m: u64, low: u32, high: u32, star: bool| {
+        if star {
+            "*".to_string()
+        } else {
+            list(m, low, high)
+        }
+    };
+    Some(
+        [
+            field(minutes, 0, 59, minute_star),
+            field(hours, 0, 23, hour_star),
+            field(days, 1, 31, !either_day && full(days, 1, 31)),
+            field(months, 1, 12, full(months, 1, 12)),
+            field(weekdays, 0, 6, !either_day && full(weekdays, 0, 6)),
+        ]
+        .join(" "),
+    )
+}
+
+/// The set bits of `mask` from `low` to `high` as a cron list: `1-5,7`.
+fn list(mask: u64, low: u32, high: u32) -> String {
+    let mut parts = Vec::new();
+    let mut b = low;
+    while b <= high {
+        if mask & (1 << b) == 0 {
+            b += 1;
+            continue;
+        }
+        let start = b;
+        while b < high && mask & (1 << (b + 1)) != 0 {
+            b += 1;
+        }
+        parts.push(if start == b {
+            start.to_string()
+        } else {
+            format!("{start}-{b}")
+        });
+        b += 1;
+    }
+    parts.join(",")
 }
 
 /// The config's name for the header of each file.
@@ -330,6 +534,40 @@ mod tests {
         assert_eq!(shell_word("a b"), "'a b'");
         assert_eq!(shell_word("it's"), "'it'\\''s'");
         assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn cron_text_reads_back_as_the_same_schedule() {
+        for (text, want) in [
+            ("*/15 * * * *", "0,15,30,45 * * * *"),
+            ("* * * * *", "* * * * *"),
+            ("0 * * * *", "0 * * * *"),
+            ("30 4 * * *", "30 4 * * *"),
+            ("0 0 13 * fri", "0 0 13 * 5"),
+            ("0 0 * * mon-fri", "0 0 * * 1-5"),
+            ("0 0 1-31 * 7", "0 0 1-31 * 0"),
+            ("5 1-3,22 * jan,jul *", "5 1-3,22 * 1,7 *"),
+            ("@daily", "0 0 * * *"),
+            ("@every 10m", "@every 600s"),
+        ] {
+            let spec = ScheduleSpec {
+                schedule: Schedule::parse(text).expect("parses"),
+                timezone: None,
+                zone: crate::config::tz::Zone::utc(),
+            };
+            let got = cron_text(&spec).expect("writes");
+            assert_eq!(got, want, "{text:?}");
+            if !got.starts_with('@') {
+                assert_eq!(Schedule::parse(&got), Ok(spec.schedule), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lists() {
+        assert_eq!(list(0b1011_1110, 1, 7), "1-5,7");
+        assert_eq!(list(1, 0, 59), "0");
+        assert_eq!(list(1 << 59 | 1 << 58, 0, 59), "58-59");
     }
 
     #[test]

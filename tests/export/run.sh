@@ -5,10 +5,16 @@
 #           (every type with its replicas, the right env and PORT, a stop within the graces:
 #           formation's own SIGKILL before the engine's), and `docker stack deploy` runs the
 #           same file on a single-node swarm with the replica counts of the formation;
-#   kubernetes every object validates with kubernetes-validate (offline schemas), and
+#           tests/export/cases/graph.toml's runs the graph keys: the `release` oneshot
+#           completes (exit 0) before `web` starts, `web`'s ready check is a healthcheck
+#           that turns healthy, `worker` (after web) starts only then, with its dependency
+#           scaled to 0 dropped, and the scheduled `cleanup` runs as one scheduler container;
+#   kubernetes every object validates with kubernetes-validate (offline schemas: the graph
+#           case's Job and CronJob too), and
 #           `podman kube play` runs the Deployments: each reaches Running with its replicas
 #           and env;
-#   fly     every fly.toml parses as TOML (python3 tomllib) with the processes and port.
+#   fly     every fly.toml parses as TOML (python3 tomllib) with the processes and port,
+#           and a release command and checks only for what is not / is a process group.
 # Images are built FROM scratch with the static binary and busybox (nothing can be pulled).
 # Needs root and a running dockerd; installs docker-compose, podman, catatonit and
 # kubernetes-validate when missing. Cleans up everything it started, even on failure; every
@@ -21,16 +27,18 @@ bin=${1:-$root/target/x86_64-unknown-linux-musl/release/formation}
 busybox=${BUSYBOX:-/bin/busybox}
 tag=formation-export:test
 project=formation-export
+graph_project=formation-export-graph
 stack=formation-export
 app=cases # the app name export derives from tests/export/cases/
 passed=0
 failed=0
 ctx=$(mktemp -d)
-compose_up= stack_up= swarm_started= gwbridge= podman_image= podman_played= conf_saved= pause_image=
+compose_up= graph_up= stack_up= swarm_started= gwbridge= podman_image= podman_played= conf_saved= pause_image=
 containers_conf=/etc/containers/containers.conf
 
 cleanup() {
   [ -n "$compose_up" ] && timeout 60 docker-compose -p "$project" -f "$ctx/run.compose.yaml" down -t 1 >/dev/null 2>&1
+  [ -n "$graph_up" ] && timeout 60 docker-compose -p "$graph_project" -f "$ctx/graph.compose.yaml" down -t 1 >/dev/null 2>&1
   if [ -n "$stack_up" ]; then
     timeout 60 docker stack rm "$stack" >/dev/null 2>&1
     wait_for 30 no_stack_containers
@@ -91,6 +99,8 @@ cases=(
   "full|-c tests/export/cases/full.toml"
   "long-grace|-c tests/export/cases/long-grace.toml"
   "run|-c tests/export/cases/run.toml"
+  "graph|-c tests/export/cases/graph.toml"
+  "release|-f tests/export/cases/Procfile"
 )
 golden=$here/golden
 for case in "${cases[@]}"; do
@@ -125,7 +135,7 @@ mkdir -p "$ctx/image/app/tests/export/cases" "$ctx/image/app/examples"
 cp "$bin" "$ctx/image/formation"
 cp "$busybox" "$ctx/image/busybox"
 cp "$root"/tests/export/cases/* "$ctx/image/app/tests/export/cases/"
-cp "$root"/examples/* "$ctx/image/app/examples/"
+cp -r "$root"/examples/* "$ctx/image/app/examples/"
 cat >"$ctx/image/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY busybox /bin/busybox
@@ -140,6 +150,7 @@ docker build -q -t "$tag" "$ctx/image" >/dev/null 2>"$ctx/build.log" ||
 
 (cd "$root" && "$bin" export compose -c tests/export/cases/run.toml --image "$tag" -o "$ctx/run.compose.yaml") 2>/dev/null
 (cd "$root" && "$bin" export kubernetes -c tests/export/cases/run.toml --image "$tag" -o "$ctx/run.kubernetes.yaml") 2>/dev/null
+(cd "$root" && "$bin" export compose -c tests/export/cases/graph.toml --image "$tag" -o "$ctx/graph.compose.yaml") 2>/dev/null
 
 # running TYPE: how many of the compose project's TYPE containers run.
 running() {
@@ -195,6 +206,59 @@ if [ -n "$ok" ] && logs_say stubborn "stubborn.1 did not stop within 1s; sending
   pass "docker-compose stop: everything ended within its grace (stubborn: formation's SIGKILL at 1s, exit 137)"
 else fail "docker-compose stop" "${why:-no SIGKILL line from formation}"; fi
 timeout 60 docker-compose -p "$project" -f "$ctx/run.compose.yaml" down -t 1 >/dev/null 2>&1 && compose_up=
+
+# logs_of_graph_say TYPE TEXT: TYPE has containers in the graph project, each has logged TEXT.
+logs_of_graph_say() {
+  local c n=0
+  for c in $(graph_of "$1"); do
+    docker logs "$c" 2>&1 | grep -qF -- "$2" || return 1
+    n=$((n + 1))
+  done
+  [ "$n" -gt 0 ]
+}
+# ---------------------------------------------------------------- compose: the graph keys
+# graph_of TYPE: the graph project's TYPE containers; graph_running TYPE: how many run.
+graph_of() { docker ps -aq --filter "label=com.docker.compose.project=$graph_project" --filter "label=com.docker.compose.service=$1"; }
+graph_running() {
+  docker ps -q --filter "label=com.docker.compose.project=$graph_project" \
+    --filter "label=com.docker.compose.service=$1" --filter status=running | wc -l
+}
+inspect() { docker inspect -f "$2" "$(graph_of "$1" | head -1)" 2>/dev/null; }
+graph_counts() { [ "$(graph_running web)" = 1 ] && [ "$(graph_running worker)" = 2 ] && [ "$(graph_running cleanup)" = 1 ] && [ "$(graph_running mailer)" = 0 ]; }
+web_healthy() { [ "$(inspect web '{{.State.Health.Status}}')" = healthy ]; }
+graph_up=1
+graph_t0=$(date +%s)
+# `up` itself waits for the conditions: release exited 0, then web healthy, then the rest.
+if timeout 150 docker-compose -p "$graph_project" -f "$ctx/graph.compose.yaml" up -d >"$ctx/graph-up.log" 2>&1 &&
+   wait_for 30 graph_counts; then
+  pass "docker-compose up (graph): web 1, worker 2, cleanup 1, mailer 0 running"
+else
+  fail "docker-compose up (graph)" "web $(graph_running web), worker $(graph_running worker), cleanup $(graph_running cleanup): $(tail -5 "$ctx/graph-up.log")"
+fi
+release_code=$(inspect release '{{.State.ExitCode}}')
+release_end=$(inspect release '{{.State.FinishedAt}}')
+web_start=$(inspect web '{{.State.StartedAt}}')
+if [ "$(inspect release '{{.State.Status}}')" = exited ] && [ "$release_code" = 0 ] &&
+   [ -n "$web_start" ] && [ "$(ms "$release_end")" -le "$(ms "$web_start")" ] &&
+   docker logs "$(graph_of release)" 2>&1 | grep -qF "release.1 migrated"; then
+  pass "docker-compose (graph): release ran to exit 0 before web started (service_completed_successfully)"
+else fail "docker-compose (graph) release" "release exit $release_code at $release_end, web started $web_start"; fi
+if wait_for 30 web_healthy; then
+  pass "docker-compose (graph): web's ready check is a healthcheck (formation probe web) that turns healthy"
+else fail "docker-compose (graph) healthcheck" "web is $(inspect web '{{.State.Health.Status}}'): $(inspect web '{{json .State.Health.Log}}' | tail -c 300)"; fi
+# worker waited for web's health: it started after docker's event that web turned healthy.
+web_ok=$(timeout 10 docker events --since "$graph_t0" --until "$(date +%s)" \
+  --filter "container=$(graph_of web)" --format '{{.TimeNano}} {{.Action}}' 2>/dev/null |
+  grep -m1 "health_status: healthy" | cut -d' ' -f1)
+ok=1
+for c in $(graph_of worker); do
+  started=$(docker inspect -f '{{.State.StartedAt}}' "$c")
+  [ -n "$web_ok" ] && [ "$(ms "$started")" -ge "$((web_ok / 1000000))" ] || ok=
+done
+if [ -n "$ok" ] && wait_for 30 logs_of_graph_say worker "worker.1 working"; then
+  pass "docker-compose (graph): worker started after web was healthy (service_healthy), without its mailer (scaled to 0)"
+else fail "docker-compose (graph) worker" "web healthy at ${web_ok:-never} ns; workers: $(for c in $(graph_of worker); do docker inspect -f '{{.State.StartedAt}} {{.State.Status}}' "$c"; done)"; fi
+timeout 60 docker-compose -p "$graph_project" -f "$ctx/graph.compose.yaml" down -t 1 >/dev/null 2>&1 && graph_up=
 
 # ---------------------------------------------------------------- swarm
 replicas() { docker service ls --filter "label=com.docker.stack.namespace=$stack" --format '{{.Name}} {{.Replicas}}' | sort | tr '\n' ' '; }
@@ -285,6 +349,11 @@ assert fly["kill_signal"] == "SIGTERM" and 1 <= fly["kill_timeout"] <= 300, fly
 assert {p for r in fly["restart"] for p in r["processes"]} == set(procs), fly["restart"]
 if "web" in procs:
     assert fly["http_service"]["processes"] == ["web"], fly["http_service"]
+release = fly.get("deploy", {}).get("release_command")
+assert release is None or (release.endswith(" run release") and "release" not in procs), release
+for name, check in fly.get("checks", {}).items():
+    assert check["type"] in ("tcp", "http") and 0 < check["port"] < 65536, check
+    assert set(check["processes"]) <= set(procs), check
 PY
   ); then pass "tomllib reads $(basename "$f") as a fly.toml"
   else fail "fly.toml $(basename "$f")" "$err"; fi
