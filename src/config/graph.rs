@@ -55,6 +55,8 @@ pub struct HealthSpec {
 pub struct ScheduleSpec {
     /// When it fires.
     pub schedule: Schedule,
+    /// The schedule as written (what `export` hands to an orchestrator's cron).
+    pub text: String,
     /// `timezone`, where `schedule` is read; None: UTC.
     pub timezone: Option<(String, Place)>,
     /// The zone, once loaded from the image's zoneinfo (`load.rs`).
@@ -244,6 +246,7 @@ mod tests {
         let mut f = formation(&[("web", &["cron"]), ("cron", &[])]);
         f.types[1].schedule = Some(ScheduleSpec {
             schedule: Schedule::parse("@hourly").expect("valid"),
+            text: "@hourly".into(),
             timezone: None,
             zone: Zone::utc(),
         });
@@ -277,6 +280,7 @@ mod tests {
         f.types[0].keys = vec![("restart".into(), p(5))];
         f.types[1].schedule = Some(ScheduleSpec {
             schedule: Schedule::parse("@hourly").expect("valid"),
+            text: "@hourly".into(),
             timezone: None,
             zone: Zone::utc(),
         });

@@ -148,7 +148,7 @@ fn the_graph_case_maps_every_graph_key() {
     for text in [
         "kind: Job",
         "kind: CronJob",
-        "schedule: \"0,15,30,45 * * * *\"",
+        "schedule: \"*/15 * * * *\"",
         "concurrencyPolicy: Forbid",
         "readinessProbe:",
         "startupProbe:",

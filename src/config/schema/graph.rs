@@ -38,16 +38,17 @@ pub const KEYS: &[Key<ProcessType>] = &[
     },
     Key {
         name: "schedule",
-        set: |cx, t, v| match v.get_ref().as_str().map(Schedule::parse) {
-            Some(Ok(schedule)) => {
+        set: |cx, t, v| match v.get_ref().as_str().map(|s| (s, Schedule::parse(s))) {
+            Some((text, Ok(schedule))) => {
                 let timezone = t.schedule.take().and_then(|s| s.timezone);
                 t.schedule = Some(ScheduleSpec {
                     schedule,
+                    text: text.trim().to_string(),
                     timezone,
                     zone: Zone::utc(),
                 });
             }
-            Some(Err(e)) => cx.diag.at(v.span().start, format!("`schedule`: {e}")),
+            Some((_, Err(e))) => cx.diag.at(v.span().start, format!("`schedule`: {e}")),
             None => cx.diag.at(v.span().start, "`schedule` must be a string"),
         },
     },
