@@ -108,8 +108,9 @@ wait_log "$c" "stubborn ready"
 t0=$(millis)
 docker stop -t 3 "$c" >/dev/null
 took=$(( $(millis) - t0 ))
+# Docker copies a container's last lines into its log a moment after the exit: wait for it.
 if [ "$(exit_code "$c")" = 137 ] && [ "$took" -lt 2800 ] &&
-   docker logs "$c" 2>&1 | grep -qF "stubborn.1 did not stop within 1s; sending SIGKILL"; then
+   wait_log "$c" "stubborn.1 did not stop within 1s; sending SIGKILL" 10; then
   pass "docker stop -t 3: formation's own SIGKILL at its 1 s grace came first (${took} ms, exit 137)"
 else fail "docker stop -t 3" "exit $(exit_code "$c") after ${took} ms" "$c"; fi
 

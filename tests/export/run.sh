@@ -202,7 +202,9 @@ for c in $(containers_of web) $(containers_of worker) $(containers_of stubborn);
     ok= why="$why $service exit $code after ${took} ms;"
   fi
 done
-if [ -n "$ok" ] && logs_say stubborn "stubborn.1 did not stop within 1s; sending SIGKILL"; then
+# Docker copies a container's last lines into its log a moment after the exit: wait for it.
+stubborn_said_sigkill() { logs_say stubborn "stubborn.1 did not stop within 1s; sending SIGKILL"; }
+if [ -n "$ok" ] && wait_for 10 stubborn_said_sigkill; then
   pass "docker-compose stop: everything ended within its grace (stubborn: formation's SIGKILL at 1s, exit 137)"
 else fail "docker-compose stop" "${why:-no SIGKILL line from formation}"; fi
 timeout 60 docker-compose -p "$project" -f "$ctx/run.compose.yaml" down -t 1 >/dev/null 2>&1 && compose_up=
