@@ -56,7 +56,10 @@ impl Engine {
         let check = match check {
             Check::Starting { give_up_at, .. } if due(give_up_at) => {
                 let plan = &self.table.slot(id).plan;
-                let waited = Human(to_ms(now.saturating_duration_since(since)));
+                // The timeout as configured: the deadline may be served a moment late.
+                let timeout = plan.ready.as_ref().and_then(|r| r.timeout);
+                let waited =
+                    Human(timeout.unwrap_or_else(|| to_ms(now.saturating_duration_since(since))));
                 let text = format_args!("{} not ready after {waited}; stopping it", plan.name);
                 say(fx, self.settings.level, Level::Warn, text);
                 self.stop_instance(id, pid, now, fx);

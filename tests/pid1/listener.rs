@@ -196,7 +196,13 @@ fn status_without_a_listener_reads_proc_only() {
     let path = dir.write("Procfile", "a: sleep 100\nb: sh -c 'sleep 100; true'\n");
     let mut run = formation(&["-f", s(&path)]).spawn();
     run.wait_stderr("b.1 started");
-    let (code, text) = status_inside(&run, &[]);
+    // b.1's shell forks its `sleep` a moment after it started: ask until both are there.
+    let mut answer = status_inside(&run, &[]);
+    wait_until("b.1's shell and its sleep both show", &mut || {
+        answer = status_inside(&run, &[]);
+        answer.1.lines().filter(|l| l.starts_with("b.1 ")).count() >= 2
+    });
+    let (code, text) = answer;
     assert_eq!(code, 0, "{text}");
     let rows: Vec<Vec<&str>> = text
         .lines()
