@@ -224,7 +224,8 @@ impl Engine {
     }
 
     /// Sends a running instance its stop signal, outside a formation stop (a failed start, an
-    /// unhealthy instance): its `restart` policy applies to the exit that follows.
+    /// unhealthy instance): its `restart` policy applies to the exit that follows. A failed or
+    /// unhealthy run was not a healthy one: its uptime counts from now.
     fn stop_instance(
         &mut self,
         id: SlotId,
@@ -232,21 +233,7 @@ impl Engine {
         now: Instant,
         fx: &mut Vec<Effect>,
     ) {
-        let plan = &self.table.slot(id).plan;
-        fx.push(Effect::Signal {
-            pgid: pid,
-            sig: plan.stop_signal,
-        });
-        let kill_at = Some(now + plan.grace);
-        // A failed or unhealthy run was not a healthy one: its uptime counts from now.
-        self.table.set(
-            id,
-            State::Stopping {
-                pid,
-                since: now,
-                kill_at,
-            },
-        );
+        self.send_stop(id, pid, now, now, fx);
     }
 }
 

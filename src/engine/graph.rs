@@ -146,20 +146,7 @@ impl Engine {
             self.stop_sent[t] = true;
             for id in self.table.members(t).to_vec() {
                 if let State::Running { pid, since, .. } = self.table.slot(id).state {
-                    let plan = &self.table.slot(id).plan;
-                    fx.push(Effect::Signal {
-                        pgid: pid,
-                        sig: plan.stop_signal,
-                    });
-                    let kill_at = Some(now + plan.grace);
-                    self.table.set(
-                        id,
-                        State::Stopping {
-                            pid,
-                            since,
-                            kill_at,
-                        },
-                    );
+                    self.send_stop(id, pid, since, now, fx);
                 }
             }
         }
@@ -167,6 +154,32 @@ impl Engine {
 }
 
 impl Engine {
+    /// Sends instance `id` (leader `pid`, healthy since `since`) its stop signal; SIGKILL at
+    /// its grace from `now`.
+    pub(super) fn send_stop(
+        &mut self,
+        id: usize,
+        pid: nix::unistd::Pid,
+        since: Instant,
+        now: Instant,
+        fx: &mut Vec<Effect>,
+    ) {
+        let plan = &self.table.slot(id).plan;
+        fx.push(Effect::Signal {
+            pgid: pid,
+            sig: plan.stop_signal,
+        });
+        let kill_at = Some(now + plan.grace);
+        self.table.set(
+            id,
+            State::Stopping {
+                pid,
+                since,
+                kill_at,
+            },
+        );
+    }
+
     /// Whether type `t` or anything that depends on it still has processes not yet SIGKILLed
     /// (memoised in `held`; the graph has no cycle, the config saw to that).
     fn holds_back(&self, t: usize, held: &mut Vec<Option<bool>>) -> bool {

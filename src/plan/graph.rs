@@ -120,32 +120,24 @@ pub fn describe(
     let running: Vec<bool> = scales.iter().map(|&s| s > 0).collect();
     let name = |t: usize| formation.types[t].name.as_str();
     if deps.iter().any(|d| !d.is_empty()) {
-        let tiers: Vec<String> = order::start_tiers(deps)
-            .iter()
-            .map(|tier| {
-                let names: Vec<&str> = tier
-                    .iter()
-                    .filter(|&&t| running[t])
-                    .map(|&t| name(t))
-                    .collect();
-                names.join(", ")
-            })
-            .filter(|tier| !tier.is_empty())
-            .collect();
-        let _ = writeln!(out, "\nstart order: {}", tiers.join(" -> "));
-        let stops: Vec<String> = order::stop_tiers(deps)
-            .iter()
-            .map(|tier| {
-                let names: Vec<&str> = tier
-                    .iter()
-                    .filter(|&&t| running[t])
-                    .map(|&t| name(t))
-                    .collect();
-                names.join(", ")
-            })
-            .filter(|tier| !tier.is_empty())
-            .collect();
-        let _ = writeln!(out, "stop order: {}", stops.join(" -> "));
+        // Each tier's running types, tiers joined by arrows: `db -> release -> web, worker`.
+        let line = |tiers: Vec<Vec<usize>>| {
+            let tiers: Vec<String> = tiers
+                .iter()
+                .map(|tier| {
+                    let names: Vec<&str> = tier
+                        .iter()
+                        .filter(|&&t| running[t])
+                        .map(|&t| name(t))
+                        .collect();
+                    names.join(", ")
+                })
+                .filter(|tier| !tier.is_empty())
+                .collect();
+            tiers.join(" -> ")
+        };
+        let _ = writeln!(out, "\nstart order: {}", line(order::start_tiers(deps)));
+        let _ = writeln!(out, "stop order: {}", line(order::stop_tiers(deps)));
     }
     for (t, ty) in formation.types.iter().enumerate() {
         let Some(s) = ty.schedule.as_ref().filter(|_| running[t]) else {

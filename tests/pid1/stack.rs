@@ -58,6 +58,18 @@ fn path_with_postgres() -> String {
     }
 }
 
+/// The example (with `schema` as its SQL), run as PID 1 with its data under its directory.
+fn run_stack(schema: Option<&str>) -> (TempDir, Run) {
+    let dir = stack(schema);
+    let data = dir.path().join("data");
+    let run = formation(&["-c", "formation.toml"])
+        .dir(dir.path())
+        .env("PGDATA", s(&data))
+        .env("PATH", &path_with_postgres())
+        .spawn();
+    (dir, run)
+}
+
 fn get(port: u16) -> String {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
@@ -75,13 +87,7 @@ fn the_stack_starts_in_order_serves_and_stops_in_reverse_order() {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = stack(None);
-    let data = dir.path().join("data");
-    let mut run = formation(&["-c", "formation.toml"])
-        .dir(dir.path())
-        .env("PGDATA", s(&data))
-        .env("PATH", &path_with_postgres())
-        .spawn();
+    let (_dir, mut run) = run_stack(None);
     run.wait_stderr("nginx.1 ready (tcp 127.0.0.1:8000");
     let err = run.stderr();
     let order = [
@@ -127,13 +133,7 @@ fn a_failing_release_skips_web_and_nginx_and_is_the_exit_status() {
         return;
     }
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = stack(Some("CREATE TABLE broken (;\n"));
-    let data = dir.path().join("data");
-    let mut run = formation(&["-c", "formation.toml"])
-        .dir(dir.path())
-        .env("PGDATA", s(&data))
-        .env("PATH", &path_with_postgres())
-        .spawn();
+    let (_dir, mut run) = run_stack(Some("CREATE TABLE broken (;\n"));
     let status = run.wait(SOON * 3);
     let err = run.stderr();
     assert_eq!(status, 3, "psql's status for a failed script: {err:#?}");
