@@ -12,6 +12,12 @@ use nix::unistd::Pid;
 use std::time::{Duration, Instant};
 
 impl Engine {
+    /// A drain of exits found `left` children still alive (false: `waitpid` said ECHILD).
+    /// Told before the exits themselves, so that the stop they may begin knows it.
+    pub fn children(&mut self, left: bool) {
+        self.children_left = left;
+    }
+
     /// A child exited. `alive(pgid)` tells whether a process group still has members.
     pub fn exited(
         &mut self,

@@ -119,7 +119,15 @@ fn reset_dispositions() {
 
 /// The SigIgn mask of /proc/self/status: bit N-1 set when signal N is ignored.
 fn ignored_signals() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    // One read of a buffer that fits the file: /proc reports a size of 0, so
+    // `read_to_string` would grow its buffer from 32 bytes, one read per doubling.
+    let mut status = Vec::with_capacity(4096);
+    std::io::Read::read_to_end(
+        &mut std::fs::File::open("/proc/self/status").ok()?,
+        &mut status,
+    )
+    .ok()?;
+    let status = String::from_utf8_lossy(&status);
     let hex = status
         .lines()
         .find_map(|l| l.strip_prefix("SigIgn:"))?

@@ -108,6 +108,9 @@ impl Supervisor {
         let drain = reaper::drain();
         let now = Instant::now();
         let alive = |pgid| child::group_alive(pgid);
+        // Known before the exits are: when the last instance's exit begins the sweep, an
+        // empty container (ECHILD) needs no signal and no scan of our children.
+        self.engine.children(drain.children_left);
         for (pid, exit) in drain.exits {
             match self.probes.exited(pid, exit) {
                 Some(report) => report.into_iter().for_each(|r| self.report(r, fx)),

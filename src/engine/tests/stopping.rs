@@ -165,3 +165,21 @@ fn a_stop_gives_a_wrapped_server_its_own_grace() {
     t.group_gone(Some(0), false);
     assert_eq!(t.outcome(), Some(0), "drained within its grace");
 }
+
+#[test]
+fn an_empty_container_at_the_last_exit_needs_no_sweep_signal() {
+    let mut t = T::new(
+        SignalPolicy::ForwardAll,
+        vec![instance("cmd", Restart::Never, true)],
+    );
+    t.at(0);
+    // The drain said ECHILD before the exit is handed over: nothing is left to signal.
+    t.e.children(false);
+    let mut fx = Vec::new();
+    t.e.exited(t.pid(0), Exit::Code(0), t.now, &|_| false, &mut fx);
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::SignalRest(_))),
+        "{fx:?}"
+    );
+    assert_eq!(t.outcome(), Some(0), "exits at once");
+}
