@@ -107,6 +107,26 @@ pub fn rfc3339(instant: i64) -> String {
     )
 }
 
+/// `2026-12-02T10:15:00` (seconds optional) as seconds since the epoch, in UTC: the tests'
+/// way of naming an instant.
+#[cfg(test)]
+pub fn utc(text: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| {
+        text.get(r)
+            .and_then(|t| t.parse::<u32>().ok())
+            .expect("a date of the form YYYY-MM-DDTHH:MM[:SS]")
+    };
+    DateTime {
+        year: i64::from(n(0..4)),
+        month: n(5..7),
+        day: n(8..10),
+        hour: n(11..13),
+        minute: n(14..16),
+        second: if text.len() >= 19 { n(17..19) } else { 0 },
+    }
+    .to_seconds()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,8 @@
 //! instants in UTC, near DST changes in Berlin and New York, and the engine's wake-ups under
 //! a jumping clock.
 
-use super::tests::utc;
 use super::*;
+use crate::config::civil::utc;
 use crate::config::civil::{DateTime, days_in_month, rfc3339};
 use crate::config::tz::Zone;
 use proptest::prelude::*;

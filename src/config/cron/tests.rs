@@ -3,22 +3,9 @@
 //! brute-force references are in `props.rs`.
 
 use super::*;
-use crate::config::civil::{DateTime, rfc3339};
+use crate::config::civil::{rfc3339, utc};
 use crate::config::tz::Zone;
 use std::path::Path;
-
-pub(super) fn utc(text: &str) -> i64 {
-    let n = |r: std::ops::Range<usize>| text[r].parse::<u32>().unwrap();
-    DateTime {
-        year: i64::from(n(0..4)),
-        month: n(5..7),
-        day: n(8..10),
-        hour: n(11..13),
-        minute: n(14..16),
-        second: n(17..19),
-    }
-    .to_seconds()
-}
 
 /// A set as compact ranges: `0-5,7,9-10`.
 fn ranges(set: u64, low: u32, high: u32) -> String {

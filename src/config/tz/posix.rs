@@ -240,20 +240,7 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::civil::{DateTime, rfc3339};
-
-    fn utc(text: &str) -> i64 {
-        let n = |r: std::ops::Range<usize>| text[r].parse::<u32>().unwrap();
-        DateTime {
-            year: i64::from(n(0..4)),
-            month: n(5..7),
-            day: n(8..10),
-            hour: n(11..13),
-            minute: n(14..16),
-            second: 0,
-        }
-        .to_seconds()
-    }
+    use crate::config::civil::{rfc3339, utc};
 
     fn changes(rule: &str, at: &str) -> Vec<String> {
         let rule = Rule::parse(rule).unwrap().unwrap();

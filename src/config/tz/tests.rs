@@ -2,7 +2,7 @@
 //! zoneinfo (tzdata must be installed: `apt-get install -y tzdata`) against glibc's `date`.
 
 use super::*;
-use crate::config::civil::{DateTime, rfc3339};
+use crate::config::civil::{rfc3339, utc};
 use std::path::PathBuf;
 
 const TZDIR: &str = "/usr/share/zoneinfo";
@@ -12,20 +12,7 @@ fn system(name: &str) -> Zone {
         Path::new(TZDIR).join("Europe/Berlin").exists(),
         "these tests need the system's zoneinfo: apt-get install -y tzdata"
     );
-    Zone::load(name, Path::new(TZDIR)).unwrap()
-}
-
-fn utc(text: &str) -> i64 {
-    let n = |r: std::ops::Range<usize>| text[r].parse::<u32>().unwrap();
-    DateTime {
-        year: i64::from(n(0..4)),
-        month: n(5..7),
-        day: n(8..10),
-        hour: n(11..13),
-        minute: n(14..16),
-        second: n(17..19),
-    }
-    .to_seconds()
+    Zone::load(name, Path::new(TZDIR)).expect("the zone loads")
 }
 
 /// A TZif file: `version` 0 (v1) or b'2'.., transitions with type indices, the types'
@@ -72,7 +59,8 @@ fn tzif(
 
 #[test]
 fn version_1_file() {
-    let zone = Zone::parse("v1", &tzif(0, 0, &[(100, 1), (200, 0)], &[0, 3_600], "")).unwrap();
+    let zone = Zone::parse("v1", &tzif(0, 0, &[(100, 1), (200, 0)], &[0, 3_600], ""))
+        .expect("valid in this test");
     let offsets: Vec<i32> = [99, 100, 199, 200, 1 << 40]
         .map(|t| zone.offset_at(t))
         .to_vec();
@@ -95,23 +83,31 @@ fn version_2_uses_64_bit_data_and_footer() {
     ];
     let offsets = [3_208, 3_600, 7_200, 3_600];
     let bytes = tzif(b'2', 0, &times, &offsets, "CET-1CEST,M3.5.0,M10.5.0/3");
-    let zone = Zone::parse("Berlin", &bytes).unwrap();
+    let zone = Zone::parse("Berlin", &bytes).expect("valid in this test");
     assert_eq!(zone.offset_at(-2_422_054_409), 3_208);
     assert_eq!(zone.offset_at(-2_422_054_408), 3_600);
     assert_eq!(zone.offset_at(utc("2030-03-31T00:59:59")), 3_600);
     assert_eq!(zone.offset_at(utc("2030-03-31T01:00:00")), 7_200);
-    let next = zone.next_change(utc("2030-01-01T00:00:00")).unwrap();
+    let next = zone
+        .next_change(utc("2030-01-01T00:00:00"))
+        .expect("valid in this test");
     assert_eq!(
         (rfc3339(next.at), next.before, next.after),
         ("2030-03-31T01:00:00Z".into(), 3_600, 7_200)
     );
-    let prev = zone.prev_change(utc("2030-01-01T00:00:00")).unwrap();
+    let prev = zone
+        .prev_change(utc("2030-01-01T00:00:00"))
+        .expect("valid in this test");
     assert_eq!(rfc3339(prev.at), "2029-10-28T01:00:00Z");
     // The rule holds from the last transition (which kept the offset) on: its changes before
     // that are ignored, and the table's last real change is the previous one.
-    let prev = zone.prev_change(utc("1997-02-01T00:00:00")).unwrap();
+    let prev = zone
+        .prev_change(utc("1997-02-01T00:00:00"))
+        .expect("valid in this test");
     assert_eq!(rfc3339(prev.at), "1996-10-27T01:00:00Z");
-    let next = zone.next_change(utc("1996-12-01T00:00:00")).unwrap();
+    let next = zone
+        .next_change(utc("1996-12-01T00:00:00"))
+        .expect("valid in this test");
     assert_eq!(rfc3339(next.at), "1997-03-30T01:00:00Z");
     assert_eq!(zone.next_change(-3_000_000_000).unwrap().at, -2_422_054_408);
 }
@@ -120,7 +116,7 @@ fn version_2_uses_64_bit_data_and_footer() {
 fn drops_transitions_that_keep_the_offset() {
     // Types 0 and 1 have the same offset (only the DST flag would differ).
     let bytes = tzif(b'2', 1, &[(10, 1), (20, 2), (30, 0)], &[0, 0, 60], "");
-    let zone = Zone::parse("same", &bytes).unwrap();
+    let zone = Zone::parse("same", &bytes).expect("valid in this test");
     assert_eq!(zone.transitions, [(20, 60), (30, 0)]);
     assert_eq!(zone.offset_at(1 << 40), 0);
     assert_eq!(zone.next_change(0).map(|c| c.at), Some(20));
@@ -218,7 +214,9 @@ fn system_berlin() {
     for (at, want) in table {
         assert_eq!(berlin.offset_at(utc(at)), want, "{at}");
     }
-    let spring = berlin.next_change(utc("2026-01-01T00:00:00")).unwrap();
+    let spring = berlin
+        .next_change(utc("2026-01-01T00:00:00"))
+        .expect("valid in this test");
     assert_eq!(
         spring,
         Change {
@@ -229,7 +227,7 @@ fn system_berlin() {
     );
     assert_eq!(berlin.prev_change(spring.at), Some(spring));
     assert_eq!(berlin.prev_change(spring.at + 1), Some(spring));
-    let autumn = berlin.next_change(spring.at).unwrap();
+    let autumn = berlin.next_change(spring.at).expect("valid in this test");
     assert_eq!(
         autumn,
         Change {
@@ -270,11 +268,11 @@ fn system_zones_agree_with_glibc() {
                 .env("TZ", format!(":{TZDIR}/{name}"))
                 .args(["+%z", &format!("-d@{t}")])
                 .output()
-                .unwrap();
-            let text = String::from_utf8(out.stdout).unwrap();
+                .expect("valid in this test");
+            let text = String::from_utf8(out.stdout).expect("valid in this test");
             let text = text.trim();
             let sign = if text.starts_with('-') { -1 } else { 1 };
-            let hhmm: i32 = text[1..].parse().unwrap();
+            let hhmm: i32 = text[1..].parse().expect("valid in this test");
             let want = sign * (hhmm / 100 * 3_600 + hhmm % 100 * 60);
             // `%z` drops seconds: compare to the minute, rounded the way glibc does.
             let got = zone.offset_at(t);
@@ -303,11 +301,12 @@ fn every_system_zone_parses() {
                 }
                 continue;
             }
-            let bytes = std::fs::read(&path).unwrap();
+            let bytes = std::fs::read(&path).expect("valid in this test");
             if !bytes.starts_with(b"TZif") {
                 continue;
             }
-            let zone = Zone::parse(&path.display().to_string(), &bytes).unwrap();
+            let zone =
+                Zone::parse(&path.display().to_string(), &bytes).expect("valid in this test");
             let mut t = utc("2020-01-01T00:00:00");
             for _ in 0..4 {
                 let Some(change) = zone.next_change(t) else {
