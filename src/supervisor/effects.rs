@@ -87,12 +87,18 @@ impl Supervisor {
         };
         let how = match child::spawn(&launch) {
             Ok(started) => {
-                // The slot id is the instance's log label.
-                if let Some(fd) = started.stdout {
-                    self.log.add_source(id, Stream::Stdout, fd);
-                }
-                if let Some(fd) = started.stderr {
-                    self.log.add_source(id, Stream::Stderr, fd);
+                // The slot id is the instance's log label. A pipe that cannot be watched (no
+                // fd or memory left) is closed: its writer gets EPIPE, never a silent stall.
+                let pipes = [
+                    (Stream::Stdout, started.stdout),
+                    (Stream::Stderr, started.stderr),
+                ];
+                for (stream, fd) in pipes {
+                    if let Some(Err(e)) = fd.map(|fd| self.log.add_source(id, stream, fd)) {
+                        let name = &self.engine.plan(id).name;
+                        let text = format!("{name}: its {} cannot be read: {e}", stream.name());
+                        self.say(Level::Warn, text);
+                    }
                 }
                 Spawned::Running(started.pid)
             }

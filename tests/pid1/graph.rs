@@ -28,6 +28,8 @@ fn a_procfile_release_runs_first_and_its_completion_stops_nothing() {
     let mut run = formation(&[]).dir(dir.path()).spawn();
     run.wait_stdout("web.1     | web up");
     run.wait_stdout("worker.1  | worker up");
+    // stderr is read by its own thread: what it has seen may lag what stdout showed.
+    run.wait_stderr("worker.1 started");
     let err = run.stderr();
     assert!(
         at(&err, "release.1 completed") < at(&err, "web.1 started"),

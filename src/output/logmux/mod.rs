@@ -20,6 +20,7 @@ pub use crate::output::format::{LogFormat, Stream};
 use crate::output::sink::Sink;
 use nix::errno::Errno;
 use nix::poll::PollFlags;
+use sources::Sources;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// The longest payload of one emitted line: Docker's own split size (moby#34855).
@@ -32,8 +33,8 @@ const HIGH_WATER: usize = 64 * 1024;
 /// What a poll entry of the mux is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Token {
-    /// The pipe of the source with this id.
-    Source(usize),
+    /// The epoll set of the pipes of this stream: some of them are readable.
+    Sources(Stream),
     /// Our stdout or stderr.
     Sink(Stream),
 }
@@ -45,16 +46,6 @@ pub struct Counts {
     pub lines: u64,
     /// Bytes read from the instances' pipes, newlines included.
     pub bytes: u64,
-}
-
-/// One child pipe.
-struct Source {
-    label: usize,
-    stream: Stream,
-    /// None after EOF.
-    fd: Option<OwnedFd>,
-    /// Bytes read but not yet emitted: an unfinished line, or lines held back by a full sink.
-    pending: Vec<u8>,
 }
 
 /// One of our outputs, opened on first use.
@@ -101,16 +92,13 @@ pub struct LogMux {
     plain_own: bool,
     /// Our stdout and stderr, set up on first use (single-command mode usually never writes).
     sinks: [Lazy; 2],
-    sources: Vec<Option<Source>>,
-    /// Ids of `sources` that are free, for reuse: an add costs the same at 20,000 sources as
-    /// at 2 (a scan for a free entry made starting N instances quadratic).
-    free: Vec<usize>,
-    /// How many entries of `sources` are in use.
-    open: usize,
-    /// Some source holds whole lines back because its sink was full: `pump` has work to do.
-    /// Without it, `pump` would walk every source on every turn of the loop.
-    held: bool,
+    sources: Sources,
+    /// Ids of sources that hold whole lines back because their sink was full: what `pump`
+    /// looks at (not every source, on every turn of the loop). An id may appear twice.
+    held: Vec<usize>,
     scratch: Vec<u8>,
+    /// Ready ids taken from an epoll set, reused from turn to turn.
+    ready: Vec<usize>,
     /// Per label: text whose appearance in a line makes a `log` readiness check pass.
     watches: std::collections::HashMap<usize, Vec<u8>>,
     /// Labels whose watched text has appeared since [`LogMux::take_matches`].
@@ -139,11 +127,10 @@ impl LogMux {
             own: Label::new(OWN_NAME, width, None, &style),
             plain_own,
             sinks: [Lazy::Unopened, Lazy::Unopened],
-            sources: Vec::new(),
-            free: Vec::new(),
-            open: 0,
-            held: false,
+            sources: Sources::new(),
+            held: Vec::new(),
             scratch: Vec::new(),
+            ready: Vec::new(),
             watches: std::collections::HashMap::new(),
             matched: Vec::new(),
             counts: [Counts::default(); 2],
@@ -151,19 +138,9 @@ impl LogMux {
     }
 
     /// Starts reading a child pipe (non-blocking) under `label`.
-    pub fn add_source(&mut self, label: usize, stream: Stream, fd: OwnedFd) {
+    pub fn add_source(&mut self, label: usize, stream: Stream, fd: OwnedFd) -> nix::Result<()> {
         self.sinks[stream as usize].open(stream);
-        let source = Source {
-            label,
-            stream,
-            fd: Some(fd),
-            pending: Vec::new(),
-        };
-        match self.free.pop() {
-            Some(free) => self.sources[free] = Some(source),
-            None => self.sources.push(Some(source)),
-        }
-        self.open += 1;
+        self.sources.add(label, stream, fd)
     }
 
     /// What the instances wrote so far: stdout's counts, then stderr's.
@@ -183,7 +160,7 @@ impl LogMux {
 
     /// How many child pipes are still open or hold unwritten lines.
     pub fn open_sources(&self) -> usize {
-        self.open
+        self.sources.open()
     }
 
     /// One of formation's own lines, on our stderr. It is queued even past the high-water
@@ -213,14 +190,16 @@ impl LogMux {
         sink.flush(false);
     }
 
-    /// The fds to poll and for what: sources whose sink has room, sinks with bytes waiting.
+    /// The fds to poll and for what: the pipes of each stream whose sink has room (one epoll
+    /// fd per stream), sinks with bytes waiting. At most four, however many pipes there are.
     pub fn interest(&self) -> impl Iterator<Item = (Token, BorrowedFd<'_>, PollFlags)> {
-        let sources = self.sources.iter().enumerate().filter_map(|(id, s)| {
-            let s = s.as_ref()?;
-            let fd = s.fd.as_ref()?;
-            (s.pending.len() <= MAX_LINE && self.has_room(s.stream))
-                .then(|| (Token::Source(id), fd.as_fd(), PollFlags::POLLIN))
-        });
+        let sources = [Stream::Stdout, Stream::Stderr]
+            .into_iter()
+            .filter(|stream| self.has_room(*stream))
+            .filter_map(|stream| {
+                let fd = self.sources.set_fd(stream)?;
+                Some((Token::Sources(stream), fd, PollFlags::POLLIN))
+            });
         let sinks = [Stream::Stdout, Stream::Stderr]
             .into_iter()
             .filter_map(|stream| {
@@ -240,7 +219,14 @@ impl LogMux {
     /// Acts on a poll result for `token`.
     pub fn ready(&mut self, token: Token) {
         match token {
-            Token::Source(id) => self.read(id),
+            Token::Sources(stream) => {
+                let mut ready = std::mem::take(&mut self.ready);
+                self.sources.ready(stream, &mut ready);
+                for id in ready.drain(..) {
+                    self.read(id);
+                }
+                self.ready = ready;
+            }
             Token::Sink(stream) => {
                 if let Some(sink) = self.sinks[stream as usize].get_mut() {
                     sink.flush(true);
@@ -252,11 +238,14 @@ impl LogMux {
     /// Emits lines that were held back while a sink was full, now that it may have room. The
     /// supervisor calls this once per turn of the loop.
     pub fn pump(&mut self) {
-        if !std::mem::take(&mut self.held) {
+        if self.held.is_empty() {
             return;
         }
-        for id in 0..self.sources.len() {
-            let Some(source) = self.sources[id].as_ref() else {
+        let mut held = std::mem::take(&mut self.held);
+        held.sort_unstable();
+        held.dedup();
+        for id in held {
+            let Some(source) = self.sources.get(id) else {
                 continue;
             };
             if source.pending.is_empty() {
@@ -266,14 +255,14 @@ impl LogMux {
                 self.emit(id, false);
             } else {
                 // Still no room: look again next turn.
-                self.held = true;
+                self.held.push(id);
             }
         }
     }
 
     /// Reads once from source `id` and emits the whole lines it completes.
     fn read(&mut self, id: usize) {
-        let Some(source) = self.sources[id].as_mut() else {
+        let Some(source) = self.sources.get_mut(id) else {
             return;
         };
         let Some(fd) = source.fd.as_ref() else {
@@ -292,7 +281,7 @@ impl LogMux {
             Err(_) => true,
         };
         if eof {
-            source.fd = None;
+            self.sources.close(id);
         }
         self.emit(id, false);
     }
@@ -301,7 +290,7 @@ impl LogMux {
     /// `force`), the last unfinished one too once the source is at EOF; forgets the source
     /// when nothing of it is left.
     fn emit(&mut self, id: usize, force: bool) {
-        let Some(source) = self.sources[id].as_mut() else {
+        let Some(source) = self.sources.get_mut(id) else {
             return;
         };
         let at_eof = source.fd.is_none();
@@ -328,7 +317,7 @@ impl LogMux {
                 let held = &mut self.held;
                 let used = frame(&source.pending, at_eof, |piece, partial| {
                     if !force && queue.len() >= HIGH_WATER {
-                        *held = true;
+                        held.push(id);
                         return false;
                     }
                     format::line(queue, style, label, stream, piece, partial, &time);
@@ -348,19 +337,13 @@ impl LogMux {
             }
         };
         source.pending.drain(..used);
-        if at_eof && source.pending.is_empty() {
-            self.sources[id] = None;
-            self.free.push(id);
-            self.open -= 1;
-        }
+        self.sources.settle(id);
     }
 
     /// Closes every child pipe now, emitting what they hold (the drain deadline has passed).
     pub fn close_sources(&mut self) {
-        for id in 0..self.sources.len() {
-            if let Some(source) = self.sources[id].as_mut() {
-                source.fd = None;
-            }
+        for id in self.sources.ids() {
+            self.sources.close(id);
             self.emit(id, true);
         }
     }
@@ -423,5 +406,6 @@ pub fn frame(data: &[u8], at_eof: bool, mut emit: impl FnMut(&[u8], bool) -> boo
     used
 }
 
+mod sources;
 #[cfg(test)]
 mod tests;

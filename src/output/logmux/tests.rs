@@ -99,3 +99,91 @@ proptest::proptest! {
         proptest::prop_assert_eq!(out, want);
     }
 }
+
+mod sources {
+    use super::super::sources::Sources;
+    use super::*;
+    use std::os::fd::OwnedFd;
+
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)
+            .expect("pipe")
+    }
+
+    fn ready(sources: &Sources, stream: Stream) -> Vec<usize> {
+        let mut out = Vec::new();
+        sources.ready(stream, &mut out);
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn only_the_pipes_with_input_are_handed_over_per_stream() {
+        let mut sources = Sources::new();
+        assert!(
+            sources.set_fd(Stream::Stdout).is_none(),
+            "no set before a pipe"
+        );
+        let mut writers = Vec::new();
+        for i in 0..1000 {
+            let (r, w) = pipe();
+            let stream = if i % 2 == 0 {
+                Stream::Stdout
+            } else {
+                Stream::Stderr
+            };
+            sources.add(i, stream, r).expect("add");
+            writers.push(w);
+        }
+        assert_eq!(sources.open(), 1000);
+        assert!(ready(&sources, Stream::Stdout).is_empty());
+        for id in [4, 500, 998, 7] {
+            nix::unistd::write(&writers[id], b"x\n").expect("write");
+        }
+        assert_eq!(ready(&sources, Stream::Stdout), [4, 500, 998]);
+        assert_eq!(ready(&sources, Stream::Stderr), [7]);
+        // A writer that goes away is an EOF: readable too.
+        writers[10] = pipe().1;
+        assert_eq!(ready(&sources, Stream::Stdout), [4, 10, 500, 998]);
+    }
+
+    #[test]
+    fn a_closed_source_leaves_its_set_and_its_id_is_reused_once_emptied() {
+        let mut sources = Sources::new();
+        let (r0, w0) = pipe();
+        let (r1, _w1) = pipe();
+        sources.add(0, Stream::Stdout, r0).expect("add");
+        sources.add(1, Stream::Stdout, r1).expect("add");
+        nix::unistd::write(&w0, b"tail").expect("write");
+        sources.close(0);
+        sources.get_mut(0).expect("source 0").pending = b"tail".to_vec();
+        sources.settle(0);
+        assert_eq!(sources.open(), 2, "closed but holding bytes");
+        assert!(ready(&sources, Stream::Stdout).is_empty());
+        sources.get_mut(0).expect("source 0").pending.clear();
+        sources.settle(0);
+        assert_eq!(sources.open(), 1);
+        let (r2, _w2) = pipe();
+        sources.add(2, Stream::Stderr, r2).expect("add");
+        assert_eq!(sources.get(0).map(|s| s.label), Some(2), "id 0 reused");
+    }
+
+    #[test]
+    fn a_source_holding_more_than_a_line_is_not_read_until_it_is_emitted() {
+        let mut sources = Sources::new();
+        let (r, w) = pipe();
+        sources.add(0, Stream::Stdout, r).expect("add");
+        nix::unistd::write(&w, b"more\n").expect("write");
+        assert_eq!(ready(&sources, Stream::Stdout), [0]);
+        sources.get_mut(0).expect("source").pending = vec![b'a'; MAX_LINE + 1];
+        sources.settle(0);
+        assert!(ready(&sources, Stream::Stdout).is_empty(), "disarmed");
+        sources
+            .get_mut(0)
+            .expect("source")
+            .pending
+            .truncate(MAX_LINE);
+        sources.settle(0);
+        assert_eq!(ready(&sources, Stream::Stdout), [0], "armed again");
+    }
+}
