@@ -236,26 +236,38 @@ impl LogMux {
     }
 
     /// Emits lines that were held back while a sink was full, now that it may have room. The
-    /// supervisor calls this once per turn of the loop.
+    /// supervisor calls this once per turn of the loop, before it sleeps: so this goes on
+    /// while the sinks take what it emits. It stops with lines still held only when a sink
+    /// holds a backlog — which the sink's POLLOUT then wakes the loop for. (Stopping earlier
+    /// could sleep forever: a sink that took everything at once asks for no POLLOUT, and
+    /// pipes at EOF have no fd to wake the loop.)
     pub fn pump(&mut self) {
-        if self.held.is_empty() {
-            return;
-        }
-        let mut held = std::mem::take(&mut self.held);
-        held.sort_unstable();
-        held.dedup();
-        for id in held {
-            let Some(source) = self.sources.get(id) else {
-                continue;
-            };
-            if source.pending.is_empty() {
-                continue;
+        while !self.held.is_empty() {
+            let mut held = std::mem::take(&mut self.held);
+            held.sort_unstable();
+            held.dedup();
+            let mut progress = false;
+            for id in held {
+                let Some(source) = self.sources.get(id) else {
+                    continue;
+                };
+                let before = source.pending.len();
+                if before == 0 {
+                    continue;
+                }
+                if self.has_room(source.stream) {
+                    self.emit(id, false);
+                    progress |= self
+                        .sources
+                        .get(id)
+                        .is_none_or(|s| s.pending.len() < before);
+                } else {
+                    // Still no room: look again once the sink has written some.
+                    self.held.push(id);
+                }
             }
-            if self.has_room(source.stream) {
-                self.emit(id, false);
-            } else {
-                // Still no room: look again next turn.
-                self.held.push(id);
+            if !progress {
+                return;
             }
         }
     }
@@ -313,10 +325,14 @@ impl LogMux {
                 let label = &self.labels[source.label];
                 let (style, stream) = (&self.style, source.stream);
                 let time = format::now_if(style.timestamps || style.format == LogFormat::Json);
+                // Room as `has_room` counts it: bytes not yet written (the queue also keeps
+                // written ones until it is compacted).
+                let room = HIGH_WATER.saturating_sub(sink.backlog());
                 let queue = sink.queue();
+                let limit = queue.len() + room;
                 let held = &mut self.held;
                 let used = frame(&source.pending, at_eof, |piece, partial| {
-                    if !force && queue.len() >= HIGH_WATER {
+                    if !force && queue.len() >= limit {
                         held.push(id);
                         return false;
                     }
