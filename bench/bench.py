@@ -567,11 +567,21 @@ def bench_start(quick):
             "overhead_ms": {k: v - base for k, v in medians.items()}}
 
 
+def asleep(pid):
+    """Whether `pid` is `sleep`, in its nanosleep: exec'd *and* through its start-up (a
+    dynamically linked `sleep` takes ~1 ms to load; killed during that, its exit costs more)."""
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            return comm(pid) == "sleep" and "nanosleep" in f.read()
+    except OSError:
+        return False
+
+
 def stop_once(argv):
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=WORK,
                             start_new_session=True)
-    # Ready when the sleeping workload exists.
-    wait_until(lambda: any(comm(p) == "sleep" for p in descendants(proc.pid)), 10, 0.0005)
+    # Ready when the workload sleeps.
+    wait_until(lambda: any(asleep(p) for p in descendants(proc.pid)), 10, 0.0005)
     t0 = time.perf_counter()
     os.kill(proc.pid, signal.SIGTERM)
     proc.wait()
@@ -604,12 +614,15 @@ print((time.perf_counter() - t0) * 1000, flush=True)
 
 
 def compile_helpers():
-    bins = {}
-    for name in ("orphans", "floor"):
+    for name in ("orphans", "floor", "spawn_floor"):
         out = os.path.join(WORK, name)
         subprocess.run(["cc", "-O2", "-o", out, os.path.join(ROOT, "bench", name + ".c")], check=True)
-        bins[name] = out
-    return bins
+        HELPERS[name] = out
+    return HELPERS
+
+
+# The C helpers of bench/, compiled into WORK: name → path.
+HELPERS = {}
 
 
 def bench_reap(quick, bins):
@@ -644,9 +657,12 @@ def scale_sizes():
 
 
 def spawned(init, n, timeout=120):
-    """Waits until `init` has n children that have exec'd `sleep`; each child's comm is read
-    once, so that the watcher does not steal the CPU it measures (2 cores)."""
+    """Waits until `init` has n children that have exec'd `sleep`. The watcher must not steal
+    the CPU it measures (2 cores): each child's comm is read once, and the list of children,
+    which costs O(n) to read, is read every 5 µs × n (2 ms at 100, 20 ms from 4,000 on) — at
+    2 ms for 9,000 the watcher alone made a bare C loop 1.5× slower. The error is one step."""
     seen = set()
+    step = min(0.02, max(0.002, n * 5e-6))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for p in children(init):
@@ -654,15 +670,15 @@ def spawned(init, n, timeout=120):
                 seen.add(p)
         if len(seen) >= n:
             return True
-        time.sleep(0.002)
+        time.sleep(step)
     return False
 
 
-def scale_formation(n):
-    """One run: formation -m s=n as PID 1. Start: from Popen until n `sleep`s run; then RSS,
-    CPU (formation's own, user + system) and SIGTERM → exit."""
+def scale_formation(n, argv=None):
+    """One run: formation -m s=n (or `argv`) as PID 1. Start: from Popen until n `sleep`s run;
+    then RSS, CPU (the init's own, user + system) and SIGTERM → exit."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(UNSHARE + managers(n)["formation"], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(UNSHARE + (argv or managers(n)["formation"]), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, cwd=WORK, start_new_session=True)
     try:
         init = pid1_of(proc)
@@ -697,6 +713,13 @@ def scale_bash(n):
         stop(proc)
 
 
+def scale_floor(n):
+    """The same n `sleep`s started by bench/spawn_floor.c as PID 1: vfork + exec in a loop, no
+    pipes, no bookkeeping; on SIGTERM it signals them all and reaps them. The kernel's own
+    cost of n processes: no init can start or stop them faster on this machine."""
+    return scale_formation(n, [HELPERS["spawn_floor"], str(n), "sleep", "1000"])
+
+
 def bench_scale(quick):
     runs = 3 if quick else 5
     sizes, hard = scale_sizes()
@@ -708,10 +731,11 @@ def bench_scale(quick):
     out = {"runs": runs, "nofile_hard": hard, "sizes": {}}
     try:
         for n in sizes:
-            log(f"scale: {n} instances, formation and a bash loop, interleaved")
-            rows = {"formation": [], "bash loop": []}
+            log(f"scale: {n} instances, formation, the C floor and a bash loop, interleaved")
+            tools = (("formation", scale_formation), ("floor", scale_floor), ("bash loop", scale_bash))
+            rows = {name: [] for name, _ in tools}
             for _ in range(runs):
-                for name, once in (("formation", scale_formation), ("bash loop", scale_bash)):
+                for name, once in tools:
                     r = once(n)
                     if r:
                         rows[name].append(r)
@@ -886,20 +910,27 @@ def report(res):
         sc = res["scale"]
         sizes = sc["sizes"]
         top = max(int(k) for k in sizes)
-        out.append(f"## Scale: formation `-m s=N` of `sleep` as PID 1 vs a bare bash loop ({sc['runs']} interleaved runs)\n")
-        out.append("| N | formation: all running | bash loop | vs bash | per instance | formation CPU | RSS | peak RSS | all stopped |\n"
-                   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        out.append(f"## Scale: formation `-m s=N` of `sleep` as PID 1, the machine's floor and a bare bash loop "
+                   f"({sc['runs']} interleaved runs)\n")
+        out.append("| N | formation: all running | floor | vs floor | bash loop | vs bash | per instance "
+                   "| formation CPU | RSS | peak RSS | all stopped | floor: all stopped | vs floor |\n"
+                   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n, r in sorted(sizes.items(), key=lambda kv: int(kv[0])):
-            f, b = r.get("formation") or {}, r.get("bash loop") or {}
+            f, fl, b = r.get("formation") or {}, r.get("floor") or {}, r.get("bash loop") or {}
             per = f.get("start_ms") / int(n) * 1000 if f.get("start_ms") else None
-            out.append(f"| {int(n):,} | {fmt(f.get('start_ms'), ' ms', 0)} | {fmt(b.get('start_ms'), ' ms', 0)} "
+            out.append(f"| {int(n):,} | {fmt(f.get('start_ms'), ' ms', 0)} | {fmt(fl.get('start_ms'), ' ms', 0)} "
+                       f"| {ratio(f.get('start_ms'), fl.get('start_ms'))} | {fmt(b.get('start_ms'), ' ms', 0)} "
                        f"| {ratio(f.get('start_ms'), b.get('start_ms'))} | {fmt(per, ' µs', 0)} "
                        f"| {fmt(f.get('start_cpu_ms'), ' ms', 0)} | {fmt(f.get('rss_kib'), ' KiB', 0)} "
-                       f"| {fmt(f.get('hwm_kib'), ' KiB', 0)} | {fmt(f.get('stop_ms'), ' ms', 0)} |")
+                       f"| {fmt(f.get('hwm_kib'), ' KiB', 0)} | {fmt(f.get('stop_ms'), ' ms', 0)} "
+                       f"| {fmt(fl.get('stop_ms'), ' ms', 0)} | {ratio(f.get('stop_ms'), fl.get('stop_ms'))} |")
         note = "" if top >= 10000 else (f" The largest N is {top:,}, not 10,000: this machine's hard RLIMIT_NOFILE is "
                                         f"{sc['nofile_hard']:,} and formation holds two pipe ends per instance.")
-        out.append(f"\n\"All running\": from starting the namespace until N `sleep`s have exec'd. \"CPU\": formation's "
-                   f"own user + system time until then. RSS is formation's alone (not the children's).{note}\n")
+        out.append(f"\n\"All running\": from starting the namespace until N `sleep`s have exec'd. \"Floor\": "
+                   f"`bench/spawn_floor.c`, a C PID 1 that only vforks and execs N `sleep`s (no pipes, no "
+                   f"bookkeeping) and on SIGTERM signals and reaps them — what the kernel itself needs. "
+                   f"\"CPU\": formation's own user + system time until all run. RSS is formation's alone (not the "
+                   f"children's). \"All stopped\": SIGTERM to PID 1 → its exit.{note}\n")
     if "logs" in res:
         lg = res["logs"]
         rs = lg["results"]
@@ -949,7 +980,7 @@ def main():
     sections = args.only.split(",")
     res = {"machine": machine()}
     try:
-        bins = compile_helpers() if "reap" in sections else {}
+        bins = compile_helpers()
         for section in sections:
             t = time.monotonic()
             if section == "size":

@@ -45,7 +45,9 @@ impl Engine {
             _ => return,
         };
         let uptime = healthy_since.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
-        if !alive(pid) {
+        // With no child left (ECHILD) no member of its group can be: orphans of our
+        // descendants come to us (PID 1 or subreaper), so a member would be our child.
+        if !self.children_left || !alive(pid) {
             self.ended(id, exit, uptime, now, fx);
             self.settle(now, fx);
             return;
@@ -89,7 +91,7 @@ impl Engine {
     ) {
         self.children_left = children_left;
         for (id, pgid) in self.table.ending_groups() {
-            if !alive(pgid)
+            if (!children_left || !alive(pgid))
                 && let State::Ending { exit, uptime, .. } = self.table.slot(id).state
             {
                 self.ended(id, exit, uptime, now, fx);

@@ -1,7 +1,7 @@
 //! Signals as data: the signal mask, the signalfd, and what each signal means.
 //!
-//! Owns: blocking every signal at start-up and reading them, one `siginfo` at a time, from a
-//! signalfd that the loop polls. No code runs in a signal handler, so nothing here has to be
+//! Owns: blocking every signal at start-up and reading them, a batch of `siginfo`s per read,
+//! from a signalfd that the loop polls. No code runs in a signal handler, so nothing here has to be
 //! async-signal-safe (tini and catatonit block and wait the same way).
 //!
 //! Must not: wait for children or send signals; the supervisor acts on what [`classify`] says.
@@ -21,6 +21,14 @@ use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::{AsFd, BorrowedFd};
 
+/// The size of the kernel's `struct signalfd_siginfo`, and where its `ssi_signo` and `ssi_pid`
+/// (both u32) sit in it.
+const SIGINFO: usize = std::mem::size_of::<nix::libc::signalfd_siginfo>();
+const SSI_SIGNO: usize = std::mem::offset_of!(nix::libc::signalfd_siginfo, ssi_signo);
+const SSI_PID: usize = std::mem::offset_of!(nix::libc::signalfd_siginfo, ssi_pid);
+/// How many signals one read may take.
+const BATCH: usize = 16;
+
 /// The blocked mask and the signalfd that delivers what it holds back.
 pub struct Signals {
     fd: SignalFd,
@@ -29,7 +37,7 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// Blocks every signal in this (single-threaded) process and opens a non-blocking,
+    /// Blocks every signal in this (single-threaded) process and opens a blocking,
     /// close-on-exec signalfd for all of them. Call before the first child is spawned, so no
     /// SIGCHLD can be lost.
     pub fn install() -> nix::Result<Self> {
@@ -39,22 +47,33 @@ impl Signals {
         // dropped by its sender, and anyone else's is forwarded.
         let mask = SigSet::all();
         sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)?;
-        let fd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
+        let fd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC)?;
         let me = nix::unistd::getpid().as_raw().unsigned_abs();
         Ok(Signals { fd, me })
     }
 
-    /// Reads every pending signal: its number and who sent it (empty when none is pending).
+    /// Reads pending signals — up to [`BATCH`] of them, in one `read` — each with who sent it.
+    /// The signalfd blocks: call this when `poll` said it is readable (then it returns at
+    /// once), or to wait for the next signal when there is nothing else to wait for (then it
+    /// is the loop's one blocking call, as catatonit's is, with no `poll` before it). More
+    /// than a batch pending leaves the fd readable for the next turn.
     pub fn pending(&self) -> Vec<(i32, Sender)> {
         let mut signals = Vec::new();
-        // A read error other than EAGAIN cannot happen on a valid signalfd; stop reading then.
-        while let Ok(Some(info)) = self.fd.read_signal() {
-            let sender = if info.ssi_pid == self.me {
-                Sender::Ourselves
-            } else {
-                Sender::Other
-            };
-            signals.push((info.ssi_signo as i32, sender));
+        let mut buf = [0u8; BATCH * SIGINFO];
+        // EINTR cannot happen with every signal blocked, nor any other error on a valid
+        // signalfd: nothing is read then.
+        if let Ok(n) = nix::unistd::read(&self.fd, &mut buf) {
+            for info in buf[..n].chunks_exact(SIGINFO) {
+                let field = |at: usize| {
+                    u32::from_ne_bytes([info[at], info[at + 1], info[at + 2], info[at + 3]])
+                };
+                let sender = if field(SSI_PID) == self.me {
+                    Sender::Ourselves
+                } else {
+                    Sender::Other
+                };
+                signals.push((field(SSI_SIGNO) as i32, sender));
+            }
         }
         signals
     }

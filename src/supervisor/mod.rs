@@ -82,8 +82,8 @@ impl Supervisor {
         }
     }
 
-    /// Runs until the formation has stopped; returns formation's exit status.
-    pub fn run(mut self) -> i32 {
+    /// Runs until the formation has stopped, then exits with formation's exit status.
+    pub fn run(mut self) -> ! {
         let status = loop {
             let now = Instant::now();
             let mut fx = Vec::new();
@@ -145,10 +145,15 @@ impl Supervisor {
         // at the sweep's deadline, or at once when that has passed.
         let until = self.engine.sweep_deadline().unwrap_or_else(Instant::now);
         self.log.finish(until);
-        status
+        // Exit at once, with everything still allocated and open: the kernel releases it all
+        // in one go. Dropping `self` piece by piece cost ~35 µs of the stop latency (an unmap
+        // in a VM is a TLB shootdown; perf's syscall trace between the last wait4 and
+        // exit_group: munmap 23 µs, close 8 µs, munmap 5 µs). Every output is flushed above.
+        std::process::exit(status)
     }
 
     /// The one blocking call: poll the signalfd, the log's fds and the checks' sockets.
+    /// Whether signals are to be read, and the other owners that are ready.
     fn wait(&self, timeout: PollTimeout) -> (bool, Vec<Owner>) {
         let mut tokens = Vec::new();
         let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
@@ -167,6 +172,11 @@ impl Supervisor {
         {
             tokens.push(Owner::Listener(token));
             fds.push(PollFd::new(fd, flags));
+        }
+        if fds.len() == 1 && timeout == PollTimeout::NONE {
+            // Only signals to wait for, with no deadline: the signalfd's own blocking read
+            // (`Signals::pending`) is the wait, one system call per wake-up instead of two.
+            return (true, Vec::new());
         }
         if poll(&mut fds, timeout).is_err() {
             // EINTR (cannot happen with every signal blocked) or ENOMEM: try again next turn.

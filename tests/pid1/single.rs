@@ -303,10 +303,12 @@ fn idle_means_no_wake_ups() {
             .parse::<u64>()
             .expect("number")
     };
-    // Once the child's line is out, formation goes back to sleep in its poll: wait for that,
+    // Once the child's line is out, formation goes back to sleep in its one blocking call (the
+    // signalfd's read when only signals can come, else poll): wait for that,
     // then "no wake-up for a second" is the subject, and the second is the test's length.
-    wait_until("formation sleeps in poll", &mut || {
-        wchan(pid).contains("poll")
+    wait_until("formation sleeps in its wait", &mut || {
+        let at = wchan(pid);
+        at.contains("poll") || at.contains("signalfd")
     });
     let before = switches();
     std::thread::sleep(Duration::from_secs(1));

@@ -190,6 +190,20 @@ fn a_wrapper_exit_ends_the_instance_only_with_its_group() {
 }
 
 #[test]
+fn an_exit_that_leaves_no_child_of_ours_ends_the_instance_without_asking_after_its_group() {
+    // ECHILD: orphans of our descendants come to us, so no member of its group can live.
+    let mut t = T::formation(vec![instance("web.1", Restart::Never, false)]);
+    t.at(0);
+    let pid = t.pid(0);
+    let mut fx = Vec::new();
+    t.e.children(false);
+    let asked = |_: Pid| -> bool { panic!("the group was looked up") };
+    t.e.exited(pid, Exit::Code(0), t.now, &asked, &mut fx);
+    t.e.reaped(false, t.now, &asked, &mut fx);
+    assert_eq!(t.e.state(0), State::Ended(Some(Exit::Code(0))));
+}
+
+#[test]
 fn a_wrapper_group_that_will_not_stop_is_killed_at_the_instances_grace() {
     let mut t = T::formation(vec![instance("web.1", Restart::Never, false)]);
     t.at(0);
