@@ -159,11 +159,13 @@ mod tests {
 
     fn instance(user: Option<(u32, u32)>) -> Instance {
         Instance {
-            user: user.map(|(uid, gid)| Credentials {
-                uid: Uid::from_raw(uid),
-                gid: Gid::from_raw(gid),
-                groups: vec![Gid::from_raw(10)],
-                home: "/home/app".into(),
+            user: user.map(|(uid, gid)| {
+                Box::new(Credentials {
+                    uid: Uid::from_raw(uid),
+                    gid: Gid::from_raw(gid),
+                    groups: vec![Gid::from_raw(10)],
+                    home: "/home/app".into(),
+                })
             }),
             ..Instance::new(
                 "web.1".into(),

@@ -92,7 +92,7 @@ impl Probes {
                     argv,
                     env: plan.env.as_ref(),
                     cwd: plan.cwd.as_deref(),
-                    user: plan.user.as_ref(),
+                    user: plan.user.as_deref(),
                     stdio: StdioMode::Null,
                 };
                 child::spawn(&launch)

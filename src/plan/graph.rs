@@ -64,16 +64,20 @@ pub fn link(formation: &Formation, deps: &[Vec<usize>], instances: &mut [Instanc
         let port = port_of(i);
         i.oneshot = t.oneshot;
         i.after = deps[i.type_index].clone();
-        i.ready = t.ready.as_ref().map(|r| ReadyCheck {
-            kind: kind(&r.check, &port),
-            interval: r.interval,
-            timeout: r.timeout,
+        i.ready = t.ready.as_ref().map(|r| {
+            Box::new(ReadyCheck {
+                kind: kind(&r.check, &port),
+                interval: r.interval,
+                timeout: r.timeout,
+            })
         });
-        i.health = t.health.as_ref().map(|h| HealthCheck {
-            kind: kind(&h.check, &port),
-            interval: h.interval,
-            failures: h.failures,
-            timeout: h.timeout,
+        i.health = t.health.as_ref().map(|h| {
+            Box::new(HealthCheck {
+                kind: kind(&h.check, &port),
+                interval: h.interval,
+                failures: h.failures,
+                timeout: h.timeout,
+            })
         });
         i.schedule = timetables[i.type_index].clone();
     }

@@ -45,8 +45,9 @@ pub struct Instance {
     pub env: Option<env::Env>,
     /// Its working directory.
     pub cwd: Option<PathBuf>,
-    /// Who it runs as.
-    pub user: Option<Credentials>,
+    /// Who it runs as. (Boxed, as are the checks: most instances have none of them, and an
+    /// instance's size is paid 10,000 times.)
+    pub user: Option<Box<Credentials>>,
     /// Its restart policy.
     pub restart: Restart,
     /// Its restart backoff and crash-loop figures.
@@ -66,9 +67,9 @@ pub struct Instance {
     /// The types (by `type_index`) it starts after (SPEC §4.2).
     pub after: Vec<usize>,
     /// Its readiness check.
-    pub ready: Option<ReadyCheck>,
+    pub ready: Option<Box<ReadyCheck>>,
     /// Its health check.
-    pub health: Option<HealthCheck>,
+    pub health: Option<Box<HealthCheck>>,
     /// When it runs, for a scheduled type (shared by its instances).
     pub schedule: Option<std::rc::Rc<Timetable>>,
 }
@@ -308,7 +309,7 @@ pub fn instances(
                 type_index: index,
                 env: Some(env::Env::new(shared.clone(), own)),
                 cwd: Some(t.cwd.clone().unwrap_or_else(|| dir.to_path_buf())),
-                user: t.user.clone(),
+                user: t.user.clone().map(Box::new),
                 restart: t.restart,
                 backoff: t.backoff,
                 essential: t.essential,

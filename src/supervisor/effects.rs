@@ -82,7 +82,7 @@ impl Supervisor {
             argv: &plan.argv,
             env: notify_env.as_ref().or(plan.env.as_ref()),
             cwd: plan.cwd.as_deref(),
-            user: plan.user.as_ref(),
+            user: plan.user.as_deref(),
             stdio: plan.stdio,
         };
         let how = match child::spawn(&launch) {

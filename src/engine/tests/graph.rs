@@ -21,11 +21,11 @@ fn oneshot(name: &str, t: usize) -> Instance {
 }
 
 fn tcp_ready(mut i: Instance, timeout: Option<u64>) -> Instance {
-    i.ready = Some(ReadyCheck {
+    i.ready = Some(Box::new(ReadyCheck {
         kind: ProbeKind::Tcp("127.0.0.1:5432".into()),
         interval: ms(250),
         timeout: timeout.map(ms),
-    });
+    }));
     i
 }
 
@@ -174,12 +174,12 @@ fn a_restarting_dependency_holds_back_only_what_has_not_started() {
 #[test]
 fn health_failures_in_a_row_make_an_instance_unhealthy() {
     let mut web = typed("web", 0, &[]);
-    web.health = Some(HealthCheck {
+    web.health = Some(Box::new(HealthCheck {
         kind: ProbeKind::Http("http://127.0.0.1:5000/up".into()),
         interval: ms(100),
         failures: 3,
         timeout: ms(1000),
-    });
+    }));
     let mut t = T::formation(vec![web]);
     t.at(0);
     let pid = t.pid(0);

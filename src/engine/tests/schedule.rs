@@ -85,11 +85,11 @@ fn an_unmet_dependency_skips_the_fire() {
         type_index: 0,
         ..instance("db.1", Restart::Never, true)
     };
-    db.ready = Some(crate::plan::checks::ReadyCheck {
+    db.ready = Some(Box::new(crate::plan::checks::ReadyCheck {
         kind: crate::plan::checks::ProbeKind::Log("up".into()),
         interval: ms(250),
         timeout: None,
-    });
+    }));
     let mut t = T::formation(vec![db, scheduled("job", 1, "@every 1s", &[0])]);
     t.at(0);
     let fx = t.at(1000);
