@@ -834,12 +834,25 @@ def ratio_table(title, head, values, digits):
     return rows + [""]
 
 
+def provenance(res):
+    """Which run each section's figures come from: one sentence per run (date, commit,
+    machine), naming its sections when not every section comes from it."""
+    runs = res.get("runs") or {k: res["machine"] for k in res if k not in ("machine", "runs")}
+    groups = {}
+    for section in ALL_SECTIONS.split(","):
+        if section in runs:
+            m = runs[section]
+            groups.setdefault((m["date"], m["commit"], m["cpu"], m["cores"], m["kernel"]), []).append(section)
+    parts = []
+    for (date, commit, cpu, cores, kernel), sections in sorted(groups.items()):
+        which = "" if len(groups) == 1 else f" ({', '.join(sections)})"
+        parts.append(f"on {date} at commit `{commit}`{which}: {cpu}, {cores} cores, Linux {kernel}")
+    return "Measured by `bench/run.sh` " + "; and ".join(parts) + ". Medians of repeated runs; " \
+           "every ratio compares figures of the same run."
+
+
 def report(res):
-    m = res["machine"]
-    out = [f"# Benchmarks\n",
-           f"Measured by `bench/run.sh` on {m['date']} at commit `{m['commit']}`: {m['cpu']}, "
-           f"{m['cores']} cores, Linux {m['kernel']}. Medians of repeated runs; every ratio "
-           f"compares figures of this same run.\n"]
+    out = [f"# Benchmarks\n", provenance(res) + "\n"]
     if "size" in res:
         s = res["size"]["bytes"]
         out.append("## Size of the static binary\n\n| tool | bytes | KiB |\n|---|---:|---:|")
@@ -978,7 +991,8 @@ def main():
     if args.sections:
         args.only = args.sections
     sections = args.only.split(",")
-    res = {"machine": machine()}
+    stamp = machine()
+    res = {"machine": stamp, "runs": {section: stamp for section in sections}}
     try:
         bins = compile_helpers()
         for section in sections:
@@ -1013,7 +1027,12 @@ def main():
         # A partial run updates its sections and keeps the others' last figures.
         with open(path) as f:
             merged = json.load(f)
+        # Each section keeps the date, commit and machine of the run that measured it.
+        runs = merged.get("runs") or {k: merged["machine"] for k in merged
+                                      if k not in ("machine", "runs")}
+        runs.update(res["runs"])
         merged.update(res)
+        merged["runs"] = runs
         res = merged
     with open(path, "w") as f:
         json.dump(res, f, indent=2)
