@@ -1,8 +1,9 @@
 //! Signals as data: the signal mask, the signalfd, and what each signal means.
 //!
 //! Owns: blocking every signal at start-up and reading them, a batch of `siginfo`s per read,
-//! from a signalfd that the loop polls. No code runs in a signal handler, so nothing here has to be
-//! async-signal-safe (tini and catatonit block and wait the same way).
+//! from a signalfd that the loop polls (or reads at once, when it is all there is to wait
+//! for). No code runs in a signal handler, so nothing here has to be async-signal-safe (tini
+//! and catatonit block and wait the same way).
 //!
 //! Must not: wait for children or send signals; the supervisor acts on what [`classify`] says.
 //!
