@@ -87,7 +87,9 @@ fi
 
 # ---------------------------------------------------------------- scenarios
 c=$(run "$tag" -c e2e.toml)
-if wait_log "$c" "worker.1  | worker out" &&
+# Lines of different processes have no order between them: wait for each.
+if wait_log "$c" "worker.1  | worker out" && wait_log "$c" "web.1     | web out" &&
+   wait_log "$c" "web.1     | web err" &&
    docker logs "$c" 2>/dev/null | grep -qxF "web.1     | web out" &&
    docker logs "$c" 2>&1 >/dev/null | grep -qxF "web.1     | web err" &&
    ! docker logs "$c" 2>/dev/null | grep -qF "web err"; then
@@ -98,8 +100,7 @@ t0=$(millis)
 docker stop "$c" >/dev/null
 took=$(( $(millis) - t0 ))
 if [ "$(exit_code "$c")" = 0 ] && [ "$took" -lt 5000 ] &&
-   docker logs "$c" 2>/dev/null | grep -qF "web.1     | web got TERM" &&
-   docker logs "$c" 2>/dev/null | grep -qF "worker.1  | worker got TERM"; then
+   wait_log "$c" "web.1     | web got TERM" 10 && wait_log "$c" "worker.1  | worker got TERM" 10; then
   pass "docker stop: every process got SIGTERM, exit code 0, ${took} ms"
 else fail "docker stop" "exit $(exit_code "$c") after ${took} ms" "$c"; fi
 
@@ -116,7 +117,8 @@ else fail "docker stop -t 3" "exit $(exit_code "$c") after ${took} ms" "$c"; fi
 
 c=$(run "$tag" -c essential.toml)
 wait_exit "$c"
-if [ "$(exit_code "$c")" = 3 ] && docker logs "$c" 2>&1 | grep -qF "job.1 exited with code 3; stopping"; then
+# Docker copies a container's last lines into its log a moment after the exit: wait for it.
+if [ "$(exit_code "$c")" = 3 ] && wait_log "$c" "job.1 exited with code 3; stopping" 10; then
   pass "an essential process exiting with 3 makes the container exit with 3"
 else fail "essential" "exit $(exit_code "$c")" "$c"; fi
 
