@@ -45,8 +45,8 @@ pub struct Supervisor {
 enum Owner {
     /// A pipe or one of our outputs.
     Log(Token),
-    /// Slot `.0`'s check attempt, or its notify socket with `.1`.
-    Probe(usize, bool),
+    /// The set of check sockets (attempts and notify sockets).
+    Probes,
     /// The status listener's socket or one of its connections.
     Listener(listener::Token),
 }
@@ -124,8 +124,8 @@ impl Supervisor {
             for owner in ready {
                 match owner {
                     Owner::Log(token) => self.log.ready(token),
-                    Owner::Probe(slot, notify) => {
-                        if let Some(report) = self.probes.ready(slot, notify) {
+                    Owner::Probes => {
+                        for report in self.probes.ready() {
                             self.report(report, &mut fx);
                         }
                     }
@@ -161,9 +161,9 @@ impl Supervisor {
             tokens.push(Owner::Log(token));
             fds.push(PollFd::new(fd, flags));
         }
-        for (slot, notify, fd, flags) in self.probes.interest() {
-            tokens.push(Owner::Probe(slot, notify));
-            fds.push(PollFd::new(fd, flags));
+        if let Some(fd) = self.probes.fd() {
+            tokens.push(Owner::Probes);
+            fds.push(PollFd::new(fd, PollFlags::POLLIN));
         }
         for (token, fd, flags) in self
             .listener
