@@ -222,6 +222,19 @@ impl Probes {
         }
     }
 
+    /// Waits up to `timeout` for a socket of the set (outside the loop: `formation probe`),
+    /// then reports what is ready.
+    pub fn wait(&mut self, timeout: nix::poll::PollTimeout) -> Vec<Report> {
+        let mut fds: Vec<nix::poll::PollFd> = self
+            .fd()
+            .map(|fd| nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN))
+            .into_iter()
+            .collect();
+        let _ = nix::poll::poll(&mut fds, timeout);
+        drop(fds);
+        self.ready()
+    }
+
     /// What the sockets that are ready now have to report (poll said the set is readable).
     pub fn ready(&mut self) -> Vec<Report> {
         let mut events = [EpollEvent::empty(); BATCH];
@@ -320,18 +333,8 @@ pub fn once(kind: &ProbeKind, plan: &Instance, bound: Duration) -> Result<(), St
         return result;
     }
     loop {
-        let mut fds: Vec<nix::poll::PollFd> = probes
-            .fd()
-            .map(|fd| nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN))
-            .into_iter()
-            .collect();
         // An exec check has no fd to wait on: look for its exit every 10 ms.
-        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(10u8));
-        let fired = fds
-            .iter()
-            .any(|f| f.revents().is_some_and(|r| !r.is_empty()));
-        drop(fds);
-        if fired && let Some((_, _, _, result)) = probes.ready().pop() {
+        if let Some((_, _, _, result)) = probes.wait(nix::poll::PollTimeout::from(10u8)).pop() {
             return result;
         }
         for (pid, exit) in crate::os::reaper::drain().exits {

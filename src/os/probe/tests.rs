@@ -20,18 +20,6 @@ fn http_status_lines() {
     }
 }
 
-/// Waits (bounded) on the set's fd and takes what is ready.
-fn next_reports(probes: &mut Probes) -> Vec<Report> {
-    let mut fds: Vec<nix::poll::PollFd> = probes
-        .fd()
-        .map(|fd| nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN))
-        .into_iter()
-        .collect();
-    let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(2000u16));
-    drop(fds);
-    probes.ready()
-}
-
 #[test]
 fn many_attempts_share_one_fd_and_each_reports_once() {
     let plan = Instance::new("t.1".into(), vec![], Duration::ZERO, StdioMode::Null);
@@ -54,7 +42,8 @@ fn many_attempts_share_one_fd_and_each_reports_once() {
     let mut reported = std::collections::BTreeSet::new();
     for _ in 0..50 {
         reported.extend(
-            next_reports(&mut probes)
+            probes
+                .wait(nix::poll::PollTimeout::from(2000u16))
                 .into_iter()
                 .map(|(slot, run, _, r)| {
                     assert_eq!((run, r), (1, Ok(())), "slot {slot}");
@@ -103,7 +92,7 @@ fn bounds_are_an_index_the_earliest_is_the_next_deadline_and_only_late_ones_expi
     );
     assert_eq!(probes.next_deadline(), Some(now + Duration::from_secs(30)));
     // The one left is refused: reported through the set, and gone from the index.
-    let reports = next_reports(&mut probes);
+    let reports = probes.wait(nix::poll::PollTimeout::from(2000u16));
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0].0, 0);
     assert!(reports[0].3.is_err(), "{reports:?}");
