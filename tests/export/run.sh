@@ -249,9 +249,15 @@ if wait_for 30 web_healthy; then
   pass "docker-compose (graph): web's ready check is a healthcheck (formation probe web) that turns healthy"
 else fail "docker-compose (graph) healthcheck" "web is $(inspect web '{{.State.Health.Status}}'): $(inspect web '{{json .State.Health.Log}}' | tail -c 300)"; fi
 # worker waited for web's health: it started after docker's event that web turned healthy.
-web_ok=$(timeout 10 docker events --since "$graph_t0" --until "$(date +%s)" \
-  --filter "container=$(graph_of web)" --format '{{.TimeNano}} {{.Action}}' 2>/dev/null |
-  grep -m1 "health_status: healthy" | cut -d' ' -f1)
+# (The engine's answer to `docker events` came back empty once in several CI runs: ask again.)
+web_ok=
+for _ in 1 2 3; do
+  web_ok=$(timeout 10 docker events --since "$graph_t0" --until "$(date +%s)" \
+    --filter "container=$(graph_of web)" --format '{{.TimeNano}} {{.Action}}' 2>/dev/null |
+    grep -m1 "health_status: healthy" | cut -d' ' -f1)
+  [ -n "$web_ok" ] && break
+  sleep 1
+done
 ok=1
 for c in $(graph_of worker); do
   started=$(docker inspect -f '{{.State.StartedAt}}' "$c")
