@@ -1,5 +1,6 @@
 //! Tests of the check attempts: HTTP status lines, the socket set and the index of bounds.
 
+use super::attempt::status;
 use super::*;
 
 #[test]
