@@ -15,7 +15,7 @@
 //! switch, no fds, no processes) is 126 (SPEC §4).
 
 use crate::config::users::Credentials;
-use crate::os::spawn::{self, Failure, Program, Stdio, Step};
+use crate::os::spawn::{self, Failure, Memory, Program, Stdio, Step};
 use crate::plan::StdioMode;
 use crate::plan::env::Env;
 use nix::errno::Errno;
@@ -133,6 +133,12 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
                 take_terminal: true
             }
         ),
+        // Single-command mode's one child: its end is our exit, whose latency a shared
+        // address space would raise (spawn.rs); formation mode and checks spawn many.
+        memory: match launch.stdio {
+            StdioMode::Inherit { .. } => Memory::Copied,
+            StdioMode::Piped | StdioMode::Null => Memory::Shared,
+        },
     };
     let (pid, stdout, stderr) = match launch.stdio {
         StdioMode::Inherit { .. } => {
