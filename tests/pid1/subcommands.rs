@@ -14,6 +14,20 @@ fn run_type_runs_one_instance_with_its_environment_and_args() {
     assert_eq!(out, ["from env web.run 5000 it's"]);
 }
 
+/// `run`'s one child has a copy of formation's memory (not a shared one): a failure before its
+/// exec must still come back as its step and errno, not as a bare exit 127.
+#[test]
+fn run_of_a_type_whose_cwd_is_missing_is_126_with_the_reason() {
+    needs_pid1!();
+    let (_dir, path) = toml("[process.web]\ncommand = \"true\"\ncwd = \"missing-dir\"\n");
+    let (status, _, err) = formation(&["-c", &path, "run", "web"]).output();
+    assert_eq!(status, 126, "{err:?}");
+    assert!(
+        err.iter().any(|l| l.contains("cannot change directory")),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn run_dash_dash_runs_any_command_with_the_common_environment() {
     needs_pid1!();
