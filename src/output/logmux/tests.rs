@@ -187,3 +187,89 @@ mod sources {
         assert_eq!(ready(&sources, Stream::Stdout), [0], "armed again");
     }
 }
+
+/// The loop's contract with `pump`, driven as the supervisor drives it: poll what `interest`
+/// names, act on it, `pump`, again. A sink that takes everything at once (a regular file, so
+/// it never asks for POLLOUT) and a pipe already at EOF (so it has no fd): lines held back
+/// past the high-water mark must still all come out, without the loop ever having nothing to
+/// wait for while lines are held. (`pump` once made a single pass over the held lines; the
+/// loop then slept until the stop's grace ended, 1 run in 6 of the pid1 flood test.)
+#[test]
+fn held_lines_come_out_when_the_sink_takes_all_and_the_pipe_is_at_eof() {
+    use nix::poll::{PollFd, PollTimeout, poll};
+    use std::io::{Read, Seek, Write};
+    let style = Style {
+        format: LogFormat::Text,
+        color: [false, false],
+        timestamps: false,
+    };
+    let mut mux = LogMux::new(style, &[("web.1".to_string(), 0)], false);
+    let path = std::env::temp_dir().join(format!("formation-pump-{}", std::process::id()));
+    let mut file = std::fs::File::options()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .expect("temp file");
+    let _ = std::fs::remove_file(&path);
+    let sink = Sink::new(file.as_fd()).expect("a file sink");
+    mux.sinks = [Lazy::Opened(Some(sink)), Lazy::Opened(None)];
+
+    // 4 × HIGH_WATER of short lines, written whole before the first read, then EOF: each
+    // read takes 64 KiB, whose lines with their prefix fill the sink's room ~3 times over.
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("pipe");
+    nix::fcntl::fcntl(&r, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20)).expect("pipe size");
+    let lines = 4 * HIGH_WATER / 7;
+    let mut writer = std::fs::File::from(w);
+    for i in 0..lines {
+        writeln!(writer, "{i:06}").expect("write");
+    }
+    drop(writer);
+    nix::fcntl::fcntl(
+        &r,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .expect("non-blocking");
+    mux.add_source(0, Stream::Stdout, r).expect("add");
+
+    for turn in 0.. {
+        assert!(turn < 10_000, "the loop does not end");
+        if mux.open_sources() == 0 {
+            break;
+        }
+        let interest: Vec<(Token, BorrowedFd<'_>, PollFlags)> = mux.interest().collect();
+        assert!(
+            !interest.is_empty(),
+            "turn {turn}: lines are held, and nothing would wake the loop for them"
+        );
+        let mut fds: Vec<PollFd> = interest
+            .iter()
+            .map(|(_, fd, f)| PollFd::new(*fd, *f))
+            .collect();
+        let n = poll(&mut fds, PollTimeout::from(1000u16)).expect("poll");
+        assert!(n > 0, "turn {turn}: waited a second for nothing");
+        let tokens: Vec<Token> = interest
+            .iter()
+            .zip(&fds)
+            .filter(|(_, fd)| fd.revents().is_some_and(|r| !r.is_empty()))
+            .map(|((token, ..), _)| *token)
+            .collect();
+        drop(interest);
+        for token in tokens {
+            mux.ready(token);
+        }
+        mux.pump();
+    }
+    let mut out = String::new();
+    file.rewind().expect("rewind");
+    file.read_to_string(&mut out).expect("read");
+    let got: Vec<&str> = out.lines().collect();
+    assert_eq!(got.len(), lines, "every line, once");
+    for (i, line) in got.iter().enumerate() {
+        assert!(
+            line.ends_with(&format!("| {i:06}")),
+            "line {i} in order: {line:?}"
+        );
+    }
+}
