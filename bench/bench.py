@@ -656,16 +656,17 @@ def scale_sizes():
     return [100, 1000, top], hard
 
 
-def spawned(init, n, timeout=120):
-    """Waits until `init` has n children that have exec'd `sleep`. The watcher must not steal
-    the CPU it measures (2 cores): each child's comm is read once, and the list of children,
-    which costs O(n) to read, is read every 5 µs × n (2 ms at 100, 20 ms from 4,000 on) — at
-    2 ms for 9,000 the watcher alone made a bare C loop 1.5× slower. The error is one step."""
+def spawned(init, n, timeout=120, below=children):
+    """Waits until `init` has n children (or, with `below=descendants`, n processes anywhere
+    below it) that have exec'd `sleep`. The watcher must not steal the CPU it measures (2
+    cores): each process's comm is read once, and the list, which costs O(n) to read, is read
+    every 5 µs × n (2 ms at 100, 20 ms from 4,000 on) — at 2 ms for 9,000 the watcher alone
+    made a bare C loop 1.5× slower. The error is one step."""
     seen = set()
     step = min(0.02, max(0.002, n * 5e-6))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for p in children(init):
+        for p in below(init):
             if p not in seen and comm(p) == "sleep":
                 seen.add(p)
         if len(seen) >= n:
@@ -747,6 +748,66 @@ def bench_scale(quick):
         if pid_max < 4 * sizes[-1]:
             with open("/proc/sys/kernel/pid_max", "w") as f:
                 f.write(str(pid_max))
+    return out
+
+
+def pss(pid):
+    """Proportional set size (KiB) of one process: a page shared by k processes counts 1/k to
+    each, so a manager made of many processes (honcho, foreman) is not charged many times over
+    for the same interpreter."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def scale_peer(argv, n):
+    """One run of a manager with n `sleep`s, as PID 1 of its own namespace: the time until n
+    `sleep`s have exec'd anywhere below it (the Procfile runners start each through a shell
+    or a helper process), the PSS of its own processes (everything below it that is not a
+    `sleep`), and SIGTERM → exit."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(UNSHARE + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=WORK, start_new_session=True)
+    try:
+        init = pid1_of(proc)
+        if not spawned(init, n, below=descendants):
+            return None
+        start = (time.perf_counter() - t0) * 1000
+        time.sleep(0.5)
+        own = [init] + [p for p in descendants(init) if comm(p) != "sleep"]
+        kib = sum(pss(p) for p in own)
+        t1 = time.perf_counter()
+        os.kill(init, signal.SIGTERM)
+        proc.wait(timeout=120)
+        return {"start_ms": start, "pss_kib": kib, "processes": len(own),
+                "stop_ms": (time.perf_counter() - t1) * 1000}
+    except subprocess.TimeoutExpired:
+        return None
+    finally:
+        stop(proc)
+
+
+def bench_scale_peers(quick):
+    """formation against the Procfile runners and supervisord with 100 and 1,000 `sleep`s —
+    not 9,000: honcho runs a Python process per instance."""
+    runs = 1 if quick else 3
+    out = {"runs": runs, "sizes": {}}
+    for n in (100, 1000):
+        log(f"scale-peers: {n} instances, every manager, interleaved")
+        tools = managers(n)
+        rows = {name: [] for name in tools}
+        for _ in range(runs):
+            for name, argv in tools.items():
+                r = scale_peer(argv, n)
+                if r:
+                    rows[name].append(r)
+        out["sizes"][str(n)] = {name: ({k: median([r[k] for r in rs]) for k in rs[0]} if rs else None)
+                                for name, rs in rows.items()}
     return out
 
 
@@ -944,6 +1005,24 @@ def report(res):
                    f"bookkeeping) and on SIGTERM signals and reaps them — what the kernel itself needs. "
                    f"\"CPU\": formation's own user + system time until all run. RSS is formation's alone (not the "
                    f"children's). \"All stopped\": SIGTERM to PID 1 → its exit.{note}\n")
+    if "scale-peers" in res:
+        sp = res["scale-peers"]
+        out.append(f"## Scale against the peers: N `sleep`s under each manager as PID 1 ({sp['runs']} interleaved runs)\n")
+        out.append("| N | manager | all running | vs formation | its processes | PSS | vs formation "
+                   "| all stopped | vs formation |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+        for n, r in sorted(sp["sizes"].items(), key=lambda kv: int(kv[0])):
+            f = r.get("formation") or {}
+            for name, v in r.items():
+                v = v or {}
+                vs = (lambda k: "" if name == "formation" else ratio(v.get(k), f.get(k)))
+                out.append(f"| {int(n):,} | {name} | {fmt(v.get('start_ms'), ' ms', 0)} | {vs('start_ms')} "
+                           f"| {fmt(v.get('processes'), '', 0)} | {fmt(v.get('pss_kib'), ' KiB', 0)} | {vs('pss_kib')} "
+                           f"| {fmt(v.get('stop_ms'), ' ms', 0)} | {vs('stop_ms')} |")
+        out.append("\n\"All running\": from starting the namespace until N `sleep`s have exec'd anywhere below the "
+                   "manager. PSS: the manager's own processes (everything below it but the `sleep`s), each shared "
+                   "page divided among the processes that map it. supervisord calls a process RUNNING only "
+                   "`startsecs` (1 s) after its start; the time here is until the `sleep`s have exec'd. A manager "
+                   "that did not get all N running within 120 s shows —.\n")
     if "logs" in res:
         lg = res["logs"]
         rs = lg["results"]
@@ -978,7 +1057,7 @@ def machine():
             "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()}
 
 
-ALL_SECTIONS = "size,idle,ready-idle,schedule,ready-latency,start,stop,reap,scale,logs"
+ALL_SECTIONS = "size,idle,ready-idle,schedule,ready-latency,start,stop,reap,scale,scale-peers,logs"
 
 
 def main():
@@ -1015,6 +1094,8 @@ def main():
                 res["reap"] = bench_reap(args.quick, bins)
             elif section == "scale":
                 res["scale"] = bench_scale(args.quick)
+            elif section == "scale-peers":
+                res["scale-peers"] = bench_scale_peers(args.quick)
             elif section == "logs":
                 res["logs"] = bench_logs(args.quick)
             else:

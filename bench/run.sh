@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces BENCHMARKS.md: installs the peers, builds formation's static binary, and runs
 # every workload for every tool in one run. Needs root (pid namespaces, apt-get).
-# usage: bench/run.sh [--quick] [--only size,idle,ready-idle,schedule,ready-latency,start,stop,reap,scale,logs
+# usage: bench/run.sh [--quick] [--only size,idle,ready-idle,schedule,ready-latency,start,stop,reap,scale,scale-peers,logs
 #                      | SECTION[,SECTION]]
 # e.g. bench/run.sh scale  (a partial run keeps the other sections' figures in results.json)
 set -euo pipefail
