@@ -13,6 +13,7 @@ use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// The stop grace when nothing sets one.
@@ -39,8 +40,8 @@ pub struct Instance {
     pub name: String,
     /// Its process type's position in the config (sets its colour).
     pub type_index: usize,
-    /// What to exec.
-    pub argv: Vec<OsString>,
+    /// What to exec (shared by the instances of a type).
+    pub argv: Rc<[OsString]>,
     /// Its whole environment; None passes ours on (single-command mode).
     pub env: Option<env::Env>,
     /// Its working directory.
@@ -71,7 +72,7 @@ pub struct Instance {
     /// Its health check.
     pub health: Option<Box<HealthCheck>>,
     /// When it runs, for a scheduled type (shared by its instances).
-    pub schedule: Option<std::rc::Rc<Timetable>>,
+    pub schedule: Option<Rc<Timetable>>,
 }
 
 pub mod checks;
@@ -88,11 +89,16 @@ impl Instance {
     /// The one constructor: an instance named `name` that runs `argv` with the defaults of
     /// SPEC §3.2 (our environment and cwd, no restart, essential, SIGTERM); a process type's
     /// settings are laid over it with struct update syntax.
-    pub fn new(name: String, argv: Vec<OsString>, grace: Duration, stdio: StdioMode) -> Instance {
+    pub fn new(
+        name: String,
+        argv: impl Into<Rc<[OsString]>>,
+        grace: Duration,
+        stdio: StdioMode,
+    ) -> Instance {
         Instance {
             name,
             type_index: 0,
-            argv,
+            argv: argv.into(),
             env: None,
             cwd: None,
             user: None,
@@ -265,7 +271,8 @@ pub fn instances(
         }
         shared.extend(formation.env.iter().map(var));
         shared.extend(t.env.iter().map(var));
-        let shared: std::rc::Rc<[(OsString, OsString)]> = shared.into_iter().collect();
+        let shared: Rc<[(OsString, OsString)]> = shared.into_iter().collect();
+        let argv: Rc<[OsString]> = t.command.argv().into_iter().map(OsString::from).collect();
         if let Some(v) = own_port.filter(|v| port_number(&v.value).is_none()) {
             errors.push(format!(
                 "{}: PORT {:?} is not a port number from 1 to 65535",
@@ -304,7 +311,6 @@ pub fn instances(
                     }
                 }
             }
-            let argv = t.command.argv().into_iter().map(OsString::from).collect();
             out.push(Instance {
                 type_index: index,
                 env: Some(env::Env::new(shared.clone(), own)),
@@ -315,7 +321,7 @@ pub fn instances(
                 essential: t.essential,
                 stop_signal: t.stop_signal,
                 signals: t.signals,
-                ..Instance::new(name, argv, t.grace.unwrap_or(grace), StdioMode::Piped)
+                ..Instance::new(name, argv.clone(), t.grace.unwrap_or(grace), StdioMode::Piped)
             });
         }
     }

@@ -143,7 +143,7 @@ mod tests {
         let argv = CommandLine::Argv(vec!["bin/rails".into()]);
         let i =
             run_type(&formation(argv), &[web_instance()], "web", &args, stdio).expect("known type");
-        assert_eq!(i.argv, ["bin/rails", "db:migrate", "it's here"]);
+        assert_eq!(*i.argv, ["bin/rails", "db:migrate", "it's here"]);
         assert_eq!(i.name, "web.run");
         let env = i.env.expect("env");
         assert_eq!(env.get("PS"), Some(OsStr::new("web.run")));
