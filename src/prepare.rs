@@ -5,7 +5,8 @@
 use crate::cli::{ConfigFile, Options};
 use crate::config::{self, load};
 use crate::plan::{self, Instance};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// A formation ready to run, and `check`'s description of it.
 pub struct Prepared {
@@ -105,9 +106,20 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
 /// the children are spawned (SPEC §1.1), and a restart must still find `-c app/formation.toml`'s
 /// directory. `.` components go (`./` → `dir` itself).
 fn absolute_cwds(instances: &mut [Instance], dir: &Path) {
+    // The instances of a type share their cwd and come one after another: each shared one is
+    // resolved once, and stays shared.
+    let mut last: Option<(Rc<Path>, Rc<Path>)> = None;
     for cwd in instances.iter_mut().filter_map(|i| i.cwd.as_mut()) {
         if cwd.is_relative() {
-            *cwd = dir.join(&*cwd).components().collect();
+            let resolved = match &last {
+                Some((from, to)) if Rc::ptr_eq(from, cwd) => to.clone(),
+                _ => {
+                    let to: Rc<Path> = dir.join(&**cwd).components().collect::<PathBuf>().into();
+                    last = Some((cwd.clone(), to.clone()));
+                    to
+                }
+            };
+            *cwd = resolved;
         }
     }
 }
@@ -148,10 +160,34 @@ mod tests {
         ];
         for (cwd, want) in table {
             let mut all = [instance(None)];
-            all[0].cwd = cwd.map(std::path::PathBuf::from);
+            all[0].cwd = cwd.map(|c| Path::new(c).into());
             absolute_cwds(&mut all, Path::new("/srv/app"));
             assert_eq!(all[0].cwd.as_deref(), want.map(Path::new), "{cwd:?}");
         }
+    }
+
+    #[test]
+    fn instances_sharing_a_cwd_keep_sharing_it_and_each_type_gets_its_own() {
+        let web: Rc<Path> = Path::new("web").into();
+        let worker: Rc<Path> = Path::new("worker").into();
+        let mut all = [
+            instance(None),
+            instance(None),
+            instance(None),
+            instance(None),
+        ];
+        for (i, cwd) in all.iter_mut().zip([&web, &web, &worker, &web]) {
+            i.cwd = Some(cwd.clone());
+        }
+        absolute_cwds(&mut all, Path::new("/srv"));
+        let got: Vec<_> = all.iter().map(|i| i.cwd.as_deref()).collect();
+        let want = ["/srv/web", "/srv/web", "/srv/worker", "/srv/web"].map(|p| Some(Path::new(p)));
+        assert_eq!(got, want);
+        let [a, b, ..] = &all;
+        assert!(
+            Rc::ptr_eq(a.cwd.as_ref().unwrap(), b.cwd.as_ref().unwrap()),
+            "still one copy"
+        );
     }
 
     use config::users::Credentials;

@@ -12,7 +12,7 @@ use crate::config::users::Credentials;
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -44,8 +44,8 @@ pub struct Instance {
     pub argv: Rc<[OsString]>,
     /// Its whole environment; None passes ours on (single-command mode).
     pub env: Option<env::Env>,
-    /// Its working directory.
-    pub cwd: Option<PathBuf>,
+    /// Its working directory (shared by the instances of a type).
+    pub cwd: Option<Rc<Path>>,
     /// Who it runs as. (Boxed, as are the checks: most instances have none of them, and an
     /// instance's size is paid 10,000 times.)
     pub user: Option<Box<Credentials>>,
@@ -273,6 +273,7 @@ pub fn instances(
         shared.extend(t.env.iter().map(var));
         let shared: Rc<[(OsString, OsString)]> = shared.into_iter().collect();
         let argv: Rc<[OsString]> = t.command.argv().into_iter().map(OsString::from).collect();
+        let cwd: Rc<Path> = t.cwd.as_deref().unwrap_or(dir).into();
         if let Some(v) = own_port.filter(|v| port_number(&v.value).is_none()) {
             errors.push(format!(
                 "{}: PORT {:?} is not a port number from 1 to 65535",
@@ -314,14 +315,19 @@ pub fn instances(
             out.push(Instance {
                 type_index: index,
                 env: Some(env::Env::new(shared.clone(), own)),
-                cwd: Some(t.cwd.clone().unwrap_or_else(|| dir.to_path_buf())),
+                cwd: Some(cwd.clone()),
                 user: t.user.clone().map(Box::new),
                 restart: t.restart,
                 backoff: t.backoff,
                 essential: t.essential,
                 stop_signal: t.stop_signal,
                 signals: t.signals,
-                ..Instance::new(name, argv.clone(), t.grace.unwrap_or(grace), StdioMode::Piped)
+                ..Instance::new(
+                    name,
+                    argv.clone(),
+                    t.grace.unwrap_or(grace),
+                    StdioMode::Piped,
+                )
             });
         }
     }

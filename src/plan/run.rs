@@ -79,7 +79,7 @@ pub fn run_command(
     let dir = crate::config::model::dir_of(&formation.path).to_path_buf();
     Instance {
         env: Some(super::env::Env::new(env.into_iter().collect(), Vec::new())),
-        cwd: Some(dir),
+        cwd: Some(dir.into()),
         ..Instance::new(name, argv, grace, stdio)
     }
 }
@@ -124,7 +124,7 @@ mod tests {
                 std::rc::Rc::from(vec![("PORT".into(), "5000".into())]),
                 vec![("PS".into(), "web.1".into())],
             )),
-            cwd: Some("/app".into()),
+            cwd: Some(std::path::Path::new("/app").into()),
             ..Instance::new(
                 "web.1".into(),
                 vec![],

@@ -120,7 +120,7 @@ fn ports_and_ps_follow_foreman() {
             (wname, Some(wname), Some(wport))
         );
     }
-    assert_eq!(all[0].cwd, Some(PathBuf::from("/app")));
+    assert_eq!(all[0].cwd.as_deref(), Some(std::path::Path::new("/app")));
 }
 
 #[test]
