@@ -58,10 +58,13 @@ const COLORS: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
 /// stream (they differ when only one of them is coloured).
 #[derive(Debug)]
 pub struct Label {
-    /// `web.1     | ` (text) or `"proc":"web.1","stream":` … (JSON) for whole lines.
-    whole: [Box<[u8]>; 2],
-    /// The same with `+` for a piece that the next one continues (text only).
-    partial: [Box<[u8]>; 2],
+    /// Four prefixes one after another, in [`Label::index`] order: `web.1     | ` (text) or
+    /// `"proc":"web.1"` (JSON) for a whole line on stdout, then on stderr; the same with `+`
+    /// for a piece that the next one continues (text only). One allocation, not four: a label
+    /// is paid per instance.
+    text: Box<[u8]>,
+    /// Where each prefix ends in `text`.
+    ends: [u32; 4],
 }
 
 impl Label {
@@ -74,11 +77,7 @@ impl Label {
                 proc.extend_from_slice(b"\"proc\":\"");
                 escape_json(name.as_bytes(), &mut proc);
                 proc.push(b'"');
-                let proc: Box<[u8]> = proc.into();
-                Label {
-                    whole: [proc.clone(), proc.clone()],
-                    partial: [proc.clone(), proc],
-                }
+                Label::of([&proc, &proc, &proc, &proc])
             }
             LogFormat::Text => {
                 let text = |mark: char, stream: Stream| {
@@ -89,14 +88,44 @@ impl Label {
                         }
                         _ => format!("{padded} "),
                     };
-                    colored.into_bytes().into_boxed_slice()
+                    colored.into_bytes()
                 };
-                Label {
-                    whole: [text('|', Stream::Stdout), text('|', Stream::Stderr)],
-                    partial: [text('+', Stream::Stdout), text('+', Stream::Stderr)],
-                }
+                Label::of([
+                    &text('|', Stream::Stdout),
+                    &text('|', Stream::Stderr),
+                    &text('+', Stream::Stdout),
+                    &text('+', Stream::Stderr),
+                ])
             }
         }
+    }
+
+    /// The four prefixes in [`Label::index`] order, kept in one allocation.
+    fn of(prefixes: [&[u8]; 4]) -> Label {
+        let mut text = Vec::with_capacity(prefixes.iter().map(|p| p.len()).sum());
+        let mut ends = [0; 4];
+        for (end, prefix) in ends.iter_mut().zip(prefixes) {
+            text.extend_from_slice(prefix);
+            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        Label {
+            text: text.into_boxed_slice(),
+            ends,
+        }
+    }
+
+    /// Where the prefix for a whole line or a `partial` piece on `stream` sits in `ends`.
+    fn index(partial: bool, stream: Stream) -> usize {
+        2 * usize::from(partial) + stream as usize
+    }
+
+    /// The prefix for a whole line or a `partial` piece on `stream`.
+    fn prefix(&self, partial: bool, stream: Stream) -> &[u8] {
+        let i = Label::index(partial, stream);
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text
+            .get(start..self.ends[i] as usize)
+            .unwrap_or_default()
     }
 }
 
@@ -117,11 +146,7 @@ pub fn line(
                 out.extend_from_slice(time);
                 out.push(b' ');
             }
-            out.extend_from_slice(if partial {
-                &label.partial[stream as usize]
-            } else {
-                &label.whole[stream as usize]
-            });
+            out.extend_from_slice(label.prefix(partial, stream));
             out.extend_from_slice(payload);
             out.push(b'\n');
         }
@@ -129,7 +154,7 @@ pub fn line(
             out.extend_from_slice(b"{\"time\":\"");
             out.extend_from_slice(time);
             out.extend_from_slice(b"\",");
-            out.extend_from_slice(&label.whole[stream as usize]);
+            out.extend_from_slice(label.prefix(false, stream));
             out.extend_from_slice(b",\"stream\":\"");
             out.extend_from_slice(stream.name().as_bytes());
             out.extend_from_slice(b"\",\"line\":\"");
@@ -245,6 +270,25 @@ mod tests {
                 want,
                 "{color:?} {stream:?}"
             );
+        }
+    }
+
+    #[test]
+    fn each_of_the_four_prefixes_of_a_label_is_its_own() {
+        // stdout coloured, stderr not: the four prefixes differ pairwise.
+        let style = Style {
+            color: [true, false],
+            ..TEXT
+        };
+        let table: [(Stream, bool, &[u8]); 4] = [
+            (Stream::Stdout, false, b"\x1b[36mweb.1     |\x1b[0m x\n"),
+            (Stream::Stderr, false, b"web.1     | x\n"),
+            (Stream::Stdout, true, b"\x1b[36mweb.1     +\x1b[0m x\n"),
+            (Stream::Stderr, true, b"web.1     + x\n"),
+        ];
+        for (stream, partial, want) in table {
+            let got = render_on(stream, &style, "web.1", b"x", partial);
+            assert_eq!(got, want, "{stream:?} partial={partial}");
         }
     }
 
