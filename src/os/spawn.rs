@@ -276,10 +276,11 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
     // `nofile`) outlives it, and `report` points at `failed` or at the shared page, which it
     // alone writes and we read only after `clone` returns. It makes direct system calls only
     // — no allocation, no lock, no libc state (see the module essay for setgroups/setuid) and
-    // nothing that can panic: slices are walked by iterators, never indexed. Every pointer handed to the kernel is a NUL-terminated CString
-    // or a NULL-terminated pointer array built by the caller. It ends in `execve` or `_exit`,
-    // never by returning into code that expects our stack. formation is single-threaded, so no
-    // other thread can touch the shared fd table or memory meanwhile.
+    // nothing that can panic: slices are walked by iterators, never indexed. Every pointer
+    // handed to the kernel is a NUL-terminated CString or a NULL-terminated pointer array built
+    // by the caller. It ends in `execve` or `_exit`, never by returning into code that expects
+    // our stack. formation is single-threaded, so no other thread can touch the shared fd table
+    // or memory meanwhile.
     let pid = unsafe {
         let child = || {
             Box::new(|| -> isize {
