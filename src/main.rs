@@ -149,7 +149,7 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
         }
     }
     // Two pipe ends per instance: 10,000 instances need more fds than the usual soft limit.
-    // Each instance gets the original limit back (os/spawn.rs).
+    // Each instance gets the original limit back (os/spawn/).
     os::spawn::raise_fd_limit();
     let run = Run {
         policy: SignalPolicy::StopOnTerm,

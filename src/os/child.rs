@@ -2,7 +2,7 @@
 //!
 //! Owns: turning a [`Launch`] into what the child execs — argv, envp and the execve candidates
 //! of a PATH search, all as C strings — its stdout/stderr pipes, the exit status of a failed
-//! spawn, and `killpg`. The clone itself and everything the child does are `spawn.rs`.
+//! spawn, and `killpg`. The clone itself and everything the child does are `spawn/`.
 //!
 //! Must not: wait for a running child (the reaper owns every `waitpid`) or decide anything
 //! about restarts.
@@ -134,7 +134,7 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
             }
         ),
         // Single-command mode's one child: its end is our exit, whose latency a shared
-        // address space would raise (spawn.rs); formation mode and checks spawn many.
+        // address space would raise (spawn/); formation mode and checks spawn many.
         memory: match launch.stdio {
             StdioMode::Inherit { .. } => Memory::Copied,
             StdioMode::Piped | StdioMode::Null => Memory::Shared,

@@ -15,7 +15,7 @@
 //! pid, as seen in our own pid namespace (1 as PID 1; checked on Linux 6.18). A sender outside
 //! our namespace shows as pid 0, so pid 0 is someone else, not us. Two SIGPIPEs pending at
 //! once are one (standard signals do not queue): the first one's sender is the one read.
-//! Each child gets an empty mask and default dispositions (`spawn.rs`, [`reset_dispositions`]).
+//! Each child gets an empty mask and default dispositions (`spawn/`, [`reset_dispositions`]).
 
 use crate::engine::signals::Sender;
 use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
@@ -92,7 +92,7 @@ pub fn stop_self() {
 /// signals) would otherwise be discarded before it reached our signalfd, and be ignored in
 /// every instance too. SIGPIPE stays ignored here (Rust's runtime set it, so that a closed
 /// stdout is an EPIPE, not our death, should it ever be unblocked); the child puts it back to
-/// SIG_DFL before its exec (`spawn.rs`).
+/// SIG_DFL before its exec (`spawn/`).
 ///
 /// The raw `rt_sigaction` system call is used because libc refuses to touch the signals it
 /// reserves for threads (32–34), which an inherited SIG_IGN may still cover.

@@ -2,12 +2,14 @@
 //!
 //! Owns: the `clone(CLONE_VM | CLONE_VFORK | CLONE_FILES)` of a child, everything that child
 //! does before its `execve` (its own small fd table, stdio, working directory, process group,
-//! terminal, credentials, fd limit, signal disposition and mask), the *window* of three fds
-//! through which the pipes reach it, and formation's own `RLIMIT_NOFILE`.
+//! terminal, credentials, fd limit, signal disposition and mask), and formation's own
+//! `RLIMIT_NOFILE`. What the child shares with us — the *window* of three fds through which the
+//! pipes reach it, the page of a copied child's failure record — is `shared.rs`.
 //!
-//! Must not: allocate, lock, format or panic in the child. The child shares our memory until it
-//! execs, so it only reads what the parent prepared ([`Program`]) and makes direct system calls;
-//! a failure is written into the parent's memory and the child `_exit`s.
+//! Must not: allocate, lock, format or panic in the child. The child shares our memory (or has
+//! a copy of it) until it execs, so it only reads what the parent prepared ([`Program`]) and
+//! makes direct system calls; a failure is written where the parent reads it and the child
+//! `_exit`s.
 //!
 //! Why not `fork` (std's path once there is a `pre_exec` hook) or `posix_spawn`: both give the
 //! child a *copy* of our fd table, and its `execve` then closes every close-on-exec fd of that
@@ -45,15 +47,17 @@
 //! into a shared page instead of our stack.
 
 use nix::errno::Errno;
-use nix::fcntl::{FcntlArg, OFlag, fcntl, open};
+use nix::fcntl::OFlag;
 use nix::libc::{self, c_char};
 use nix::sched::CloneFlags;
 use nix::sys::resource::{Resource, getrlimit, rlim_t, setrlimit};
-use nix::sys::stat::Mode;
 use nix::unistd::{Pid, dup3};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::{Mutex, OnceLock};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::OnceLock;
+
+mod shared;
+use shared::{SharedPage, WINDOW, Window};
 
 /// The child's stack. It runs a handful of system calls; musl's `posix_spawn` gives its child
 /// 1 KiB plus PATH_MAX. Generous, because there is no guard page below it.
@@ -120,88 +124,6 @@ pub struct Failure {
     pub step: Option<Step>,
     /// The error.
     pub errno: Errno,
-}
-
-/// The three low fds through which a child gets its stdio (see the module essay).
-struct Window {
-    null: OwnedFd,
-    out: OwnedFd,
-    err: OwnedFd,
-}
-
-impl Window {
-    fn open() -> nix::Result<Window> {
-        let dev_null = open(
-            "/dev/null",
-            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )?;
-        // At 3 or above even when formation was started with 0, 1 or 2 closed: a slot must
-        // never be one of our own stdio fds.
-        let low = |fd: &OwnedFd| -> nix::Result<OwnedFd> {
-            let raw = fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(3))?;
-            #[allow(unsafe_code)]
-            // SAFETY: `raw` was just returned by F_DUPFD_CLOEXEC, so it is open and owned by
-            // nothing else.
-            Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
-        };
-        Ok(Window {
-            null: low(&dev_null)?,
-            out: low(&dev_null)?,
-            err: low(&dev_null)?,
-        })
-    }
-
-    /// The lowest fd the child does not need: its table keeps only the fds below it.
-    fn bound(&self) -> RawFd {
-        [&self.null, &self.out, &self.err]
-            .iter()
-            .map(|fd| fd.as_raw_fd())
-            .max()
-            .unwrap_or(2)
-            + 1
-    }
-}
-
-static WINDOW: Mutex<Option<Window>> = Mutex::new(None);
-
-/// One page of memory shared with a child that has a copy of the rest: its failure record.
-struct SharedPage {
-    words: *mut i32,
-}
-
-impl SharedPage {
-    const LEN: usize = 4096;
-
-    fn new() -> Result<SharedPage, Errno> {
-        #[allow(unsafe_code)]
-        // SAFETY: a fresh anonymous mapping at an address the kernel picks: it aliases nothing.
-        let addr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                Self::LEN,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if addr == libc::MAP_FAILED {
-            return Err(Errno::last());
-        }
-        // Zero-filled by the kernel: "no failure".
-        Ok(SharedPage { words: addr.cast() })
-    }
-}
-
-impl Drop for SharedPage {
-    fn drop(&mut self) {
-        #[allow(unsafe_code)]
-        // SAFETY: the mapping made in `new`, unmapped once; nothing points into it any more.
-        unsafe {
-            libc::munmap(self.words.cast(), Self::LEN);
-        }
-    }
 }
 
 /// The `RLIMIT_NOFILE` formation was started with, when [`raise_fd_limit`] changed it: each
