@@ -9,6 +9,7 @@
 
 mod cli;
 mod config;
+mod control;
 mod engine;
 mod export;
 mod exporting;
@@ -94,7 +95,8 @@ fn run() -> i32 {
             }
             Err(errors) => usage(&errors, &options.task),
         },
-        Task::Status => inspect::status(&options),
+        Task::Status => control::status(&options),
+        Task::Control(words) => control::request(words),
         Task::Export(request) => exporting::export(&options, request),
         Task::Probe(name) => match prepare(&options, Some(name)) {
             Ok(p) => inspect::probe(&p, name),
@@ -163,6 +165,7 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
             .map(|t| t.name.clone())
             .collect(),
         listen: options.listen.or(prepared.formation.listen),
+        control: options.control,
     };
     supervise(run, prepared.instances, log)
 }
@@ -201,6 +204,8 @@ fn single(options: &Options, instance: Instance) -> i32 {
         // The one instance's type is its command (or its process type, for `run`).
         types: vec![instance.name.clone()],
         listen: options.listen,
+        // SPEC §10: single-command mode has no control socket.
+        control: false,
     };
     supervise(run, vec![instance], log)
 }
@@ -236,6 +241,8 @@ struct Run {
     types: Vec<String>,
     /// The status listener's address: `--listen`/`FORMATION_LISTEN`, else the config's.
     listen: Option<std::net::SocketAddr>,
+    /// Serve the control socket (SPEC §10).
+    control: bool,
 }
 
 fn supervise(run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
@@ -246,9 +253,10 @@ fn supervise(run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
         level,
         types,
         listen,
+        control,
     } = run;
     // Bound before anything starts: an address in use is a start-up error (exit 2).
-    let listener = match listen.map(os::listener::Listener::bind) {
+    let listener = match listen.map(os::listener::bind) {
         None => None,
         Some(Ok(listener)) => Some(listener),
         Some(Err(e)) => {
@@ -305,13 +313,27 @@ fn supervise(run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
         supervisor.say(Level::Debug, format_args!("not PID 1: {how}"));
     }
     if let Some(listener) = listener {
-        if let Ok(addr) = listener.local_addr() {
+        if let Ok(addr) = listener.socket().local_addr() {
             supervisor.say(
                 Level::Info,
                 format_args!("status listener on http://{addr}"),
             );
         }
-        supervisor.listen(listener, types);
+        supervisor.listen(listener);
+    }
+    supervisor.name_types(types);
+    if control {
+        // Not a start-up error (SPEC §10): a second formation of this pid namespace (not
+        // PID 1) runs without control.
+        match os::control::bind() {
+            Ok(control) => supervisor.control(control),
+            Err(e) => supervisor.say(
+                Level::Warn,
+                format_args!(
+                    "no control socket ({e}): `formation restart` & co cannot reach this formation"
+                ),
+            ),
+        }
     }
     supervisor.run()
 }

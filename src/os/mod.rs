@@ -1,5 +1,7 @@
 pub mod child;
 pub mod clock;
+pub mod conns;
+pub mod control;
 pub mod listener;
 pub mod probe;
 pub mod procfs;

@@ -15,7 +15,9 @@
 use crate::config::units::Level;
 use crate::engine::{Engine, Probe};
 use crate::os::clock;
-use crate::os::listener::{self, Listener};
+use crate::os::conns;
+use crate::os::control::Control;
+use crate::os::listener::Listener;
 use crate::os::probe::Probes;
 use crate::os::signals::Signals;
 use crate::output::logmux::{LogMux, Token};
@@ -38,6 +40,8 @@ pub struct Supervisor {
     listener: Option<Listener>,
     /// The name of each process type, by index: what the listener shows as an instance's type.
     types: Vec<String>,
+    /// The control socket, unless turned off (SPEC §10).
+    control: Option<Control>,
 }
 
 /// What a polled fd belongs to.
@@ -48,9 +52,12 @@ enum Owner {
     /// The set of check sockets (attempts and notify sockets).
     Probes,
     /// The status listener's socket or one of its connections.
-    Listener(listener::Token),
+    Listener(conns::Token),
+    /// The control socket or one of its connections.
+    Control(conns::Token),
 }
 
+mod control;
 mod effects;
 
 impl Supervisor {
@@ -66,12 +73,17 @@ impl Supervisor {
             probes: Probes::default(),
             listener: None,
             types: Vec::new(),
+            control: None,
         }
     }
 
-    /// Serves the status listener from the loop; `types` names each process type by index.
-    pub fn listen(&mut self, listener: Listener, types: Vec<String>) {
+    /// Serves the status listener from the loop.
+    pub fn listen(&mut self, listener: Listener) {
         self.listener = Some(listener);
+    }
+
+    /// Names each process type by index, for the listener and `status`.
+    pub fn name_types(&mut self, types: Vec<String>) {
         self.types = types;
     }
 
@@ -101,6 +113,7 @@ impl Supervisor {
                 self.engine.next_deadline(),
                 self.probes.next_deadline(),
                 self.listener.as_ref().and_then(Listener::next_deadline),
+                self.control_deadline(),
             ];
             let timeout = match deadlines.into_iter().flatten().min() {
                 Some(at) => {
@@ -121,6 +134,7 @@ impl Supervisor {
             }
             let mut fx = Vec::new();
             let mut conns = Vec::new();
+            let mut controls = Vec::new();
             for owner in ready {
                 match owner {
                     Owner::Log(token) => self.log.ready(token),
@@ -130,9 +144,11 @@ impl Supervisor {
                         }
                     }
                     Owner::Listener(token) => conns.push(token),
+                    Owner::Control(token) => controls.push(token),
                 }
             }
             self.serve(conns);
+            self.serve_control(controls);
             self.log.pump();
             for slot in self.log.take_matches() {
                 let run = self.engine.run(slot);
@@ -171,6 +187,10 @@ impl Supervisor {
             .flat_map(|l| l.interest(Instant::now()))
         {
             tokens.push(Owner::Listener(token));
+            fds.push(PollFd::new(fd, flags));
+        }
+        for (token, fd, flags) in self.control.iter().flat_map(|c| c.interest(Instant::now())) {
+            tokens.push(Owner::Control(token));
             fds.push(PollFd::new(fd, flags));
         }
         if fds.len() == 1 && timeout == PollTimeout::NONE {

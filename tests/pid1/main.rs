@@ -9,6 +9,7 @@
 
 mod harness;
 
+mod control;
 mod export;
 mod formation;
 mod graph;
