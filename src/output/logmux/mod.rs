@@ -91,6 +91,8 @@ impl Lazy {
 pub struct LogMux {
     style: Style,
     labels: Vec<Label>,
+    /// The width names are padded to.
+    width: usize,
     own: Label,
     /// Single-command mode's own lines read `formation: text`, with no prefix column.
     plain_own: bool,
@@ -128,6 +130,7 @@ impl LogMux {
         LogMux {
             style,
             labels,
+            width,
             own: Label::new(OWN_NAME, width, None, &style),
             plain_own,
             sinks: [Lazy::Unopened, Lazy::Unopened],
@@ -145,6 +148,16 @@ impl LogMux {
     pub fn add_source(&mut self, label: usize, stream: Stream, fd: OwnedFd) -> nix::Result<()> {
         self.sinks[stream as usize].open(stream);
         self.sources.add(label, stream, fd)
+    }
+
+    /// Makes sure label `id` exists, for an instance added while running (`scale`, `reload`),
+    /// named `name` with the colour of type `type_index`. The column stays where it is: a
+    /// longer name (`web.10`) is not padded to, since re-padding would move every line's text.
+    pub fn label(&mut self, id: usize, name: &str, type_index: usize) {
+        while self.labels.len() <= id {
+            let label = Label::new(name, self.width, Some(type_index), &self.style);
+            self.labels.push(label);
+        }
     }
 
     /// What the instances wrote so far: stdout's counts, then stderr's.
