@@ -42,6 +42,11 @@ pub struct Supervisor {
     types: Vec<String>,
     /// The control socket, unless turned off (SPEC §10).
     control: Option<Control>,
+    /// `--wait` requests whose connection stays open until they are done.
+    waits: Vec<control::Wait>,
+    /// Reads the config again for a `reload` (SPEC §10), with the options and environment
+    /// formation was started with.
+    reread: Box<crate::engine::Reread>,
 }
 
 /// What a polled fd belongs to.
@@ -74,7 +79,25 @@ impl Supervisor {
             listener: None,
             types: Vec::new(),
             control: None,
+            waits: Vec::new(),
+            reread: Box::new(|| Err(vec!["reload: there is no config to read".into()])),
         }
+    }
+
+    /// How a `reload` reads the config again.
+    pub fn rereader(&mut self, reread: Box<crate::engine::Reread>) {
+        self.reread = reread;
+    }
+
+    /// Carries out an operator's request (SPEC §10) at once, and answers it: the control
+    /// channel's way into the engine.
+    pub fn control(&mut self, order: crate::engine::Order) -> crate::engine::Answer {
+        let mut fx = Vec::new();
+        let answer = self
+            .engine
+            .control(order, &*self.reread, Instant::now(), &mut fx);
+        self.carry_out(fx);
+        answer
     }
 
     /// Serves the status listener from the loop.
@@ -105,6 +128,9 @@ impl Supervisor {
                 self.report(report, &mut fx);
             }
             self.carry_out(fx);
+            // After the deadlines and before the wait: whatever the last turn and this
+            // tick changed reaches the `--wait` clients before poll blocks.
+            self.progress();
             let pipes_open = self.log.open_sources() > 0;
             if let Some(status) = self.engine.outcome(Instant::now(), pipes_open) {
                 break status;

@@ -274,3 +274,173 @@ fn a_second_formation_in_the_namespace_runs_without_control() {
     run.signal(Signal::SIGTERM);
     assert_eq!(run.wait(SOON), 0);
 }
+
+/// Pids of `status`'s rows: instance → pid ("-" when it has none).
+fn pids(run: &Run) -> std::collections::HashMap<String, String> {
+    let (code, text, err) = inside(run, &["status"]);
+    assert_eq!(code, 0, "{err}");
+    rows(&text)
+        .into_iter()
+        .skip(1)
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect()
+}
+
+fn state(run: &Run, name: &str) -> String {
+    let (_, text, _) = inside(run, &["status"]);
+    rows(&text)
+        .into_iter()
+        .find(|r| r[0] == name)
+        .map(|r| r[2].clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn restart_rolls_one_instance_at_a_time_and_wait_streams_until_each_is_ready() {
+    needs_pid1!();
+    let (_dir, path) = toml(
+        "[process.web]\nscale = 2\n\
+         command = \"sh -c 'echo up $PS; exec sleep 100'\"\n\
+         ready = { log = \"up\", interval = \"10ms\" }\n",
+    );
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stderr("web.2 ready");
+    let before = pids(&run);
+    let (code, out, err) = inside(&run, &["restart", "web", "--wait"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.last(), Some(&"ok"), "{out}");
+    let ready: Vec<&&str> = lines.iter().filter(|l| l.ends_with(" ready")).collect();
+    assert_eq!(ready, [&"web.1 ready", &"web.2 ready"], "{out}");
+    run.wait_stderr("control: restart web --wait (uid 0)");
+    // Rolling: web.2 got its stop signal only once the new web.1 was ready.
+    let err = run.stderr();
+    let at = |text: &str| {
+        err.iter()
+            .position(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("{text} in {err:#?}"))
+    };
+    let web1_ready_again = err
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("web.1 ready"))
+        .nth(1)
+        .map(|(i, _)| i)
+        .expect("web.1 ready twice");
+    assert!(at("web.2: restarting") > web1_ready_again, "{err:#?}");
+    let after = pids(&run);
+    for name in ["web.1", "web.2"] {
+        assert_ne!(before[name], after[name], "{name} has a new process");
+    }
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0, "the restart was no crash");
+}
+
+#[test]
+fn a_stopped_essential_instance_stays_stopped_and_start_brings_it_back() {
+    needs_pid1!();
+    let (_dir, path) = toml(
+        "[process.web]\ncommand = \"sleep 100\"\nrestart = \"always\"\n\
+         [process.db]\ncommand = \"sleep 100\"\n",
+    );
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stderr("db.1 started");
+    let (code, out, err) = inside(&run, &["stop", "web", "--wait"]);
+    assert_eq!((code, out.as_str()), (0, "web.1 stopped\nok\n"), "{err}");
+    assert_eq!(state(&run, "web.1"), "stopped");
+    assert_eq!(pids(&run)["web.1"], "-");
+    assert!(
+        run.running(),
+        "an essential instance stopped by the operator ends nothing"
+    );
+    let (code, out, _) = inside(&run, &["start", "web.1", "--wait"]);
+    assert_eq!((code, out.as_str()), (0, "web.1 running\nok\n"));
+    assert_eq!(state(&run, "web.1"), "running");
+    // Starting what runs is no error.
+    let (code, out, _) = inside(&run, &["start", "db"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().last(), Some("ok"));
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}
+
+#[test]
+fn scale_adds_instances_with_their_port_and_stops_the_highest_first() {
+    needs_pid1!();
+    let (_dir, path) = toml(
+        "[process.web]\ncommand = \"sleep 100\"\n\
+         [process.worker]\ncommand = \"sh -c 'echo port=$PORT; exec sleep 100'\"\n",
+    );
+    let mut run = formation(&["-c", &path]).env("PORT", "7000").spawn();
+    run.wait_stdout("port=7100");
+    let (code, out, err) = inside(&run, &["scale", "worker=3", "--wait"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.lines().last(), Some("ok"));
+    run.wait_stdout("port=7101");
+    run.wait_stdout("port=7102");
+    let names: Vec<String> = pids(&run).into_keys().collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    let (code, _, _) = inside(&run, &["scale", "worker=1", "--wait"]);
+    assert_eq!(code, 0);
+    assert_eq!(state(&run, "worker.1"), "running");
+    assert_eq!(state(&run, "worker.2"), "stopped");
+    assert_eq!(state(&run, "worker.3"), "stopped");
+    let (code, _, err) = inside(&run, &["scale", "nope=2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nope"), "{err}");
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}
+
+#[test]
+fn signal_goes_to_the_group_as_given_and_unknown_targets_exit_2() {
+    needs_pid1!();
+    let (_dir, path) = toml(&format!(
+        "[process.web]\nscale = 2\ncommand = [\"python3\", \"{}\", \"w\", \"--exit-on-term\"]\n\
+         signals = {{ USR1 = \"USR2\" }}\n",
+        fixture("signals.py")
+    ));
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stdout("web.1     | w ready");
+    run.wait_stdout("web.2     | w ready");
+    let (code, out, err) = inside(&run, &["signal", "USR1", "web.2"]);
+    assert_eq!((code, out.as_str()), (0, "ok\n"), "{err}");
+    // As given: the type's `signals` rewrite is for forwarded signals only.
+    run.wait_stdout("web.2     | w got SIGUSR1");
+    let (code, _, _) = inside(&run, &["signal", "10", "web"]);
+    assert_eq!(code, 0);
+    run.wait_stdout("web.1     | w got SIGUSR1");
+    run.wait_stdout_count("web.2     | w got SIGUSR1", 2);
+    assert!(
+        !run.stdout().iter().any(|l| l.contains("USR2")),
+        "{:?}",
+        run.stdout()
+    );
+    run.wait_stderr("control: signal USR1 web.2 (uid 0)");
+    let (code, out, err) = inside(&run, &["signal", "HUP", "web.3"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("web.3"), "{err}");
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}
+
+#[test]
+fn wait_times_out_with_exit_1_and_the_request_goes_on() {
+    needs_pid1!();
+    let (_dir, path) = toml(
+        "[process.web]\ngrace = \"1s\"\n\
+         command = \"sh -c 'trap \\\"\\\" TERM; echo ready; while :; do sleep 0.05; done'\"\n",
+    );
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stdout("ready");
+    let started = std::time::Instant::now();
+    let (code, out, err) = inside(&run, &["restart", "web", "--wait", "--timeout", "200ms"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(err.trim(), "error: timed out after 200ms");
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    // The restart goes on: SIGKILL at the grace, then a new web.1.
+    run.wait_stderr_count("web.1 started", 2);
+    run.signal(Signal::SIGTERM);
+    run.wait(SOON);
+}

@@ -10,6 +10,7 @@
 mod harness;
 
 mod control;
+mod docs;
 mod export;
 mod formation;
 mod graph;

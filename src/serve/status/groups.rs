@@ -22,7 +22,8 @@ pub fn owner<'a>(leaders: &[(i32, &'a str)], pgrp: i32) -> Option<&'a str> {
     Some(leaders[at].1)
 }
 
-/// One row per instance: its group's RSS and CPU summed, with its leader's pid and uptime.
+/// One row per instance: its group's RSS and CPU summed, with its leader's pid, and the
+/// table's uptime (else the leader's, from /proc).
 /// `procs` are the processes named after their instance.
 pub fn fold(procs: &[Process], known: &[Known]) -> Vec<Process> {
     known
@@ -45,6 +46,9 @@ pub fn fold(procs: &[Process], known: &[Known]) -> Vec<Process> {
                     t.uptime = p.uptime;
                 }
             }
+            if let (Some(t), Some(uptime)) = (total.as_mut(), k.uptime) {
+                t.uptime = uptime;
+            }
             total
         })
         .collect()
@@ -63,6 +67,7 @@ mod tests {
             ready: true,
             restarts: 0,
             last_exit: None,
+            uptime: None,
         }
     }
 

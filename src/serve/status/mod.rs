@@ -119,6 +119,8 @@ pub struct Known {
     pub restarts: u64,
     /// The shell status of its last exit.
     pub last_exit: Option<i64>,
+    /// How long its process has run, when the table says.
+    pub uptime: Option<Duration>,
 }
 
 /// Reads the listener's answer to `GET /status`: the whole HTTP response.
@@ -157,6 +159,10 @@ pub fn parse_instances(body: &str) -> Result<Vec<Known>, String> {
                     .get("last_exit")
                     .and_then(|e| e.get("status"))
                     .and_then(Value::as_i64),
+                uptime: match item.get("uptime") {
+                    Some(Value::Number(n)) => parse_uptime(n),
+                    _ => None,
+                },
             })
         })
         .collect::<Option<_>>()

@@ -92,6 +92,7 @@ fn table_with_and_without_the_listener() {
             ready: true,
             restarts: 2,
             last_exit: Some(137),
+            uptime: None,
         },
         Known {
             name: "worker.1".into(),
@@ -100,6 +101,7 @@ fn table_with_and_without_the_listener() {
             ready: false,
             restarts: 1,
             last_exit: Some(1),
+            uptime: None,
         },
     ];
     let text = render_text(&procs, Some(&known));
