@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 /// One operator request, as the channel parsed it. Targets are words as typed: a type (`web`)
 /// or an instance (`web.2`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // Built by the control channel's parser (serve/control.rs).
 pub enum Order {
     /// Stop, then start again at once; one instance of a type at a time.
     Restart(Vec<String>),
@@ -162,7 +161,6 @@ impl Engine {
     }
 
     /// Where request `ticket` stands.
-    #[allow(dead_code)] // Until the control channel waits for requests.
     pub fn progress(&mut self, ticket: Ticket) -> Progress {
         let Some(i) = self
             .control
@@ -206,14 +204,12 @@ impl Engine {
 
     /// The default `--timeout` of `ticket`: the largest grace plus the largest ready
     /// `timeout` of what it touches (60 s for a type without one).
-    #[allow(dead_code)] // Until the control channel waits for requests.
     pub fn wait_timeout(&self, ticket: Ticket) -> Duration {
         let request = self.control.requests.iter().find(|r| r.ticket == ticket);
         request.map_or(WAIT_WITHOUT_TIMEOUT, |r| r.timeout)
     }
 
     /// Nobody waits for request `ticket` any more.
-    #[allow(dead_code)] // Until the control channel waits for requests.
     pub fn forget(&mut self, ticket: Ticket) {
         self.control.requests.retain(|r| r.ticket != ticket);
     }
