@@ -42,6 +42,9 @@ pub struct Supervisor {
     /// The container's memory group and its OOM-kill count when last read (at start, then at
     /// each SIGKILL exit): a SIGKILL while it rose is the OOM killer's.
     memory: Option<(MemoryGroup, Option<u64>)>,
+    /// Reads the config again for a `reload` (SPEC §10), with the options and environment
+    /// formation was started with.
+    reread: Box<crate::engine::Reread>,
 }
 
 /// What a polled fd belongs to.
@@ -76,7 +79,25 @@ impl Supervisor {
                 let seen = group.oom_kills();
                 (group, seen)
             }),
+            reread: Box::new(|| Err(vec!["reload: there is no config to read".into()])),
         }
+    }
+
+    /// How a `reload` reads the config again.
+    pub fn rereader(&mut self, reread: Box<crate::engine::Reread>) {
+        self.reread = reread;
+    }
+
+    /// Carries out an operator's request (SPEC §10) at once, and answers it: the control
+    /// channel's way into the engine.
+    #[allow(dead_code)] // Until the control channel (os/control.rs) calls it.
+    pub fn control(&mut self, order: crate::engine::Order) -> crate::engine::Answer {
+        let mut fx = Vec::new();
+        let answer = self
+            .engine
+            .control(order, &*self.reread, Instant::now(), &mut fx);
+        self.carry_out(fx);
+        answer
     }
 
     /// Serves the status listener from the loop; `types` names each process type by index.
