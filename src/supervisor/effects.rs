@@ -120,6 +120,9 @@ impl Supervisor {
         // Known before the exits are: when the last instance's exit begins the sweep, an
         // empty container (ECHILD) needs no signal and no scan of our children.
         self.engine.children(drain.children_left);
+        for slot in self.engine.may_end(drain.exits.iter().map(|(pid, _)| *pid)) {
+            self.log.drain(slot);
+        }
         for (pid, exit) in drain.exits {
             let exit = self.attribute(exit);
             match self.probes.exited(pid, exit) {

@@ -10,6 +10,7 @@
 mod cgroups;
 mod harness;
 
+mod docs;
 mod export;
 mod faults;
 mod formation;
