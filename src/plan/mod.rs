@@ -81,6 +81,7 @@ mod describe;
 pub mod env;
 pub mod graph;
 pub mod order;
+pub mod reload;
 pub mod run;
 
 use checks::{HealthCheck, ReadyCheck, Timetable};
