@@ -15,6 +15,7 @@ mod graph;
 mod listener;
 mod logs;
 mod robustness;
+mod secrets;
 mod signals;
 mod single;
 mod spawn;
