@@ -17,6 +17,7 @@
 
 use crate::output::format::{self, Label, Style};
 pub use crate::output::format::{LogFormat, Stream};
+use crate::output::json;
 use crate::output::sink::Sink;
 use nix::errno::Errno;
 use nix::poll::PollFlags;
@@ -331,12 +332,23 @@ impl LogMux {
                 let queue = sink.queue();
                 let limit = queue.len() + room;
                 let held = &mut self.held;
+                let json = style.format == LogFormat::Json;
+                let mid_line = &mut source.mid_line;
                 let used = frame(&source.pending, at_eof, |piece, partial| {
                     if !force && queue.len() >= limit {
                         held.push(id);
                         return false;
                     }
-                    format::line(queue, style, label, stream, piece, partial, &time);
+                    // SPEC §5: a whole line (not the last piece of a cut one) that is one JSON
+                    // object is merged with formation's fields instead of escaped.
+                    let object = (json && !partial && !*mid_line)
+                        .then(|| json::object(piece))
+                        .flatten();
+                    match object {
+                        Some(obj) => format::merged(queue, label, stream, piece, &obj, &time),
+                        None => format::line(queue, style, label, stream, piece, partial, &time),
+                    }
+                    *mid_line = partial;
                     *lines += u64::from(!partial);
                     true
                 });
