@@ -42,7 +42,8 @@ pub fn anchor(formation: &mut Formation, dir: &Path) {
         if let VarValue::File(path) = &mut v.value
             && path.is_relative()
         {
-            *path = dir.join(&*path);
+            // `components` drops the `.` of a config found in the working directory.
+            *path = dir.join(&*path).components().collect();
         }
     }
 }
@@ -132,7 +133,7 @@ mod tests {
     #[test]
     fn each_unreadable_file_at_its_place_and_never_its_value() {
         let mut f = formation();
-        anchor(&mut f, Path::new("/srv/app"));
+        anchor(&mut f, Path::new("/srv/app/."));
         let read = |p: &Path| -> Result<OsString, String> {
             if p == Path::new("/run/secrets/db") {
                 Ok("s3cret".into())
