@@ -61,6 +61,8 @@ impl Supervisor {
 
     fn spawn(&mut self, id: usize, fx: &mut Vec<Effect>) {
         let plan = self.engine.plan(id);
+        // A slot added while running (`scale`, `reload`) gets its label on its first spawn.
+        self.log.label(id, &plan.name, plan.type_index);
         let run = self.engine.run(id) + 1;
         let mut notify_env = None;
         match plan.ready.as_ref().map(|r| &r.kind) {
@@ -117,6 +119,9 @@ impl Supervisor {
         // Known before the exits are: when the last instance's exit begins the sweep, an
         // empty container (ECHILD) needs no signal and no scan of our children.
         self.engine.children(drain.children_left);
+        for slot in self.engine.may_end(drain.exits.iter().map(|(pid, _)| *pid)) {
+            self.log.drain(slot);
+        }
         for (pid, exit) in drain.exits {
             match self.probes.exited(pid, exit) {
                 Some(report) => report.into_iter().for_each(|r| self.report(r, fx)),

@@ -191,6 +191,15 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
     };
     let report = page.as_ref().map_or(failed.as_mut_ptr(), |p| p.words);
     let mut stack = [0u8; CHILD_STACK];
+    // A child sharing our memory that switches its uid makes that memory non-dumpable
+    // (kernel `commit_creds`: `set_dumpable(task->mm, suid_dumpable)`), and the memory is ours:
+    // formation's /proc/1/environ and /proc/1/status would then need CAP_SYS_PTRACE, which
+    // `docker exec` lacks (SPEC §4 "credentials"). Non-dumpable is right while the child runs in
+    // our memory as the other user; once it has exec'd (CLONE_VFORK), the memory holds only
+    // ours again, and our own dumpable flag is put back.
+    let dumpable = (program.user.is_some() && program.memory == Memory::Shared)
+        .then(nix::sys::prctl::get_dumpable)
+        .and_then(Result::ok);
 
     #[allow(unsafe_code)]
     // SAFETY: the child runs on `stack`, in our memory or in a copy of it, while we sleep
@@ -298,6 +307,9 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
     if let Some(w) = window.as_mut() {
         let _ = dup3(&w.null, &mut w.out, OFlag::O_CLOEXEC);
         let _ = dup3(&w.null, &mut w.err, OFlag::O_CLOEXEC);
+    }
+    if dumpable == Some(true) && nix::sys::prctl::get_dumpable() == Ok(false) {
+        let _ = nix::sys::prctl::set_dumpable(true);
     }
     let pid = pid.map_err(parent)?;
     // The child has exec'd or exited (CLONE_VFORK): the record is final.
