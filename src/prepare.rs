@@ -55,7 +55,10 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
     let (Some(mut formation), Some(scales)) = (formation, scales) else {
         return Err(errors);
     };
-    plan::secrets::anchor(&mut formation, &dir.join(config::model::dir_of(path)));
+    plan::secrets::anchor(
+        &mut formation,
+        &dir.join(crate::config::model::dir_of(path)),
+    );
     // A missing secret is an error at start; `check` may run where the secrets are not
     // mounted (a CI runner, a developer's machine): there it is a warning, as a missing cwd.
     let mut secret_warnings = Vec::new();
