@@ -1,9 +1,11 @@
+pub mod cgroup;
 pub mod child;
 pub mod clock;
 pub mod listener;
 pub mod probe;
 pub mod procfs;
 pub mod reaper;
+pub mod secret;
 pub mod signals;
 pub mod spawn;
 pub mod sweep;
