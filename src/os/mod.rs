@@ -1,3 +1,4 @@
+pub mod cgroup;
 pub mod child;
 pub mod clock;
 pub mod conns;
@@ -6,6 +7,7 @@ pub mod listener;
 pub mod probe;
 pub mod procfs;
 pub mod reaper;
+pub mod secret;
 pub mod signals;
 pub mod spawn;
 pub mod sweep;
