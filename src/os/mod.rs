@@ -7,3 +7,4 @@ pub mod reaper;
 pub mod signals;
 pub mod spawn;
 pub mod sweep;
+pub mod terminal;

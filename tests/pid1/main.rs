@@ -20,3 +20,4 @@ mod single;
 mod spawn;
 mod stack;
 mod subcommands;
+mod terminal;

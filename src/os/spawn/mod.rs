@@ -53,7 +53,7 @@ use nix::sched::CloneFlags;
 use nix::sys::resource::{Resource, getrlimit, rlim_t, setrlimit};
 use nix::unistd::{Pid, dup3};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
 mod shared;
@@ -95,11 +95,15 @@ pub enum Memory {
 }
 
 /// Where the child's stdio goes.
+#[derive(Clone, Copy)]
 pub enum Stdio<'a> {
     /// Ours, unchanged.
     Inherit,
     /// stdin from /dev/null, stdout and stderr into these pipe write ends.
     Piped { out: &'a OwnedFd, err: &'a OwnedFd },
+    /// stdin from /dev/null, stdout and stderr on this terminal (the slave end of a pseudo-
+    /// terminal), which becomes the controlling terminal of the child's new session.
+    Terminal { tty: &'a OwnedFd },
     /// stdin, stdout and stderr all /dev/null (a check's command).
     Null,
 }
@@ -111,6 +115,8 @@ pub enum Step {
     Fds,
     /// `chdir` to its working directory.
     Cwd,
+    /// Starting its session and taking its terminal as the controlling one.
+    Terminal,
     /// Switching to its user.
     User,
     /// `execve` of its program.
@@ -144,6 +150,26 @@ pub fn raise_fd_limit() {
     }
 }
 
+/// Opens the window on first use and puts `outputs` (stdout, stderr) in its slots, or leaves
+/// /dev/null there for `None`. Returns (null, out, err, bound) as raw numbers for the child,
+/// which must not touch the lock.
+fn fill(
+    window: &mut Option<Window>,
+    outputs: Option<(&OwnedFd, &OwnedFd)>,
+) -> Result<(RawFd, RawFd, RawFd, RawFd), Errno> {
+    if window.is_none() {
+        *window = Some(Window::open()?);
+    }
+    let w = window.as_mut().expect("the window was just opened");
+    let null = w.null.as_raw_fd();
+    let Some((out, err)) = outputs else {
+        return Ok((null, null, null, w.bound()));
+    };
+    dup3(out, &mut w.out, OFlag::O_CLOEXEC)?;
+    dup3(err, &mut w.err, OFlag::O_CLOEXEC)?;
+    Ok((null, w.out.as_raw_fd(), w.err.as_raw_fd(), w.bound()))
+}
+
 /// Clones a child that sets itself up as `program` and `stdio` say and execs it. Returns its
 /// pid once it has exec'd; a failure before that is reported with its step (the child is then
 /// already reaped).
@@ -153,30 +179,12 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     // (null, out, err, bound): raw numbers for the child, which must not touch the lock.
+    let session = matches!(stdio, Stdio::Terminal { .. });
     let fds = match stdio {
         Stdio::Inherit => None,
-        Stdio::Piped { out, err } => {
-            if window.is_none() {
-                *window = Some(Window::open().map_err(parent)?);
-            }
-            let w = window.as_mut().expect("the window was just opened");
-            dup3(out, &mut w.out, OFlag::O_CLOEXEC).map_err(parent)?;
-            dup3(err, &mut w.err, OFlag::O_CLOEXEC).map_err(parent)?;
-            Some((
-                w.null.as_raw_fd(),
-                w.out.as_raw_fd(),
-                w.err.as_raw_fd(),
-                w.bound(),
-            ))
-        }
-        Stdio::Null => {
-            if window.is_none() {
-                *window = Some(Window::open().map_err(parent)?);
-            }
-            let w = window.as_mut().expect("the window was just opened");
-            let null = w.null.as_raw_fd();
-            Some((null, null, null, w.bound()))
-        }
+        Stdio::Piped { out, err } => Some(fill(&mut window, Some((out, err))).map_err(parent)?),
+        Stdio::Terminal { tty } => Some(fill(&mut window, Some((tty, tty))).map_err(parent)?),
+        Stdio::Null => Some(fill(&mut window, None).map_err(parent)?),
     };
     let nofile = CHILD_NOFILE.get().map(|&(soft, hard)| libc::rlimit {
         rlim_cur: soft,
@@ -229,7 +237,14 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
                     {
                         break 'setup Step::Cwd;
                     }
-                    libc::setpgid(0, 0);
+                    if !session {
+                        libc::setpgid(0, 0);
+                    } else if libc::setsid() < 0 || libc::ioctl(1, libc::TIOCSCTTY, 0) != 0 {
+                        // A new session (its own group, as setpgid would make) whose
+                        // controlling terminal is the one on fd 1: so its group is the
+                        // terminal's foreground group, as a program started in a shell is.
+                        break 'setup Step::Terminal;
+                    }
                     libc::signal(libc::SIGPIPE, libc::SIG_DFL);
                     if program.take_terminal {
                         // SIGTTOU is still blocked (our mask), so a background group may do this.
@@ -317,7 +332,7 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
     // It exited at once with 127; collect it here so that the loop never sees this pid (std
     // reaps a child whose exec failed in the same way).
     let _ = nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
-    let step = [Step::Fds, Step::Cwd, Step::User, Step::Exec]
+    let step = [Step::Fds, Step::Cwd, Step::Terminal, Step::User, Step::Exec]
         .into_iter()
         .find(|s| *s as i32 + 1 == step);
     Err(Failure {
