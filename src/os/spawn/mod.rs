@@ -1,8 +1,9 @@
 //! The clone and exec of one child, at a cost that does not grow with what formation holds.
 //!
 //! Owns: the `clone(CLONE_VM | CLONE_VFORK | CLONE_FILES)` of a child, everything that child
-//! does before its `execve` (its own small fd table, stdio, working directory, process group,
-//! terminal, credentials, fd limit, signal disposition and mask), and formation's own
+//! does before its `execve` (its own small fd table, stdio, working directory, process group —
+//! or, with `tty = true`, a session whose controlling terminal is its stdout —, terminal,
+//! credentials, fd limit, signal disposition and mask), and formation's own
 //! `RLIMIT_NOFILE`. What the child shares with us — the *window* of three fds through which the
 //! pipes reach it, the page of a copied child's failure record — is `shared.rs`.
 //!

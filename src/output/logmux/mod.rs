@@ -1,7 +1,8 @@
 //! Child pipes → whole prefixed lines on our stdout and stderr, with backpressure.
 //!
-//! Owns: the read ends of every instance's stdout and stderr pipes (the *sources*), the
-//! framing of their bytes into lines and 16 KiB pieces, and our two outputs (the *sinks*).
+//! Owns: the read ends of every instance's stdout and stderr pipes, or the master end of its
+//! terminal (`tty = true`, read like a stdout pipe) (the *sources*), the framing of their
+//! bytes into lines and 16 KiB pieces (`output::lines`), and our two outputs (the *sinks*).
 //! formation's own lines go through the same path (`own`).
 //!
 //! Must not: know pids or instances; a source is a label, a stream and an fd. It never blocks:
