@@ -18,6 +18,17 @@ impl Engine {
         self.children_left = left;
     }
 
+    /// The instances that a drain of exits may end: those whose leader is one of `pids`, and
+    /// those ending already (their group may have emptied). Their pipes are read before the
+    /// engine hears of the exits, so that its line about an end comes after the instance's
+    /// own last lines (SPEC §4 "lines before their exit").
+    pub fn may_end<'a>(&'a self, pids: impl Iterator<Item = Pid> + 'a) -> Vec<SlotId> {
+        let ending = self.table.ending_groups().into_iter().map(|(id, _)| id);
+        pids.filter_map(|pid| self.table.leader(pid))
+            .chain(ending)
+            .collect()
+    }
+
     /// A child exited. `alive(pgid)` tells whether a process group still has members.
     pub fn exited(
         &mut self,
@@ -114,9 +125,14 @@ impl Engine {
         slot.last_exit = Some(exit);
         let name = slot.plan.name.clone();
         if self.stop.is_some() {
+            slot.intent = None;
             self.table.set(id, State::Ended(Some(exit)));
             say(fx, level, Level::Info, format_args!("{name} {exit}"));
             return;
+        }
+        if let Some(intent) = slot.intent.take() {
+            // SPEC §10: what the operator asked for, not the policy.
+            return self.ended_as_asked(id, intent, exit, now, fx);
         }
         let plan = &slot.plan;
         match policy::after_exit(plan.restart, &plan.backoff, slot.restarts, exit, uptime) {

@@ -21,10 +21,14 @@
 //! copies of one instance, and a stop gives the real server its own grace.
 
 mod checks;
+pub mod control;
 pub mod exit;
 mod exits;
 mod graph;
 pub mod policy;
+mod reload;
+mod rolling;
+mod scale;
 mod schedule;
 pub mod signals;
 pub mod stop;
@@ -36,6 +40,8 @@ mod tests;
 use crate::config::units::{Human, Level};
 use crate::plan::Instance;
 pub use checks::Probe;
+#[allow(unused_imports)] // Progress and Ticket: for the control channel's `--wait`.
+pub use control::{Answer, Order, Progress, Reread, Ticket};
 use exit::Exit;
 use graph::Graph;
 use nix::sys::signal::Signal;
@@ -135,6 +141,8 @@ pub struct Engine {
     children_left: bool,
     /// [`Effect::LeaveCwd`] was asked for.
     left_cwd: bool,
+    /// Operator requests: the process types, rollouts, requests awaited (SPEC §10).
+    control: control::Control,
 }
 
 impl Engine {
@@ -158,7 +166,9 @@ impl Engine {
             first_failure: None,
             children_left: false,
             left_cwd: false,
+            control: control::Control::default(),
         };
+        engine.default_kinds();
         engine.fires = engine.fires(engine.start_wall, now);
         engine
     }
@@ -274,7 +284,7 @@ impl Engine {
                     },
                 )
             }
-            State::Idle | State::Ended(_) | State::Skipped(_) => return,
+            State::Idle | State::Ended(_) | State::Skipped(_) | State::Stopped => return,
         };
         fx.push(Effect::Signal {
             pgid,

@@ -4,6 +4,7 @@
 
 use super::Supervisor;
 use crate::config::units::Level;
+use crate::engine::exit::Exit;
 use crate::engine::{Effect, Probe, Spawned};
 use crate::os::child::{self, Launch};
 use crate::os::listener;
@@ -61,6 +62,8 @@ impl Supervisor {
 
     fn spawn(&mut self, id: usize, fx: &mut Vec<Effect>) {
         let plan = self.engine.plan(id);
+        // A slot added while running (`scale`, `reload`) gets its label on its first spawn.
+        self.log.label(id, &plan.name, plan.type_index);
         let run = self.engine.run(id) + 1;
         let mut notify_env = None;
         match plan.ready.as_ref().map(|r| &r.kind) {
@@ -127,13 +130,33 @@ impl Supervisor {
         // Known before the exits are: when the last instance's exit begins the sweep, an
         // empty container (ECHILD) needs no signal and no scan of our children.
         self.engine.children(drain.children_left);
+        for slot in self.engine.may_end(drain.exits.iter().map(|(pid, _)| *pid)) {
+            self.log.drain(slot);
+        }
         for (pid, exit) in drain.exits {
+            let exit = self.attribute(exit);
             match self.probes.exited(pid, exit) {
                 Some(report) => report.into_iter().for_each(|r| self.report(r, fx)),
                 None => self.engine.exited(pid, exit, now, &alive, fx),
             }
         }
         self.engine.reaped(drain.children_left, now, &alive, fx);
+    }
+
+    /// A SIGKILL exit told apart: the OOM killer's when the memory group's count of OOM kills
+    /// rose since it was last read (one read per SIGKILL exit; nothing else reads it).
+    fn attribute(&mut self, exit: Exit) -> Exit {
+        let Some((group, seen)) = self.memory.as_mut() else {
+            return exit;
+        };
+        if exit != Exit::Signal(nix::libc::SIGKILL) {
+            // Only SIGKILL exits are looked at: the OOM killer sends nothing else.
+            return exit;
+        }
+        let now = group.oom_kills();
+        let told = exit.attributed(*seen, now, || group.limit());
+        *seen = now.or(*seen);
+        told
     }
 
     /// Starts a check attempt of slot `slot`'s run `run`.
@@ -150,10 +173,19 @@ impl Supervisor {
             },
         };
         let now = Instant::now();
-        if let Some(report) = self
+        let report = self
             .probes
-            .start((slot, run, probe), kind, plan, bound, now)
-        {
+            .start((slot, run, probe), kind, plan, bound, now);
+        for (slot, reason) in self.probes.take_notices() {
+            let name = &self.engine.plan(slot).name;
+            let check = match probe {
+                Probe::Ready => "ready",
+                Probe::Health => "health",
+            };
+            let text = format!("{name}: its {check} check cannot run: {reason}");
+            self.say(Level::Warn, text);
+        }
+        if let Some(report) = report {
             self.report(report, fx);
         }
     }

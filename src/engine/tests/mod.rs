@@ -5,6 +5,7 @@
 use super::*;
 use crate::engine::signals::SignalPolicy;
 
+mod control;
 mod graph;
 mod lifecycle;
 mod schedule;
