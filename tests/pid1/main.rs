@@ -24,3 +24,4 @@ mod single;
 mod spawn;
 mod stack;
 mod subcommands;
+mod terminal;
