@@ -155,5 +155,8 @@ pub(super) fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
     if !t.signals.is_identity() {
         let _ = write!(text, " signals={}", t.signals);
     }
+    if t.tty {
+        text.push_str(" tty=true");
+    }
     text
 }

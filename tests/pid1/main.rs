@@ -25,3 +25,4 @@ mod single;
 mod spawn;
 mod stack;
 mod subcommands;
+mod terminal;

@@ -116,6 +116,8 @@ pub struct ProcessType {
     pub oneshot: bool,
     /// When it runs, for a scheduled type (SPEC §4.4).
     pub schedule: Option<crate::config::graph::ScheduleSpec>,
+    /// Its stdout and stderr are one pseudo-terminal instead of two pipes (SPEC §5).
+    pub tty: bool,
     /// The keys its table sets, with their places (for the rules across keys).
     pub keys: Vec<(String, Place)>,
 }
@@ -142,6 +144,7 @@ impl ProcessType {
             health: None,
             oneshot: false,
             schedule: None,
+            tty: false,
             keys: Vec::new(),
         }
     }

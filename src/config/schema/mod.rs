@@ -192,6 +192,13 @@ const PROCESS_KEYS: &[Key<ProcessType>] = &[
         name: "backoff",
         set: |cx, t, v| t.backoff = backoff(cx, v),
     },
+    Key {
+        name: "tty",
+        set: |cx, t, v| match v.get_ref().as_bool() {
+            Some(b) => t.tty = b,
+            None => cx.diag.at(v.span().start, "`tty` must be true or false"),
+        },
+    },
 ];
 
 const BACKOFF_KEYS: &[Key<Backoff>] = &[
