@@ -11,3 +11,4 @@ pub mod secret;
 pub mod signals;
 pub mod spawn;
 pub mod sweep;
+pub mod terminal;
