@@ -72,10 +72,12 @@ pub fn describe(
         formation.types.len()
     );
     let groups = by_type(formation.types.len(), instances);
+    // Asked once, not per type: 10,000 types made `check` quadratic (a minute).
+    let mixed = formation.types.iter().any(|t| t.place.file != formation.path);
     for ((t, scale), mine) in formation.types.iter().zip(scales).zip(groups) {
         let _ = writeln!(out, "\n{} (scale {scale}): {}", t.name, t.command);
         let _ = writeln!(out, "  {}", policies(t, mine.first()));
-        if let Some(origins) = origins(formation, t) {
+        if let Some(origins) = mixed.then(|| origins(formation, t)).flatten() {
             let _ = writeln!(out, "  set at: {origins}");
         }
         for i in mine {
@@ -111,12 +113,9 @@ pub fn describe(
 }
 
 /// Where each setting of `t` comes from, when the formation reads a Procfile with overrides
-/// (SPEC §3.1): the Procfile's line or the toml's key. None for a single file.
+/// (SPEC §3.1): the Procfile's line or the toml's key. Only asked of such a formation.
 fn origins(formation: &Formation, t: &ProcessType) -> Option<String> {
     let elsewhere = |p: &crate::config::model::Place| p.file != formation.path;
-    if !formation.types.iter().any(|t| elsewhere(&t.place)) {
-        return None;
-    }
     let mut out = Vec::new();
     if elsewhere(&t.place) {
         out.push(format!("command {}", t.place));
