@@ -109,7 +109,7 @@ pub(super) fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
         t.stop_signal.as_str()
     );
     if let Some(i) = instance {
-        let _ = write!(text, " grace={}", crate::config::units::Human(i.grace));
+        let _ = write!(text, " grace={}", crate::time::duration::Human(i.grace));
         if let Some(cwd) = &i.cwd {
             let _ = write!(text, " cwd={}", cwd.display());
         }

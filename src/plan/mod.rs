@@ -78,7 +78,7 @@ pub struct Instance {
 pub mod checks;
 mod describe;
 pub mod env;
-pub mod graph;
+pub mod link;
 pub mod order;
 pub mod run;
 

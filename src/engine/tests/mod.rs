@@ -3,9 +3,9 @@
 //! the engine asks for is checked.
 
 use super::*;
-use crate::engine::signals::SignalPolicy;
+use crate::engine::signal_rules::SignalPolicy;
 
-mod graph;
+mod gate;
 mod lifecycle;
 mod schedule;
 mod signals;

@@ -69,8 +69,8 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
     let me = (nix::unistd::geteuid(), nix::unistd::getegid());
     keep_own_credentials(&mut instances, me);
     absolute_cwds(&mut instances, &dir);
-    let (deps, notes) = plan::graph::deps(&formation, &scales);
-    plan::graph::link(&formation, &deps, &mut instances);
+    let (deps, notes) = plan::link::deps(&formation, &scales);
+    plan::link::link(&formation, &deps, &mut instances);
     let mut description = plan::describe(&formation, &scales, &instances, &inherited);
     for note in &notes {
         description.push_str(&format!("\nnote: {note}\n"));
@@ -81,7 +81,7 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
         .map(|t| t.grace.unwrap_or(grace))
         .collect();
     let now = crate::os::clock::wall_ms().div_euclid(1000);
-    description.push_str(&plan::graph::describe(
+    description.push_str(&plan::link::describe(
         &formation, &scales, &deps, &graces, grace, now,
     ));
     let warnings = plan::warnings(
