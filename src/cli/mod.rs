@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// What formation was asked to do.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Task {
     /// Formation mode: run the formation of a config file.
     Run,
@@ -43,7 +43,7 @@ pub enum Task {
 }
 
 /// `formation export TARGET [--image IMAGE] [--entrypoint PATH] [-o FILE]`.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Export {
     /// compose, kubernetes or fly.
     pub target: Option<crate::export::Target>,
@@ -76,7 +76,7 @@ pub enum Color {
 }
 
 /// Everything the command line and the environment settle.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// What to do.
     pub task: Task,

@@ -11,10 +11,12 @@ use std::ffi::OsString;
 /// `formation run TYPE [ARGS]`: TYPE's first instance, with `ARGS` appended.
 pub fn run_type(options: &Options, name: &str, args: &[OsString]) -> i32 {
     match prepare(options, Some(name)) {
-        Ok(p) => match plan::run::run_type(&p.formation, &p.instances, name, args, inherit()) {
-            Ok(instance) => single(options, instance),
-            Err(e) => usage(&[format!("formation: {e}")], &options.task),
-        },
+        Ok(p) => {
+            match plan::run::run_type(&p.blueprint.formation, &p.instances, name, args, inherit()) {
+                Ok(instance) => single(options, instance),
+                Err(e) => usage(&[format!("formation: {e}")], &options.task),
+            }
+        }
         Err(errors) => usage(&errors, &options.task),
     }
 }
@@ -25,10 +27,10 @@ pub fn run_command(options: &Options, argv: &[OsString]) -> i32 {
         Ok(p) => {
             let inherited: Vec<_> = std::env::vars_os().collect();
             let instance = plan::run::run_command(
-                &p.formation,
+                &p.blueprint.formation,
                 argv.to_vec(),
                 &inherited,
-                &p.file_vars,
+                &p.blueprint.file_vars,
                 p.grace,
                 inherit(),
             );

@@ -11,7 +11,7 @@ use crate::commands::{USAGE_ERROR, say_to, usage};
 use crate::config::names::Level;
 use crate::config::rewrite::Rewrites;
 use crate::engine::signal_rules::{Rules, SignalPolicy};
-use crate::engine::{Engine, Settings};
+use crate::engine::{self, Engine, Settings};
 use crate::os;
 use crate::os::child;
 use crate::os::signals::Signals;
@@ -75,14 +75,33 @@ fn formation_of(options: &Options, prepared: Prepared) -> i32 {
         grace: prepared.grace,
         level,
         types: prepared
+            .blueprint
             .formation
             .types
             .iter()
             .map(|t| t.name.clone())
             .collect(),
-        listen: options.listen.or(prepared.formation.listen),
+        listen: options.listen.or(prepared.blueprint.formation.listen),
+        reread: Some(rereader(options, &prepared.blueprint.dir)),
+        blueprint: Some(prepared.blueprint),
     };
     supervise(run, prepared.instances, log)
+}
+
+/// How a `reload` reads the config again (SPEC §10): with the options and environment
+/// formation was started with, from the directory it was started in (it has left it for `/`
+/// since, and relative names — `-c app/formation.toml`, `-e .env` — are read from there).
+fn rereader(options: &Options, dir: &std::path::Path) -> Box<engine::Reread> {
+    let options = options.clone();
+    let dir = dir.to_path_buf();
+    Box::new(move || {
+        nix::unistd::chdir(&dir)
+            .map_err(|e| vec![format!("formation: cannot enter {}: {e}", dir.display())])?;
+        let read = prepare(&options, None).map(|p| p.blueprint);
+        // Back to `/` (SPEC §1.1): we hold no reference to the directory between reloads.
+        let _ = nix::unistd::chdir("/");
+        read
+    })
 }
 
 /// `--color` per output stream: `auto` colours a stream only when that stream is a
@@ -119,6 +138,8 @@ pub fn single(options: &Options, instance: Instance) -> i32 {
         // The one instance's type is its command (or its process type, for `run`).
         types: vec![instance.name.clone()],
         listen: options.listen,
+        blueprint: None,
+        reread: None,
     };
     supervise(run, vec![instance], log)
 }
@@ -134,6 +155,10 @@ struct Run {
     types: Vec<String>,
     /// The status listener's address: `--listen`/`FORMATION_LISTEN`, else the config's.
     listen: Option<std::net::SocketAddr>,
+    /// What the instances were planned from (formation mode): for `scale` and `reload`.
+    blueprint: Option<plan::blueprint::Blueprint>,
+    /// How a `reload` reads the config again (formation mode).
+    reread: Option<Box<engine::Reread>>,
 }
 
 fn supervise(run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
@@ -144,6 +169,8 @@ fn supervise(run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
         level,
         types,
         listen,
+        blueprint,
+        reread,
     } = run;
     // Bound before anything starts: an address in use is a start-up error (exit 2).
     let listener = match listen.map(os::listener::Listener::bind) {
@@ -193,7 +220,14 @@ fn supervise(run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
         std::time::Instant::now(),
         os::clock::wall_ms(),
     );
+    let mut engine = engine;
+    if let Some(blueprint) = blueprint {
+        engine.blueprint(blueprint);
+    }
     let mut supervisor = Supervisor::new(engine, signals, log, pid1, level);
+    if let Some(reread) = reread {
+        supervisor.rereader(reread);
+    }
     if !pid1 {
         let how = if subreaper {
             "registered as child subreaper"

@@ -7,7 +7,7 @@
 //! DST `0` drops), and which signals may stand on each side. Pure: text in, a value or a
 //! one-line reason out; the caller adds where the text came from.
 //!
-//! Must not: decide what a signal means — `engine::signals` looks the received signal up here
+//! Must not: decide what a signal means — `engine::signal_rules` looks the received signal up here
 //! and then classifies what it became, as if that had arrived (dumb-init rewrites before it
 //! acts, too).
 //!

@@ -20,12 +20,16 @@
 //! grace, and only once the group is empty has the instance ended — so a restart never runs two
 //! copies of one instance, and a stop gives the real server its own grace.
 
+pub mod control;
 pub mod exit;
 mod gate;
 mod on_check;
 mod on_exit;
 mod on_stop;
 pub mod policy;
+mod reload;
+mod rolling;
+mod scale;
 mod schedule;
 pub mod signal_rules;
 pub mod stop;
@@ -36,6 +40,8 @@ mod tests;
 use crate::config::names::Level;
 use crate::plan::Instance;
 use crate::time::duration::Human;
+#[allow(unused_imports)] // Progress and Ticket: for the control channel's `--wait`.
+pub use control::{Answer, Order, Progress, Reread, Ticket};
 use exit::Exit;
 use gate::Graph;
 use nix::sys::signal::Signal;
@@ -136,6 +142,8 @@ pub struct Engine {
     children_left: bool,
     /// [`Effect::LeaveCwd`] was asked for.
     left_cwd: bool,
+    /// Operator requests: the process types, rollouts, requests awaited (SPEC §10).
+    control: control::Control,
 }
 
 impl Engine {
@@ -159,7 +167,9 @@ impl Engine {
             first_failure: None,
             children_left: false,
             left_cwd: false,
+            control: control::Control::default(),
         };
+        engine.default_kinds();
         engine.fires = engine.fires(engine.start_wall, now);
         engine
     }
@@ -275,7 +285,7 @@ impl Engine {
                     },
                 )
             }
-            State::Idle | State::Ended(_) | State::Skipped(_) => return,
+            State::Idle | State::Ended(_) | State::Skipped(_) | State::Stopped => return,
         };
         fx.push(Effect::Signal {
             pgid,

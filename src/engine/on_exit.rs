@@ -114,9 +114,14 @@ impl Engine {
         slot.last_exit = Some(exit);
         let name = slot.plan.name.clone();
         if self.stop.is_some() {
+            slot.intent = None;
             self.table.set(id, State::Ended(Some(exit)));
             say(fx, level, Level::Info, format_args!("{name} {exit}"));
             return;
+        }
+        if let Some(intent) = slot.intent.take() {
+            // SPEC §10: what the operator asked for, not the policy.
+            return self.ended_as_asked(id, intent, exit, now, fx);
         }
         let plan = &slot.plan;
         match policy::after_exit(plan.restart, &plan.backoff, slot.restarts, exit, uptime) {

@@ -83,6 +83,8 @@ impl Engine {
             return;
         }
         self.stop = Some(Stop::new(cause));
+        // SPEC §10: a stop wins over any restart under way.
+        self.control.rollouts.clear();
         // What can never start is skipped, and says so, before the rest is ended.
         self.open_gates(now, fx);
         for id in 0..self.table.len() {
@@ -99,6 +101,9 @@ impl Engine {
     /// What follows from the table as it now stands: the end of the formation when nothing is
     /// left to run, and the sweep once no instance has processes during a stop.
     pub(super) fn settle(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        if !self.control.rollouts.is_empty() {
+            self.roll(now, fx);
+        }
         if self.stop.is_none() && self.table.live() == 0 {
             self.begin_stop(StopCause::AllEnded(self.first_failure), now, fx);
         }

@@ -79,9 +79,11 @@ impl Engine {
         let members = self.table.members(t).to_vec();
         let name = super::gate::type_name(&self.table.slot(members[0]).plan.name).to_string();
         let level = self.settings.level;
+        // An instance the operator stopped does not run, and holds nothing back.
+        let stopped = |state: State| matches!(state, State::Idle | State::Stopped);
         if members
             .iter()
-            .any(|&id| self.table.slot(id).state != State::Idle)
+            .any(|&id| !stopped(self.table.slot(id).state))
         {
             let text = format_args!(
                 "{name}: the run of {} is skipped: the previous run is still running",
@@ -104,7 +106,9 @@ impl Engine {
             return say(fx, level, Level::Info, text);
         }
         for id in members {
-            self.table.set(id, State::Waiting { at: now });
+            if self.table.slot(id).state == State::Idle {
+                self.table.set(id, State::Waiting { at: now });
+            }
         }
     }
 

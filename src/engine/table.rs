@@ -46,6 +46,10 @@ pub enum State {
     /// Never started: a dependency ended for good with this exit without meeting its
     /// condition (SPEC §4.2).
     Skipped(Exit),
+    /// Stopped by the operator (`formation stop`, a scale down, a reload that removed its
+    /// type) and staying so until a `start` (SPEC §10): no policy applies. It counts as live,
+    /// so that stopping everything does not end the formation.
+    Stopped,
 }
 
 /// Where a running instance's checks stand.
@@ -85,7 +89,7 @@ impl State {
                 Check::Ready { probe_at, .. } => probe_at,
             },
             State::Stopping { kill_at, .. } | State::Ending { kill_at, .. } => kill_at,
-            State::Idle | State::Ended(_) | State::Skipped(_) => None,
+            State::Idle | State::Ended(_) | State::Skipped(_) | State::Stopped => None,
         }
     }
 
@@ -143,6 +147,20 @@ pub fn failed(plan: &Instance, state: &State) -> Option<Exit> {
     }
 }
 
+/// The state an instance starts in: idle for a scheduled one (its fire starts it), gated
+/// when it starts `after` others, else due at `now`.
+pub fn first_state(plan: &Instance, now: Instant) -> State {
+    if plan.schedule.is_some() {
+        State::Idle
+    } else if plan.after.is_empty() {
+        State::Waiting { at: now }
+    } else {
+        State::Gated {
+            notice_at: now + NOTICE_EVERY,
+        }
+    }
+}
+
 /// One instance and its history.
 pub struct Slot {
     pub plan: Instance,
@@ -159,6 +177,9 @@ pub struct Slot {
     pub run: u64,
     /// The last failed readiness attempt's error, for the waiting line.
     pub last_error: Option<String>,
+    /// What the operator asked of its current run (SPEC §10): its end then follows that,
+    /// not its policy.
+    pub intent: Option<super::control::Intent>,
 }
 
 /// While an instance waits (for a dependency, or to be ready), a line this often says what
@@ -212,30 +233,46 @@ impl Table {
             dirty: Vec::new(),
         };
         for plan in instances {
-            let id = table.slots.len();
-            table.members[plan.type_index].push(id);
-            let first = if plan.schedule.is_some() {
-                State::Idle
-            } else if plan.after.is_empty() {
-                State::Waiting { at: now }
-            } else {
-                State::Gated {
-                    notice_at: now + NOTICE_EVERY,
-                }
-            };
-            table.slots.push(Slot {
-                plan,
-                state: State::Ended(None),
-                restarts: 0,
-                restarts_total: 0,
-                last_exit: None,
-                last_pgid: None,
-                run: 0,
-                last_error: None,
-            });
-            table.set(id, first);
+            let first = first_state(&plan, now);
+            table.push(plan, first);
         }
         table
+    }
+
+    /// Adds a slot for `plan` in `state` (a type's first instances, a scale up, a reload),
+    /// growing the per-type indexes to its type; its id is the next one.
+    pub fn push(&mut self, plan: Instance, state: State) -> SlotId {
+        let id = self.slots.len();
+        self.grow(plan.type_index + 1);
+        self.members[plan.type_index].push(id);
+        self.slots.push(Slot {
+            plan,
+            state: State::Ended(None),
+            restarts: 0,
+            restarts_total: 0,
+            last_exit: None,
+            last_pgid: None,
+            run: 0,
+            last_error: None,
+            intent: None,
+        });
+        self.set(id, state);
+        id
+    }
+
+    /// Makes room for `types` process types (a reload may add some).
+    pub fn grow(&mut self, types: usize) {
+        if types > self.members.len() {
+            self.members.resize(types, Vec::new());
+            self.met.resize(types, 0);
+            self.holding.resize(types, 0);
+            self.failed.resize(types, None);
+        }
+    }
+
+    /// Forgets the first failure of type `t`: an operator started it again.
+    pub fn clear_failed(&mut self, t: usize) {
+        self.failed[t] = None;
     }
 
     /// How many process types there are.

@@ -7,8 +7,10 @@
 //! SPEC §5: `web.1     | text`, names padded to the longest name; `+` instead of `|` on a piece
 //! that the next one continues; `--timestamps` puts `2026-01-01T00:00:00.000Z ` first; JSON is
 //! `{"time","proc","stream","line"}` plus `"partial":true`, with invalid UTF-8 replaced by
-//! U+FFFD.
+//! U+FFFD — or, for a child's whole line that is one JSON object ([`merged`]), that object
+//! with formation's three fields added.
 
+use crate::output::json;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Which of our outputs a line goes to.
@@ -168,6 +170,58 @@ pub fn line(
     }
 }
 
+/// Appends a child's whole `line` that is the JSON object `obj` (SPEC §5's merge): `{`,
+/// formation's `time`, `proc` and `stream` — each under `formation_NAME` when the child has
+/// a key `NAME`, and left out when it has both —, then the child's keys and values byte for
+/// byte, in its order.
+pub fn merged(
+    out: &mut Vec<u8>,
+    label: &Label,
+    stream: Stream,
+    line: &[u8],
+    obj: &json::Object,
+    time: &[u8; 24],
+) {
+    let proc = label.prefix(false, stream);
+    let proc = proc.strip_prefix(b"\"proc\":").unwrap_or(proc);
+    let values: [(&[u8], &[u8], &[u8]); 3] = [
+        (b"\"", time, b"\""),
+        (b"", proc, b""),
+        (b"\"", stream.name().as_bytes(), b"\""),
+    ];
+    out.push(b'{');
+    let mut first = true;
+    for (i, (name, (open, value, close))) in json::FIELDS.iter().zip(values).enumerate() {
+        let (theirs, their_formation_one) = (obj.keys >> i & 1 == 1, obj.keys >> (i + 3) & 1 == 1);
+        if theirs && their_formation_one {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.push(b'"');
+        if theirs {
+            out.extend_from_slice(b"formation_");
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+        out.extend_from_slice(open);
+        out.extend_from_slice(value);
+        out.extend_from_slice(close);
+    }
+    if obj.empty {
+        out.push(b'}');
+    } else {
+        if !first {
+            out.push(b',');
+        }
+        // From after the child's `{` to its `}` included.
+        out.extend_from_slice(&line[obj.start + 1..obj.end]);
+    }
+    out.push(b'\n');
+}
+
 /// Appends `bytes` as the inside of a JSON string: `"` and `\` escaped, control characters
 /// as `\n`-style or `\u00XX` escapes, invalid UTF-8 as U+FFFD.
 pub fn escape_json(bytes: &[u8], out: &mut Vec<u8>) {
@@ -224,117 +278,4 @@ fn rfc3339_millis(secs: u64, millis: u32) -> [u8; 24] {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const TEXT: Style = Style {
-        format: LogFormat::Text,
-        color: [false, false],
-        timestamps: false,
-    };
-
-    fn render(style: &Style, name: &str, payload: &[u8], partial: bool) -> Vec<u8> {
-        render_on(Stream::Stdout, style, name, payload, partial)
-    }
-
-    fn render_on(
-        stream: Stream,
-        style: &Style,
-        name: &str,
-        payload: &[u8],
-        partial: bool,
-    ) -> Vec<u8> {
-        let label = Label::new(name, 9, Some(0), style);
-        let mut out = Vec::new();
-        let time = *b"2026-01-01T00:00:00.000Z";
-        line(&mut out, style, &label, stream, payload, partial, &time);
-        out
-    }
-
-    #[test]
-    fn each_stream_is_coloured_on_its_own() {
-        let plain = b"web.1     | x\n".to_vec();
-        let colored = b"\x1b[36mweb.1     |\x1b[0m x\n".to_vec();
-        let table = [
-            ([true, false], Stream::Stdout, &colored),
-            ([true, false], Stream::Stderr, &plain),
-            ([false, true], Stream::Stdout, &plain),
-            ([false, true], Stream::Stderr, &colored),
-            ([true, true], Stream::Stderr, &colored),
-            ([false, false], Stream::Stderr, &plain),
-        ];
-        for (color, stream, want) in table {
-            let style = Style { color, ..TEXT };
-            assert_eq!(
-                &render_on(stream, &style, "web.1", b"x", false),
-                want,
-                "{color:?} {stream:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn each_of_the_four_prefixes_of_a_label_is_its_own() {
-        // stdout coloured, stderr not: the four prefixes differ pairwise.
-        let style = Style {
-            color: [true, false],
-            ..TEXT
-        };
-        let table: [(Stream, bool, &[u8]); 4] = [
-            (Stream::Stdout, false, b"\x1b[36mweb.1     |\x1b[0m x\n"),
-            (Stream::Stderr, false, b"web.1     | x\n"),
-            (Stream::Stdout, true, b"\x1b[36mweb.1     +\x1b[0m x\n"),
-            (Stream::Stderr, true, b"web.1     + x\n"),
-        ];
-        for (stream, partial, want) in table {
-            let got = render_on(stream, &style, "web.1", b"x", partial);
-            assert_eq!(got, want, "{stream:?} partial={partial}");
-        }
-    }
-
-    #[test]
-    fn text_prefixes() {
-        assert_eq!(render(&TEXT, "web.1", b"hi", false), b"web.1     | hi\n");
-        assert_eq!(render(&TEXT, "web.1", b"hi", true), b"web.1     + hi\n");
-        let ts = Style {
-            timestamps: true,
-            ..TEXT
-        };
-        assert_eq!(
-            render(&ts, "web.1", b"", false),
-            b"2026-01-01T00:00:00.000Z web.1     | \n"
-        );
-        let color = Style {
-            color: [true, true],
-            ..TEXT
-        };
-        assert_eq!(
-            render(&color, "web.1", b"x", false),
-            b"\x1b[36mweb.1     |\x1b[0m x\n"
-        );
-    }
-
-    #[test]
-    fn json_lines() {
-        let json = Style {
-            format: LogFormat::Json,
-            ..TEXT
-        };
-        assert_eq!(
-            render(&json, "web.1", b"a\"b\\c\n\x01\xff", true),
-            "{\"time\":\"2026-01-01T00:00:00.000Z\",\"proc\":\"web.1\",\"stream\":\"stdout\",\
-             \"line\":\"a\\\"b\\\\c\\n\\u0001\u{FFFD}\",\"partial\":true}\n"
-                .as_bytes()
-        );
-    }
-
-    #[test]
-    fn timestamps() {
-        assert_eq!(&rfc3339_millis(0, 0), b"1970-01-01T00:00:00.000Z");
-        assert_eq!(&rfc3339_millis(951_782_400, 5), b"2000-02-29T00:00:00.005Z");
-        assert_eq!(
-            &rfc3339_millis(1_798_761_599, 999),
-            b"2026-12-31T23:59:59.999Z"
-        );
-    }
-}
+mod tests;

@@ -1,3 +1,4 @@
 pub mod format;
+pub mod json;
 pub mod logmux;
 pub mod sink;

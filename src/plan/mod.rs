@@ -75,6 +75,7 @@ pub struct Instance {
     pub schedule: Option<Rc<Timetable>>,
 }
 
+pub mod blueprint;
 pub mod checks;
 mod describe;
 pub mod env;

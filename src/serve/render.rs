@@ -34,6 +34,8 @@ pub enum Phase {
     Ended,
     /// Never started: a dependency failed for good.
     Skipped,
+    /// Stopped by the operator (SPEC §10), until a `start`.
+    Stopped,
 }
 
 impl Phase {
@@ -54,6 +56,7 @@ impl Phase {
             Phase::Stopping => "stopping",
             Phase::Ended => "ended",
             Phase::Skipped => "skipped",
+            Phase::Stopped => "stopped",
         }
     }
 }
@@ -116,13 +119,18 @@ impl<'a> Snapshot<'a> {
                     State::Ending { uptime, .. } => (Phase::Stopping, None, Some(uptime)),
                     State::Ended(_) => (Phase::Ended, None, None),
                     State::Skipped(_) => (Phase::Skipped, None, None),
+                    State::Stopped => (Phase::Stopped, None, None),
                 };
                 let plan = view.plan;
                 Row {
                     name: &plan.name,
-                    kind: types
-                        .get(plan.type_index)
-                        .map_or(&plan.name, |t| t.as_str()),
+                    // The engine's name of the type (a reload may add types), else the one given.
+                    kind: match engine.type_name(plan.type_index) {
+                        "" => types
+                            .get(plan.type_index)
+                            .map_or(&plan.name, |t| t.as_str()),
+                        name => name,
+                    },
                     essential: plan.essential,
                     phase,
                     pid: pid.map(|p| p.as_raw()),

@@ -61,6 +61,8 @@ impl Supervisor {
 
     fn spawn(&mut self, id: usize, fx: &mut Vec<Effect>) {
         let plan = self.engine.plan(id);
+        // A slot added while running (`scale`, `reload`) gets its label on its first spawn.
+        self.log.label(id, &plan.name, plan.type_index);
         let run = self.engine.run(id) + 1;
         let mut notify_env = None;
         match plan.ready.as_ref().map(|r| &r.kind) {

@@ -38,6 +38,9 @@ pub struct Supervisor {
     listener: Option<Listener>,
     /// The name of each process type, by index: what the listener shows as an instance's type.
     types: Vec<String>,
+    /// Reads the config again for a `reload` (SPEC §10), with the options and environment
+    /// formation was started with.
+    reread: Box<crate::engine::Reread>,
 }
 
 /// What a polled fd belongs to.
@@ -66,7 +69,25 @@ impl Supervisor {
             probes: Probes::default(),
             listener: None,
             types: Vec::new(),
+            reread: Box::new(|| Err(vec!["reload: there is no config to read".into()])),
         }
+    }
+
+    /// How a `reload` reads the config again.
+    pub fn rereader(&mut self, reread: Box<crate::engine::Reread>) {
+        self.reread = reread;
+    }
+
+    /// Carries out an operator's request (SPEC §10) at once, and answers it: the control
+    /// channel's way into the engine.
+    #[allow(dead_code)] // Until the control channel (os/control.rs) calls it.
+    pub fn control(&mut self, order: crate::engine::Order) -> crate::engine::Answer {
+        let mut fx = Vec::new();
+        let answer = self
+            .engine
+            .control(order, &*self.reread, Instant::now(), &mut fx);
+        self.carry_out(fx);
+        answer
     }
 
     /// Serves the status listener from the loop; `types` names each process type by index.

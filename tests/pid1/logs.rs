@@ -158,6 +158,43 @@ fn a_closed_stdout_does_not_stop_supervision_or_restarts() {
 }
 
 #[test]
+fn json_merge_keeps_a_childs_object_byte_for_byte_and_a_clash_goes_under_formation_proc() {
+    needs_pid1!();
+    let dir = TempDir::new("merge");
+    let objects = concat!(
+        "{\"level\":\"info\",\"msg\":\"hi\", \"n\": 1.50, \"tags\":[ \"a\" ]}\n",
+        "{\"proc\":\"mine\",\"msg\":\"clash\"}\n",
+        "{\"msg\":\"not closed\"\n",
+        "plain text\n",
+    );
+    std::fs::write(dir.path().join("out.txt"), objects).expect("write");
+    let path = dir.write("Procfile", "app: cat out.txt\n");
+    let (status, out, _) = formation(&["-f", s(&path), "--log-format", "json"]).output();
+    assert_eq!(status, 0);
+    assert_eq!(out.len(), 4, "{out:?}");
+    let ours = |proc_key: &str| format!(r#"","{proc_key}":"app.1","stream":"stdout","#);
+    // The time varies; everything around it is exact.
+    let (head, rest) = out[0].split_at(9);
+    assert_eq!(head, "{\"time\":\"");
+    assert_eq!(
+        &rest[24..],
+        ours("proc") + r#""level":"info","msg":"hi", "n": 1.50, "tags":[ "a" ]}"#,
+        "the child's bytes kept, in order, after formation's three fields"
+    );
+    assert_eq!(
+        &out[1][33..],
+        ours("formation_proc") + r#""proc":"mine","msg":"clash"}"#
+    );
+    for (line, text) in [
+        (&out[2], "{\"msg\":\"not closed\""),
+        (&out[3], "plain text"),
+    ] {
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        assert_eq!((&v["line"], &v["proc"]), (&text.into(), &"app.1".into()));
+    }
+}
+
+#[test]
 fn json_lines_parse_and_round_trip_the_bytes() {
     needs_pid1!();
     let dir = TempDir::new("json");

@@ -9,6 +9,7 @@
 
 mod harness;
 
+mod docs;
 mod export;
 mod formation;
 mod graph;

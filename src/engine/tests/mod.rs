@@ -5,6 +5,7 @@
 use super::*;
 use crate::engine::signal_rules::SignalPolicy;
 
+mod control;
 mod gate;
 mod lifecycle;
 mod schedule;

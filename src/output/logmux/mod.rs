@@ -17,6 +17,7 @@
 
 use crate::output::format::{self, Label, Style};
 pub use crate::output::format::{LogFormat, Stream};
+use crate::output::json;
 use crate::output::sink::Sink;
 use nix::errno::Errno;
 use nix::poll::PollFlags;
@@ -87,6 +88,8 @@ impl Lazy {
 pub struct LogMux {
     style: Style,
     labels: Vec<Label>,
+    /// The width names are padded to.
+    width: usize,
     own: Label,
     /// Single-command mode's own lines read `formation: text`, with no prefix column.
     plain_own: bool,
@@ -124,6 +127,7 @@ impl LogMux {
         LogMux {
             style,
             labels,
+            width,
             own: Label::new(OWN_NAME, width, None, &style),
             plain_own,
             sinks: [Lazy::Unopened, Lazy::Unopened],
@@ -141,6 +145,16 @@ impl LogMux {
     pub fn add_source(&mut self, label: usize, stream: Stream, fd: OwnedFd) -> nix::Result<()> {
         self.sinks[stream as usize].open(stream);
         self.sources.add(label, stream, fd)
+    }
+
+    /// Makes sure label `id` exists, for an instance added while running (`scale`, `reload`),
+    /// named `name` with the colour of type `type_index`. The column stays where it is: a
+    /// longer name (`web.10`) is not padded to, since re-padding would move every line's text.
+    pub fn label(&mut self, id: usize, name: &str, type_index: usize) {
+        while self.labels.len() <= id {
+            let label = Label::new(name, self.width, Some(type_index), &self.style);
+            self.labels.push(label);
+        }
     }
 
     /// What the instances wrote so far: stdout's counts, then stderr's.
@@ -331,12 +345,23 @@ impl LogMux {
                 let queue = sink.queue();
                 let limit = queue.len() + room;
                 let held = &mut self.held;
+                let json = style.format == LogFormat::Json;
+                let mid_line = &mut source.mid_line;
                 let used = frame(&source.pending, at_eof, |piece, partial| {
                     if !force && queue.len() >= limit {
                         held.push(id);
                         return false;
                     }
-                    format::line(queue, style, label, stream, piece, partial, &time);
+                    // SPEC §5: a whole line (not the last piece of a cut one) that is one JSON
+                    // object is merged with formation's fields instead of escaped.
+                    let object = (json && !partial && !*mid_line)
+                        .then(|| json::object(piece))
+                        .flatten();
+                    match object {
+                        Some(obj) => format::merged(queue, label, stream, piece, &obj, &time),
+                        None => format::line(queue, style, label, stream, piece, partial, &time),
+                    }
+                    *mid_line = partial;
                     *lines += u64::from(!partial);
                     true
                 });

@@ -30,6 +30,9 @@ pub(super) struct Source {
     pub fd: Option<OwnedFd>,
     /// Bytes read but not yet emitted: an unfinished line, or lines held back by a full sink.
     pub pending: Vec<u8>,
+    /// The last piece emitted was cut from a line that goes on: the next piece is not a
+    /// whole line (and so never a JSON object to merge).
+    pub mid_line: bool,
     /// Registered for input (false: registered with no events, or no fd).
     armed: bool,
 }
@@ -77,6 +80,7 @@ impl Sources {
             stream,
             fd: Some(fd),
             pending: Vec::new(),
+            mid_line: false,
             armed: true,
         };
         match self.free.pop() {

@@ -273,3 +273,72 @@ fn held_lines_come_out_when_the_sink_takes_all_and_the_pipe_is_at_eof() {
         );
     }
 }
+
+/// What the mux writes to our stdout for `input`, written by one instance `web.1` into a pipe
+/// before the first read (then EOF), with `style`.
+fn through_mux(style: Style, input: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Seek, Write};
+    let mut mux = LogMux::new(style, &[("web.1".to_string(), 0)], false);
+    let path = std::env::temp_dir().join(format!(
+        "formation-mux-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let mut file = std::fs::File::options()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .expect("temp file");
+    let _ = std::fs::remove_file(&path);
+    let sink = Sink::new(file.as_fd()).expect("a file sink");
+    mux.sinks = [Lazy::Opened(Some(sink)), Lazy::Opened(None)];
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("pipe");
+    nix::fcntl::fcntl(&r, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20)).expect("pipe size");
+    let mut writer = std::fs::File::from(w);
+    writer.write_all(input).expect("write");
+    drop(writer);
+    mux.add_source(0, Stream::Stdout, r).expect("add");
+    for turn in 0.. {
+        assert!(turn < 10_000, "the mux does not finish");
+        if mux.open_sources() == 0 {
+            break;
+        }
+        mux.ready(Token::Sources(Stream::Stdout));
+        mux.pump();
+    }
+    let mut out = Vec::new();
+    file.rewind().expect("rewind");
+    file.read_to_end(&mut out).expect("read");
+    out
+}
+
+#[test]
+fn json_merges_whole_lines_only_never_the_last_piece_of_a_cut_one() {
+    let style = Style {
+        format: LogFormat::Json,
+        color: [false, false],
+        timestamps: false,
+    };
+    let mut input = b"{\"a\":1}\n".to_vec();
+    input.extend(vec![b'x'; MAX_LINE]);
+    input.extend(b"{\"b\":2}\n{\"c\":3}");
+    let out = through_mux(style, &input);
+    let lines: Vec<serde_json::Value> = out
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(
+        (&lines[0]["a"], &lines[0]["proc"]),
+        (&1.into(), &"web.1".into())
+    );
+    assert_eq!(lines[1]["partial"], true);
+    assert_eq!(
+        lines[2]["line"], "{\"b\":2}",
+        "the end of a cut line stays a string"
+    );
+    assert_eq!(lines[3]["c"], 3, "a last line without newline is whole");
+}

@@ -1,0 +1,247 @@
+//! The documentation is tested like code (issue #22): README.md and docs/*.md.
+//!
+//! - Every relative link points to a file that exists, and its `#anchor`, if any, to a
+//!   heading of that file.
+//! - Every ```` ```toml ```` block passes `formation check -c formation.toml`, every
+//!   ```` ```procfile ```` block `formation check -f Procfile` (exit 0); a block tagged
+//!   ```` ```toml error ```` (or `procfile error`) shows a mistake and must exit 2. Each runs
+//!   in a fresh directory holding only the block and an empty `.env` (an example may name
+//!   `env_file = [".env"]`).
+//! - No ```` ```dockerfile ```` block has an exec-form instruction (`ENTRYPOINT [...]`) whose
+//!   array is not valid JSON or is followed by anything, a `# comment` above all: Docker has
+//!   no trailing comments, and turns such a line into a shell form without a word.
+//! - The `formation` command lines of ```` ```sh ```` blocks that run offline and end on
+//!   their own — `check`, `export`, `--help`, `--version`, and formation mode's options (run
+//!   as `check` with the same config options) — exit 0. (`cargo run --release --` stands for
+//!   `formation`.) They run in a fresh directory holding a copy of `examples/`, the last
+//!   `toml` block above them in the same file as `formation.toml` (else the example's), the
+//!   last `procfile` block as `Procfile` (else the example's) and an empty `.env`. Lines that
+//!   run or ask a live formation (`run`, `probe`, `status`, a command) are not run.
+//!
+//! These need no root: `check` and `export` never spawn.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::harness::{BIN, TempDir};
+use markdown::Block;
+
+mod markdown;
+
+/// formation run in `dir` with `args`, with none of its variables inherited from the test's
+/// environment (a `FORMATION` or `PORT` there would change the answer).
+fn formation_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(dir);
+    for var in [
+        "FORMATION",
+        "FORMATION_CONFIG",
+        "FORMATION_GRACE",
+        "FORMATION_LISTEN",
+        "PORT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.output().expect("run formation")
+}
+
+fn said(out: &Output) -> String {
+    format!(
+        "exit {:?}\n{}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Every document with its blocks and its prose.
+fn documents() -> Vec<(String, Vec<Block>, String)> {
+    markdown::files()
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).expect("read a doc");
+            let (blocks, prose) = markdown::split(&text);
+            (markdown::name(path), blocks, prose)
+        })
+        .collect()
+}
+
+/// The problems of one relative link of `from` (a file's path in the repository), if any.
+fn link_problem(from: &str, target: &str) -> Option<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+    let path = if file.is_empty() {
+        root.join(from)
+    } else {
+        root.join(from)
+            .parent()
+            .expect("a doc is in a folder")
+            .join(file)
+    };
+    if !path.exists() {
+        return Some(format!("{target}: no file {}", path.display()));
+    }
+    if anchor.is_empty() {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let (_, prose) = markdown::split(&text);
+    let anchors = markdown::anchors(&prose);
+    if anchors.iter().any(|a| a == anchor) {
+        return None;
+    }
+    Some(format!(
+        "{target}: no heading #{anchor} (there are: {})",
+        anchors.join(", ")
+    ))
+}
+
+#[test]
+fn every_relative_link_of_the_docs_reaches_a_file_and_a_heading() {
+    let mut checked = 0;
+    let mut broken = Vec::new();
+    for (name, _, prose) in documents() {
+        for (line, target) in markdown::links(&prose) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            checked += 1;
+            if let Some(problem) = link_problem(&name, &target) {
+                broken.push(format!("{name}:{line}: {problem}"));
+            }
+        }
+    }
+    assert!(
+        checked > 20,
+        "only {checked} relative links found: is the reader broken?"
+    );
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+/// `check` on one config block; `Some(problem)` when its exit is not the one its tag asks for.
+fn check_block(name: &str, block: &Block) -> Option<String> {
+    let (file, flag) = match block.lang.as_str() {
+        "toml" => ("formation.toml", "-c"),
+        "procfile" => ("Procfile", "-f"),
+        _ => return None,
+    };
+    let dir = TempDir::new("docs-block");
+    dir.write(file, &block.body);
+    dir.write(".env", "");
+    let out = formation_in(dir.path(), &["check", flag, file]);
+    let want = if block.info == "error" { 2 } else { 0 };
+    (out.status.code() != Some(want)).then(|| {
+        format!(
+            "{name}:{}: ```{} {}: wanted exit {want}, got {}",
+            block.line,
+            block.lang,
+            block.info,
+            said(&out)
+        )
+    })
+}
+
+#[test]
+fn every_config_example_of_the_docs_passes_check_or_fails_as_tagged() {
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (name, blocks, _) in documents() {
+        for block in &blocks {
+            if block.lang == "toml" || block.lang == "procfile" {
+                checked += 1;
+                wrong.extend(check_block(&name, block));
+            }
+        }
+    }
+    assert!(
+        checked >= 5,
+        "only {checked} config blocks found: is the reader broken?"
+    );
+    assert!(
+        wrong.is_empty(),
+        "doc examples that do not check:\n{}",
+        wrong.join("\n\n")
+    );
+}
+
+/// What is wrong with one line of a Dockerfile, if anything: an exec form (`["…", …]`) must be
+/// a JSON array of strings and the end of its line.
+fn dockerfile_problem(line: &str) -> Option<String> {
+    let line = line.trim();
+    if line.starts_with('#') || line.is_empty() {
+        return None;
+    }
+    let (instruction, rest) = line.split_once(char::is_whitespace)?;
+    let mut rest = rest.trim_start();
+    if instruction.eq_ignore_ascii_case("HEALTHCHECK") {
+        // HEALTHCHECK [--interval=…]… CMD [exec form]
+        while rest.starts_with("--") {
+            rest = rest
+                .split_once(char::is_whitespace)
+                .map_or("", |(_, r)| r.trim_start());
+        }
+        rest = rest.strip_prefix("CMD").unwrap_or(rest).trim_start();
+    }
+    if !rest.starts_with('[') {
+        return None;
+    }
+    let end = rest.rfind(']')?;
+    let trailing = rest[end + 1..].trim();
+    if !trailing.is_empty() {
+        return Some(format!(
+            "`{trailing}` after the exec form: Docker reads the line as a shell form"
+        ));
+    }
+    match serde_json::from_str::<Vec<String>>(&rest[..=end]) {
+        Ok(_) => None,
+        Err(e) => Some(format!(
+            "the exec form is not a JSON array of strings ({e}): Docker reads it as a shell form"
+        )),
+    }
+}
+
+#[test]
+fn no_dockerfile_example_has_an_exec_form_that_docker_would_run_as_a_shell_form() {
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (name, blocks, _) in documents() {
+        for block in blocks.iter().filter(|b| b.lang == "dockerfile") {
+            for (i, line) in block.body.lines().enumerate() {
+                checked += 1;
+                if let Some(problem) = dockerfile_problem(line) {
+                    wrong.push(format!(
+                        "{name}:{}: {line}\n  {problem}",
+                        block.line + 1 + i
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 0,
+        "no dockerfile block found: is the reader broken?"
+    );
+    assert!(
+        wrong.is_empty(),
+        "Dockerfile lines that break when copied:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_dockerfile_rule_sees_a_trailing_comment_and_a_bad_array() {
+    assert_eq!(dockerfile_problem(r#"ENTRYPOINT ["/formation"]"#), None);
+    assert_eq!(
+        dockerfile_problem(r#"HEALTHCHECK --interval=5s CMD ["/formation", "probe", "web"]"#),
+        None
+    );
+    assert_eq!(
+        dockerfile_problem("CMD my-server --port 8080 # shell form: sh drops it"),
+        None
+    );
+    assert!(dockerfile_problem(r#"ENTRYPOINT ["/formation"]   # runs ./Procfile"#).is_some());
+    assert!(dockerfile_problem(r#"CMD ['my-server']"#).is_some());
+    assert!(dockerfile_problem(r#"HEALTHCHECK CMD ["/formation" "probe"]"#).is_some());
+}
+
+mod commands;
