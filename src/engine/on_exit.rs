@@ -18,6 +18,17 @@ impl Engine {
         self.children_left = left;
     }
 
+    /// The instances that a drain of exits may end: those whose leader is one of `pids`, and
+    /// those ending already (their group may have emptied). Their pipes are read before the
+    /// engine hears of the exits, so that its line about an end comes after the instance's
+    /// own last lines (SPEC §4 "lines before their exit").
+    pub fn may_end<'a>(&'a self, pids: impl Iterator<Item = Pid> + 'a) -> Vec<SlotId> {
+        let ending = self.table.ending_groups().into_iter().map(|(id, _)| id);
+        pids.filter_map(|pid| self.table.leader(pid))
+            .chain(ending)
+            .collect()
+    }
+
     /// A child exited. `alive(pgid)` tells whether a process group still has members.
     pub fn exited(
         &mut self,

@@ -221,7 +221,10 @@ status_scenario() {
   docker rm -f "$c" >/dev/null
 }
 
-for scenario in probe status ${E2E_ENABLE:-}; do "${scenario}_scenario"; done
+# shellcheck source=tests/docker/edges.sh
+. "$here/edges.sh"
+
+for scenario in probe status user ${E2E_ENABLE:-}; do "${scenario}_scenario"; done
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -323,3 +323,53 @@ fn a_stop_with_stdout_blocked_for_good_ends_within_its_worst_case_and_counts_wha
         "{err:#?}"
     );
 }
+
+/// SPEC §4 "lines before their exit": an instance's last lines come before formation's line
+/// about its end, even when formation learns of the exit and of the lines in the same wake-up
+/// (it reads signals first). formation is stopped while the worker writes its last line and
+/// exits, so both are waiting when it continues.
+#[test]
+fn an_instance_last_lines_come_before_its_exit_line() {
+    needs_pid1!();
+    let dir = TempDir::new("last-lines");
+    let gate = dir.fifo("gate");
+    let path = dir.write(
+        "formation.toml",
+        &format!(
+            "[process.worker]\nessential = false\n\
+             command = \"echo ready; read x < {}; echo 'worker crashed' >&2; exit 1\"\n\
+             [process.idle]\ncommand = \"sleep 1000\"\n",
+            s(&gate)
+        ),
+    );
+    let mut run = formation(&["-c", s(&path)]).spawn();
+    run.wait_stdout("worker.1  | ready");
+    let pid = run.pid();
+    let worker = children(pid)
+        .into_iter()
+        .find(|c| {
+            std::fs::read_to_string(format!("/proc/{c}/cmdline"))
+                .is_ok_and(|l| l.contains("worker crashed"))
+        })
+        .expect("the worker's pid");
+    run.signal(Signal::SIGSTOP);
+    open_gate(&gate);
+    wait_until("the worker has exited", &mut || {
+        std::fs::read_to_string(format!("/proc/{worker}/stat")).is_ok_and(|stat| {
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|s| s.trim_start().starts_with('Z'))
+        })
+    });
+    run.signal(Signal::SIGCONT);
+    run.wait_stderr("worker.1 exited with code 1");
+    let stderr = run.stderr();
+    let at = |text: &str| stderr.iter().position(|l| l.contains(text));
+    assert!(
+        at("worker.1  | worker crashed") < at("worker.1 exited with code 1")
+            && at("worker crashed").is_some(),
+        "{stderr:#?}"
+    );
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}

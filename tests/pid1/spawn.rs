@@ -117,3 +117,33 @@ fn the_program_is_found_in_the_instance_path() {
     run.signal(Signal::SIGTERM);
     assert_eq!(run.wait(SOON), 0, "{:?}", run.stderr());
 }
+
+/// SPEC §4 "credentials": spawning an instance as another user leaves formation dumpable. The
+/// child runs in formation's memory until its exec (CLONE_VM), and the kernel marks the memory
+/// non-dumpable when a task using it changes its uid (commit_creds): formation's own
+/// `/proc/1/environ` then became unreadable to `docker exec` (no CAP_SYS_PTRACE), and `status`
+/// could no longer find the control socket. A non-dumpable task's /proc files are owned by
+/// root, so formation runs here as uid 1000 with only the capabilities a switch needs, and its
+/// `/proc/1/environ` must stay owned by 1000.
+#[test]
+fn spawning_as_another_user_leaves_formation_dumpable() {
+    needs_pid1!();
+    let (_dir, path) = toml(
+        "[process.other]\ncommand = \"sh -c 'echo as $(id -u); exec sleep 1000'\"\nuser = \"65534:65534\"\n",
+    );
+    let mut run = formation(&["-c", &path])
+        .prelude(
+            "exec setpriv --reuid=1000 --regid=1000 --clear-groups \
+             --inh-caps=+setuid,+setgid,+kill --ambient-caps=+setuid,+setgid,+kill \"$0\" \"$@\"",
+        )
+        .spawn();
+    run.wait_stdout("other.1   | as 65534");
+    let environ = format!("/proc/{}/environ", run.pid());
+    let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&environ).expect("stat"));
+    assert_eq!(
+        owner, 1000,
+        "{environ} is owned by {owner}: formation is not dumpable"
+    );
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0, "{:?}", run.stderr());
+}

@@ -30,6 +30,9 @@ pub const MAX_LINE: usize = 16 * 1024;
 const READ_SIZE: usize = 64 * 1024;
 /// A source is not read while its sink holds this much.
 const HIGH_WATER: usize = 64 * 1024;
+/// At most this many reads of one pipe when its instance ends: 1 MiB, the largest pipe a
+/// process may ask for without privilege (`/proc/sys/fs/pipe-max-size`).
+const DRAIN_READS: usize = 1024 * 1024 / READ_SIZE;
 
 /// What a poll entry of the mux is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,28 +291,33 @@ impl LogMux {
 
     /// Reads once from source `id` and emits the whole lines it completes.
     fn read(&mut self, id: usize) {
+        if self.fill(id) != Fill::Nothing {
+            self.emit(id, false);
+        }
+    }
+
+    /// Reads once from source `id` into its pending bytes; closes it at EOF.
+    fn fill(&mut self, id: usize) -> Fill {
         let Some(source) = self.sources.get_mut(id) else {
-            return;
+            return Fill::Nothing;
         };
         let Some(fd) = source.fd.as_ref() else {
-            return;
+            return Fill::Nothing;
         };
         self.scratch.resize(READ_SIZE, 0);
-        let eof = match nix::unistd::read(fd, &mut self.scratch) {
-            Ok(0) => true,
+        match nix::unistd::read(fd, &mut self.scratch) {
+            Ok(0) => {}
             Ok(n) => {
                 source.pending.extend_from_slice(&self.scratch[..n]);
                 self.counts[source.stream as usize].bytes += n as u64;
-                false
+                return Fill::Data;
             }
-            Err(Errno::EAGAIN | Errno::EINTR) => return,
+            Err(Errno::EAGAIN | Errno::EINTR) => return Fill::Nothing,
             // EIO and the like: treat as the end of the stream.
-            Err(_) => true,
-        };
-        if eof {
-            self.sources.close(id);
+            Err(_) => {}
         }
-        self.emit(id, false);
+        self.sources.close(id);
+        Fill::End
     }
 
     /// Emits the whole lines of source `id` while its sink has room (all of them with
@@ -381,6 +389,25 @@ impl LogMux {
         self.sources.settle(id);
     }
 
+    /// Reads what label `label`'s pipes hold now, up to their EOF, and queues all of it (past
+    /// the high-water mark), before formation says a line about that instance's end (SPEC §4
+    /// "lines before their exit"). Everything the instance wrote before its exit is in the
+    /// pipes already (a pipe `write` has returned once the bytes are in the pipe), so nothing
+    /// is waited for: a pipe that another process still holds open is read as far as it goes
+    /// now, and the rest comes as it comes. Bounded by [`DRAIN_READS`] reads per pipe, so that
+    /// such a process writing without pause cannot hold the loop.
+    pub fn drain(&mut self, label: usize) {
+        // The ids are copied out: no borrow of the table is held while reading.
+        for id in self.sources.of_label(label) {
+            for _ in 0..DRAIN_READS {
+                if self.fill(id) != Fill::Data {
+                    break;
+                }
+            }
+            self.emit(id, true);
+        }
+    }
+
     /// Closes every child pipe now, emitting what they hold (the drain deadline has passed).
     pub fn close_sources(&mut self) {
         for id in self.sources.ids() {
@@ -419,6 +446,17 @@ impl LogMux {
             }
         }
     }
+}
+
+/// What one read from a pipe gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fill {
+    /// Bytes, now pending.
+    Data,
+    /// Nothing for now (or no pipe any more).
+    Nothing,
+    /// Its end: the source is closed.
+    End,
 }
 
 /// The name of formation's own lines.

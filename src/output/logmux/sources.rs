@@ -48,7 +48,13 @@ pub(super) struct Sources {
     /// Per stream: the epoll set of its open pipes (created with its first pipe: single-command
     /// mode has none), and how many are in it.
     sets: [Option<(Epoll, usize)>; 2],
+    /// Per label: the id of its latest stdout and stderr source ([`NONE`]: none in use), so
+    /// that the pipes of one instance are found without a scan of all of them.
+    by_label: Vec<[u32; 2]>,
 }
+
+/// No source, in [`Sources::by_label`].
+const NONE: u32 = u32::MAX;
 
 impl Sources {
     /// An empty table.
@@ -58,6 +64,7 @@ impl Sources {
             free: Vec::new(),
             open: 0,
             sets: [None, None],
+            by_label: Vec::new(),
         }
     }
 
@@ -87,8 +94,20 @@ impl Sources {
             Some(free) => self.list[free] = Some(source),
             None => self.list.push(Some(source)),
         }
+        if self.by_label.len() <= label {
+            self.by_label.resize(label + 1, [NONE; 2]);
+        }
+        self.by_label[label][stream as usize] = u32::try_from(id).unwrap_or(NONE);
         self.open += 1;
         Ok(())
+    }
+
+    /// The ids of label `label`'s latest sources still in use (its stdout's, its stderr's).
+    pub fn of_label(&self, label: usize) -> impl Iterator<Item = usize> + use<> {
+        let ids = self.by_label.get(label).copied().unwrap_or([NONE; 2]);
+        ids.into_iter()
+            .filter(|&id| id != NONE)
+            .map(|id| id as usize)
     }
 
     pub fn get(&self, id: usize) -> Option<&Source> {
@@ -149,6 +168,11 @@ impl Sources {
         };
         match &source.fd {
             None if source.pending.is_empty() => {
+                if let Some(ids) = self.by_label.get_mut(source.label)
+                    && ids[source.stream as usize] == id as u32
+                {
+                    ids[source.stream as usize] = NONE;
+                }
                 self.list[id] = None;
                 self.free.push(id);
                 self.open -= 1;
