@@ -36,6 +36,7 @@ pub mod stop;
 mod table;
 #[cfg(test)]
 mod tests;
+mod waits;
 
 use crate::config::names::Level;
 use crate::plan::Instance;
@@ -170,6 +171,7 @@ impl Engine {
             control: control::Control::default(),
         };
         engine.default_kinds();
+        engine.control.wall = engine.start_wall;
         engine.fires = engine.fires(engine.start_wall, now);
         engine
     }
@@ -232,6 +234,7 @@ impl Engine {
 
     /// Time has passed: acts on every deadline due at `now` (wall clock `wall_ms`).
     pub fn tick(&mut self, now: Instant, wall_ms: i64, pipes_open: bool, fx: &mut Vec<Effect>) {
+        self.control.wall = wall_ms.div_euclid(1000);
         while let Some(id) = self.table.pop_due(now) {
             self.due(id, now, fx);
         }

@@ -149,17 +149,9 @@ impl Engine {
         };
         let mut new = blueprint.instances(bp, have + 1, n)?;
         for i in &mut new {
-            self.renumber(i);
+            super::reload::renumber(&self.control.kinds, i);
         }
         Ok(new)
-    }
-
-    /// An instance planned from the blueprint, with its type and `after` given as the
-    /// engine numbers types (a reload appends the types it adds).
-    pub(super) fn renumber(&self, i: &mut Instance) {
-        let of = |bp: usize| self.control.kinds.iter().position(|k| k.bp == Some(bp));
-        i.type_index = of(i.type_index).unwrap_or(i.type_index);
-        i.after = i.after.iter().filter_map(|&d| of(d)).collect();
     }
 
     /// A new slot for `plan`, gated by its `after`; its dependencies join the graph.

@@ -88,9 +88,23 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
         .iter()
         .map(|a| c(a.as_bytes()))
         .collect::<Result<_, _>>()?;
+    // Values from files are read now, at each spawn (SPEC §3.4): a rotated secret reaches the
+    // next restart. A file that cannot be read is a failed spawn (126) naming it.
+    let secrets: Vec<(&OsStr, OsString)> = match launch.env {
+        Some(env) => env
+            .files()
+            .map(|(k, path)| {
+                crate::os::secret::read(path)
+                    .map(|v| (k, v))
+                    .map_err(|e| SpawnError::cannot(format!("{}: {e}", k.to_string_lossy())))
+            })
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
     let envp: Vec<CString> = match launch.env {
         Some(env) => env
             .pairs()
+            .chain(secrets.iter().map(|(k, v)| (*k, v.as_os_str())))
             .map(|(k, v)| c(&assignment(k, v)))
             .collect::<Result<_, _>>()?,
         None => std::env::vars_os()
@@ -98,7 +112,15 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
             .collect::<Result<_, _>>()?,
     };
     let path = match launch.env {
-        Some(env) => env.get("PATH").map(OsStr::to_os_string),
+        Some(env) => env
+            .get("PATH")
+            .or_else(|| {
+                secrets
+                    .iter()
+                    .find(|(k, _)| *k == "PATH")
+                    .map(|(_, v)| v.as_os_str())
+            })
+            .map(OsStr::to_os_string),
         None => std::env::var_os("PATH"),
     };
     let search = !program.as_bytes().contains(&b'/');

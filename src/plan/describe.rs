@@ -92,6 +92,16 @@ pub fn describe(
                 .map(|(k, _)| k.to_string_lossy().into_owned())
                 .collect();
             let _ = writeln!(out, "  env keys: {}", keys.join(" "));
+            // The file, never its content (SPEC §3.4): it is read at each spawn.
+            let files: Vec<String> = first
+                .env
+                .iter()
+                .flat_map(|e| e.files())
+                .map(|(k, path)| format!("{}={}", k.to_string_lossy(), path.display()))
+                .collect();
+            if !files.is_empty() {
+                let _ = writeln!(out, "  env from files: {}", files.join(" "));
+            }
         }
     }
     out

@@ -101,6 +101,7 @@ cases=(
   "run|-c tests/export/cases/run.toml"
   "graph|-c tests/export/cases/graph.toml"
   "release|-f tests/export/cases/Procfile"
+  "secrets|-c tests/export/cases/secrets.toml"
 )
 golden=$here/golden
 for case in "${cases[@]}"; do

@@ -18,6 +18,7 @@ mod graph;
 mod listener;
 mod logs;
 mod robustness;
+mod secrets;
 mod signals;
 mod single;
 mod spawn;

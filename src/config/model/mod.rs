@@ -261,10 +261,41 @@ impl fmt::Display for Place {
 pub struct Var {
     /// `PORT`.
     pub name: String,
-    /// Its value.
-    pub value: String,
+    /// Its value, or the file that holds it.
+    pub value: VarValue,
     /// Where it is set.
     pub place: Place,
+}
+
+/// What a variable is set to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VarValue {
+    /// The text itself.
+    Text(String),
+    /// `{ file = "/run/secrets/x" }`: the file's content, read when each instance is spawned
+    /// (SPEC §3.4), so a rotated secret reaches the next restart. Never read by the plan, and
+    /// never printed: only the path is. As written: a relative path is relative to the config
+    /// file's directory.
+    File(PathBuf),
+}
+
+impl Var {
+    /// A variable set to `value`.
+    pub fn text(name: impl Into<String>, value: impl Into<String>, place: Place) -> Var {
+        Var {
+            name: name.into(),
+            value: VarValue::Text(value.into()),
+            place,
+        }
+    }
+
+    /// Its text, unless it comes from a file.
+    pub fn as_text(&self) -> Option<&str> {
+        match &self.value {
+            VarValue::Text(text) => Some(text),
+            VarValue::File(_) => None,
+        }
+    }
 }
 
 /// A config error, pointing at a place in a file.

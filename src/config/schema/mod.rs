@@ -17,6 +17,8 @@ use crate::config::names;
 use crate::config::users::Credentials;
 use crate::config::validate;
 
+#[cfg(test)]
+mod env_tests;
 mod lifecycle;
 #[cfg(test)]
 mod tests;
@@ -61,7 +63,7 @@ const TOP_KEYS: &[Key<Formation>] = &[
     },
     Key {
         name: "env",
-        set: |cx, f, v| f.env = env_table(cx.diag, "env", v),
+        set: |cx, f, v| f.env = env_table(cx, "env", v),
     },
     Key {
         name: "listen",
@@ -167,7 +169,7 @@ const PROCESS_KEYS: &[Key<ProcessType>] = &[
     },
     Key {
         name: "env",
-        set: |cx, t, v| t.env = env_table(cx.diag, "env", v),
+        set: |cx, t, v| t.env = env_table(cx, "env", v),
     },
     Key {
         name: "backoff",

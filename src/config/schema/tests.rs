@@ -28,7 +28,10 @@ fn errors(text: &str) -> Vec<String> {
 
 fn pairs(vars: &[Var]) -> Vec<(&str, &str, usize, usize)> {
     vars.iter()
-        .map(|v| (v.name.as_str(), v.value.as_str(), v.place.line, v.place.col))
+        .map(|v| {
+            let value = v.as_text().expect("a value, not a file");
+            (v.name.as_str(), value, v.place.line, v.place.col)
+        })
         .collect()
 }
 

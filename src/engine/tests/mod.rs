@@ -8,6 +8,7 @@ use crate::engine::signal_rules::SignalPolicy;
 mod control;
 mod gate;
 mod lifecycle;
+mod reload;
 mod schedule;
 mod signals;
 mod stopping;

@@ -259,6 +259,7 @@ impl LogMux {
     /// could sleep forever: a sink that took everything at once asks for no POLLOUT, and
     /// pipes at EOF have no fd to wake the loop.)
     pub fn pump(&mut self) {
+        self.say_failures(false);
         while !self.held.is_empty() {
             let mut held = std::mem::take(&mut self.held);
             held.sort_unstable();
@@ -416,6 +417,20 @@ impl LogMux {
         }
     }
 
+    /// Says, in formation's own lines, that an output began to fail or how many lines its
+    /// failure dropped (issue #26). A notice about stderr goes to stderr too: when it is
+    /// still failing, that line is one more dropped.
+    fn say_failures(&mut self, at_exit: bool) {
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let Some(sink) = self.sinks[stream as usize].get_mut() else {
+                continue;
+            };
+            for notice in sink.take_notices(at_exit) {
+                self.own(&notice.describe(stream.name()));
+            }
+        }
+    }
+
     /// Writes what is queued, waiting at most until `deadline` for a slow reader (SPEC §4.1:
     /// the stop ends within its worst case even when our stdout is blocked). What could not
     /// be written by then is dropped, and one line on stderr — written only if it fits at
@@ -437,13 +452,14 @@ impl LogMux {
                 dropped += sink.drop_queue();
             }
         }
+        self.say_failures(true);
         if dropped > 0 {
             self.own(&format!(
                 "{dropped} output line(s) dropped: the output was blocked past the stop's deadline"
             ));
-            if let Some(sink) = self.sinks[Stream::Stderr as usize].get_mut() {
-                sink.flush(true);
-            }
+        }
+        if let Some(sink) = self.sinks[Stream::Stderr as usize].get_mut() {
+            sink.flush(true);
         }
     }
 }
