@@ -10,6 +10,7 @@
 //! own beyond what a start-up needs from `os/`, or run after the loop has started.
 
 pub mod check;
+pub mod control;
 pub mod export;
 pub mod prepare;
 pub mod probe;

@@ -10,7 +10,6 @@
 //! checked when the channel asks ([`Engine::progress`]), so a request nobody waits for costs
 //! nothing after its answer.
 
-use super::gate::type_name;
 use super::table::State;
 use super::waits::Request;
 pub use super::waits::{Goal, Progress, Ticket};
@@ -22,7 +21,6 @@ use std::time::Instant;
 /// One operator request, as the channel parsed it. Targets are words as typed: a type (`web`)
 /// or an instance (`web.2`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // Built by the control channel's parser (serve/control.rs).
 pub enum Order {
     /// Stop, then start again at once; one instance of a type at a time.
     Restart(Vec<String>),
@@ -333,10 +331,5 @@ impl Engine {
                 self.admit(id, now, fx);
             }
         }
-    }
-
-    /// The name of instance `id`'s type.
-    pub(super) fn type_of(&self, id: SlotId) -> &str {
-        type_name(&self.table.slot(id).plan.name)
     }
 }

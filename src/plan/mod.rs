@@ -28,6 +28,9 @@ pub enum StdioMode {
     Inherit { take_terminal: bool },
     /// Formation mode: stdin is /dev/null; stdout and stderr are pipes that we read.
     Piped,
+    /// Formation mode with `tty = true`: stdin is /dev/null; stdout and stderr are one
+    /// pseudo-terminal, which we read, and the instance is its session leader.
+    Terminal,
     /// A check's command: stdin, stdout and stderr are /dev/null.
     Null,
 }
@@ -340,7 +343,11 @@ pub fn instances(
                     name,
                     argv.clone(),
                     t.grace.unwrap_or(grace),
-                    StdioMode::Piped,
+                    if t.tty {
+                        StdioMode::Terminal
+                    } else {
+                        StdioMode::Piped
+                    },
                 )
             });
         }

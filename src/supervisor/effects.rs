@@ -7,7 +7,7 @@ use crate::config::names::Level;
 use crate::engine::exit::Exit;
 use crate::engine::{Effect, Probe, Spawned};
 use crate::os::child::{self, Launch};
-use crate::os::listener;
+use crate::os::conns;
 use crate::os::probe::Report;
 use crate::os::{reaper, signals, sweep};
 use crate::output::logmux::Stream;
@@ -19,18 +19,25 @@ use std::time::Instant;
 impl Supervisor {
     /// Serves the listener's ready sockets, answering from a snapshot of the table taken
     /// when a whole request head has arrived; then closes the connections past their deadline.
-    pub(super) fn serve(&mut self, tokens: Vec<listener::Token>) {
+    pub(super) fn serve(&mut self, tokens: Vec<conns::Token>) {
         let Some(listener) = self.listener.as_mut() else {
             return;
         };
         let now = Instant::now();
-        let (engine, types, counts) = (&self.engine, &self.types, self.log.counts());
-        let mut answer =
-            |head: &[u8]| serve::answer(head, || Snapshot::of(engine, types, counts, now));
+        let mut events = Vec::new();
         for token in tokens {
-            listener.ready(token, now, &mut answer);
+            listener.ready(token, now, &mut events);
         }
         listener.expire(now);
+        let (engine, types, counts) = (&self.engine, &self.types, self.log.counts());
+        for event in events {
+            if let conns::Event::Request { conn, bytes, .. } = event {
+                let snapshot = || Snapshot::of(engine, types, counts, now);
+                // A head handed over is whole or refused: there is always an answer.
+                let answer = serve::answer(&bytes, snapshot).unwrap_or_default();
+                listener.answer(conn, &answer, true, now);
+            }
+        }
     }
 
     /// Carries out `fx` and whatever the engine answers to them, in order.
@@ -92,15 +99,25 @@ impl Supervisor {
             Ok(started) => {
                 // The slot id is the instance's log label. A pipe that cannot be watched (no
                 // fd or memory left) is closed: its writer gets EPIPE, never a silent stall.
-                let pipes = [
-                    (Stream::Stdout, started.stdout),
-                    (Stream::Stderr, started.stderr),
+                // (None: the terminal of a `tty = true` instance.)
+                let outputs = [
+                    (Some(Stream::Stdout), started.stdout),
+                    (Some(Stream::Stderr), started.stderr),
+                    (None, started.terminal),
                 ];
-                for (stream, fd) in pipes {
-                    if let Some(Err(e)) = fd.map(|fd| self.log.add_source(id, stream, fd)) {
+                for (stream, fd) in outputs {
+                    let added = match (stream, fd) {
+                        (_, None) => continue,
+                        (Some(stream), Some(fd)) => self.log.add_source(id, stream, fd),
+                        (None, Some(fd)) => self.log.add_terminal(id, fd),
+                    };
+                    if let Err(e) = added {
                         let name = &self.engine.plan(id).name;
-                        let text = format!("{name}: its {} cannot be read: {e}", stream.name());
-                        self.say(Level::Warn, text);
+                        let what = stream.map_or("terminal", Stream::name);
+                        self.say(
+                            Level::Warn,
+                            format!("{name}: its {what} cannot be read: {e}"),
+                        );
                     }
                 }
                 Spawned::Running(started.pid)

@@ -10,6 +10,7 @@
 mod cgroups;
 mod harness;
 
+mod control;
 mod docs;
 mod export;
 mod faults;
@@ -17,6 +18,7 @@ mod formation;
 mod graph;
 mod listener;
 mod logs;
+mod overrides;
 mod robustness;
 mod secrets;
 mod signals;
@@ -24,3 +26,4 @@ mod single;
 mod spawn;
 mod stack;
 mod subcommands;
+mod terminal;

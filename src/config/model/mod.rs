@@ -116,6 +116,8 @@ pub struct ProcessType {
     pub oneshot: bool,
     /// When it runs, for a scheduled type (SPEC §4.4).
     pub schedule: Option<crate::config::lifecycle::ScheduleSpec>,
+    /// Its stdout and stderr are one pseudo-terminal instead of two pipes (SPEC §5).
+    pub tty: bool,
     /// The keys its table sets, with their places (for the rules across keys).
     pub keys: Vec<(String, Place)>,
 }
@@ -142,6 +144,7 @@ impl ProcessType {
             health: None,
             oneshot: false,
             schedule: None,
+            tty: false,
             keys: Vec::new(),
         }
     }
@@ -386,9 +389,11 @@ impl<'a> Diagnostics<'a> {
         }
     }
 
-    /// The errors, in the order they stand in the file; Err when there is any.
+    /// The errors, in the order they stand in the file (a formation.toml's errors may name
+    /// its Procfile too: file by file); Err when there is any.
     pub fn finish(mut self) -> Result<(), Vec<ConfigError>> {
-        self.errors.sort_by_key(|e| (e.line, e.col));
+        self.errors
+            .sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
         if self.errors.is_empty() {
             Ok(())
         } else {
