@@ -557,3 +557,61 @@ fn hostile_clients_during_a_log_flood_lose_no_line_delay_no_stop_and_stay_bounde
     let _ = silent.kill();
     let _ = silent.wait();
 }
+
+#[test]
+fn reload_dry_run_then_apply_and_a_config_with_errors_changes_nothing() {
+    needs_pid1!();
+    let v1 = "[process.web]\ncommand = \"sleep 100\"\n\
+              [process.worker]\ncommand = \"sh -c 'echo v1; exec sleep 100'\"\n\
+              [process.old]\ncommand = \"sleep 100\"\n";
+    let (dir, path) = toml(v1);
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stdout("v1");
+    run.wait_stderr("old.1 started");
+    let before = pids(&run);
+    let v2 = "[process.web]\ncommand = \"sleep 100\"\n\
+              [process.worker]\ncommand = \"sh -c 'echo v2; exec sleep 100'\"\n\
+              [process.api]\ncommand = \"sleep 100\"\n";
+    dir.write("formation.toml", v2);
+
+    let (code, plan, err) = inside(&run, &["reload", "--dry-run"]);
+    assert_eq!(code, 0, "{plan}{err}");
+    for want in [
+        "web: unchanged",
+        "worker: changed",
+        "old: removed",
+        "api: added",
+    ] {
+        assert!(plan.contains(want), "{want} in {plan}");
+    }
+    assert_eq!(pids(&run), before, "a dry run changes nothing");
+
+    dir.write(
+        "formation.toml",
+        "[process.web]\ncommand = \"sleep 100\"\nscale = -1\n",
+    );
+    let (code, out, err) = inside(&run, &["reload"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("formation.toml:3:"), "file:line:col: {err}");
+    assert!(
+        err.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("error: usage: ")),
+        "{err}"
+    );
+    assert_eq!(pids(&run), before, "a config with errors changes nothing");
+
+    dir.write("formation.toml", v2);
+    let (code, out, err) = inside(&run, &["reload", "--wait"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.lines().last(), Some("ok"), "{out}");
+    run.wait_stdout("v2");
+    let after = pids(&run);
+    assert_eq!(after["web.1"], before["web.1"], "unchanged: untouched");
+    assert_ne!(after["worker.1"], before["worker.1"], "changed: restarted");
+    assert_eq!(state(&run, "old.1"), "stopped", "removed: stopped");
+    assert_eq!(state(&run, "api.1"), "running", "added: started");
+    run.wait_stderr("control: reload --wait (uid 0)");
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}
