@@ -166,7 +166,8 @@ pub fn describe(
         .zip(&running)
         .map(|(g, &r)| if r { *g } else { Duration::ZERO })
         .collect();
-    let worst = order::worst_stop(deps, &graces, default_grace);
+    let oneshot: Vec<bool> = formation.types.iter().map(|t| t.oneshot).collect();
+    let worst = order::worst_stop(deps, &graces, &oneshot, default_grace);
     let _ = writeln!(out, "\nworst-case stop: {}", Human(worst));
     if worst > Duration::from_secs(10) {
         let _ = writeln!(

@@ -9,6 +9,7 @@
 
 mod harness;
 
+mod check;
 mod docs;
 mod export;
 mod formation;
