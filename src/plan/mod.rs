@@ -178,16 +178,25 @@ pub fn default_grace(option: Option<Duration>, formation: Option<&Formation>) ->
 
 /// Each type's index in the `PORT` blocks (SPEC §3.3): the type named `web` is 0 wherever
 /// it stands in the file — the platform routes its `PORT` to `web` —, the others follow in
-/// file order from 1. Without a `web`, the first type is 0, as foreman numbers them, so that
-/// the platform's `PORT` still reaches a process. Types scaled to 0 keep their index.
+/// file order from 1. Without a `web`, the first server (a type that is neither a oneshot nor
+/// scheduled) is 0, so that the platform's `PORT` reaches a process that listens, not an
+/// `initdb` task listed before it; with only tasks, the first type is 0, as foreman numbers
+/// them. Types scaled to 0 keep their index.
 pub fn port_indexes(formation: &Formation) -> Vec<u64> {
-    let has_web = formation.types.iter().any(|t| t.name == "web");
-    let mut next = u64::from(has_web);
-    formation
-        .types
+    let types = &formation.types;
+    let first = types
         .iter()
+        .position(|t| t.name == "web")
+        .or_else(|| {
+            types
+                .iter()
+                .position(|t| !t.oneshot && t.schedule.is_none())
+        })
+        .unwrap_or(0);
+    let mut next = 1;
+    (0..types.len())
         .map(|t| {
-            if t.name == "web" {
+            if t == first {
                 0
             } else {
                 next += 1;

@@ -138,6 +138,29 @@ fn base_port_from_the_environment() {
     );
 }
 
+/// SPEC §3.3: without a `web`, the server gets the base PORT, not a task listed before it
+/// (an `initdb` oneshot first took 5000 and the server got 5100).
+#[test]
+fn without_web_the_first_server_gets_the_base_port_not_a_task() {
+    let mut f = formation(&[("initdb", 1), ("cleanup", 1), ("postgres", 1), ("app", 1)]);
+    f.types[0].oneshot = true;
+    f.types[1].schedule = Some(crate::config::graph::ScheduleSpec {
+        schedule: crate::config::cron::Schedule::parse("@hourly").expect("valid"),
+        text: "@hourly".into(),
+        timezone: None,
+        zone: crate::config::tz::Zone::utc(),
+    });
+    assert_eq!(port_indexes(&f), [1, 2, 0, 3]);
+    // With only tasks, the first is block 0, as before.
+    let mut f = formation(&[("a", 1), ("b", 1)]);
+    f.types.iter_mut().for_each(|t| t.oneshot = true);
+    assert_eq!(port_indexes(&f), [0, 1]);
+    // A web still wins.
+    let mut f = formation(&[("initdb", 1), ("worker", 1), ("web", 1)]);
+    f.types[0].oneshot = true;
+    assert_eq!(port_indexes(&f), [1, 2, 0]);
+}
+
 /// SPEC §3.3: `web` is block 0 wherever it stands; the others count from 1 in file order;
 /// a type scaled to 0 keeps its block; without `web` the first type is block 0.
 #[test]
