@@ -1,3 +1,4 @@
+pub mod cgroup;
 pub mod child;
 pub mod clock;
 pub mod listener;

@@ -203,6 +203,10 @@ pub fn status(snap: &Snapshot) -> String {
             Some(exit @ Exit::Signal(signo)) => {
                 let _ = write!(out, "{{\"status\":{},\"signal\":{signo}}}", exit.status());
             }
+            Some(exit @ Exit::OutOfMemory(_)) => {
+                let status = exit.status();
+                let _ = write!(out, "{{\"status\":{status},\"signal\":9,\"oom\":true}}");
+            }
         }
         let uptime = row.uptime.map(seconds);
         let _ = write!(out, ",\"uptime\":{}}}", optional(uptime));

@@ -4,6 +4,7 @@
 
 use super::Supervisor;
 use crate::config::units::Level;
+use crate::engine::exit::Exit;
 use crate::engine::{Effect, Probe, Spawned};
 use crate::os::child::{self, Launch};
 use crate::os::listener;
@@ -123,12 +124,29 @@ impl Supervisor {
             self.log.drain(slot);
         }
         for (pid, exit) in drain.exits {
+            let exit = self.attribute(exit);
             match self.probes.exited(pid, exit) {
                 Some(report) => report.into_iter().for_each(|r| self.report(r, fx)),
                 None => self.engine.exited(pid, exit, now, &alive, fx),
             }
         }
         self.engine.reaped(drain.children_left, now, &alive, fx);
+    }
+
+    /// A SIGKILL exit told apart: the OOM killer's when the memory group's count of OOM kills
+    /// rose since it was last read (one read per SIGKILL exit; nothing else reads it).
+    fn attribute(&mut self, exit: Exit) -> Exit {
+        let Some((group, seen)) = self.memory.as_mut() else {
+            return exit;
+        };
+        if exit != Exit::Signal(nix::libc::SIGKILL) {
+            // Only SIGKILL exits are looked at: the OOM killer sends nothing else.
+            return exit;
+        }
+        let now = group.oom_kills();
+        let told = exit.attributed(*seen, now, || group.limit());
+        *seen = now.or(*seen);
+        told
     }
 
     /// Starts a check attempt of slot `slot`'s run `run`.
@@ -145,10 +163,19 @@ impl Supervisor {
             },
         };
         let now = Instant::now();
-        if let Some(report) = self
+        let report = self
             .probes
-            .start((slot, run, probe), kind, plan, bound, now)
-        {
+            .start((slot, run, probe), kind, plan, bound, now);
+        for (slot, reason) in self.probes.take_notices() {
+            let name = &self.engine.plan(slot).name;
+            let check = match probe {
+                Probe::Ready => "ready",
+                Probe::Health => "health",
+            };
+            let text = format!("{name}: its {check} check cannot run: {reason}");
+            self.say(Level::Warn, text);
+        }
+        if let Some(report) = report {
             self.report(report, fx);
         }
     }

@@ -14,6 +14,7 @@
 
 use crate::config::units::Level;
 use crate::engine::{Engine, Probe};
+use crate::os::cgroup::MemoryGroup;
 use crate::os::clock;
 use crate::os::listener::{self, Listener};
 use crate::os::probe::Probes;
@@ -38,6 +39,9 @@ pub struct Supervisor {
     listener: Option<Listener>,
     /// The name of each process type, by index: what the listener shows as an instance's type.
     types: Vec<String>,
+    /// The container's memory group and its OOM-kill count when last read (at start, then at
+    /// each SIGKILL exit): a SIGKILL while it rose is the OOM killer's.
+    memory: Option<(MemoryGroup, Option<u64>)>,
     /// Reads the config again for a `reload` (SPEC §10), with the options and environment
     /// formation was started with.
     reread: Box<crate::engine::Reread>,
@@ -60,6 +64,8 @@ impl Supervisor {
     /// A supervisor carrying out `engine`. `signals` must already be installed, so that no
     /// SIGCHLD of a child is missed.
     pub fn new(engine: Engine, signals: Signals, log: LogMux, pid1: bool, level: Level) -> Self {
+        // Before the first spawn: every child gets back the value it replaces.
+        crate::os::spawn::lower_oom_score();
         Supervisor {
             engine,
             signals,
@@ -69,6 +75,10 @@ impl Supervisor {
             probes: Probes::default(),
             listener: None,
             types: Vec::new(),
+            memory: MemoryGroup::find().map(|group| {
+                let seen = group.oom_kills();
+                (group, seen)
+            }),
             reread: Box::new(|| Err(vec!["reload: there is no config to read".into()])),
         }
     }

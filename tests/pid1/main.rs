@@ -7,11 +7,13 @@
 //! fixtures' handshakes, never for a fixed time; a time that is the subject of a test (a
 //! grace, a backoff, "nothing happens for a while") is a short setting, said so where it is.
 
+mod cgroups;
 mod harness;
 
 mod check;
 mod docs;
 mod export;
+mod faults;
 mod formation;
 mod graph;
 mod listener;

@@ -25,7 +25,7 @@ use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
@@ -53,6 +53,11 @@ pub struct Probes {
     set: Option<(Epoll, usize)>,
     /// The attempts by bound: the next deadline and the late ones without a walk over all.
     bounds: BTreeSet<(Instant, usize)>,
+    /// Slots whose last exec attempt could not even be spawned (EAGAIN at a pids limit,
+    /// ENOMEM): said once per run of such failures, not at every interval.
+    unstartable: HashSet<usize>,
+    /// Why a slot's check command could not be spawned, newly: for the supervisor to say.
+    notices: Vec<(usize, String)>,
 }
 
 /// How many ready sockets one [`Probes::ready`] takes (the rest stay ready for the next turn).
@@ -86,7 +91,17 @@ impl Probes {
                     user: plan.user.as_deref(),
                     stdio: StdioMode::Null,
                 };
-                child::spawn(&launch)
+                let spawned = child::spawn(&launch);
+                match &spawned {
+                    Ok(_) => {
+                        self.unstartable.remove(&slot);
+                    }
+                    Err(e) if self.unstartable.insert(slot) => {
+                        self.notices.push((slot, e.reason.clone()));
+                    }
+                    Err(_) => {}
+                }
+                spawned
                     .map(|started| How::Exec(started.pid))
                     .map_err(|e| e.reason)
             }
@@ -150,6 +165,12 @@ impl Probes {
     }
 
     /// Drops slot `slot`'s attempt, if any (an exec attempt's group is killed).
+    /// The slots whose check command newly could not be spawned, with why (one notice per
+    /// run of failures: a pids limit would otherwise log a line at every interval).
+    pub fn take_notices(&mut self) -> Vec<(usize, String)> {
+        std::mem::take(&mut self.notices)
+    }
+
     fn cancel(&mut self, slot: usize) {
         if let Some(attempt) = self.take(slot)
             && let How::Exec(pid) = attempt.how

@@ -144,6 +144,47 @@ pub fn raise_fd_limit() {
     }
 }
 
+/// The `oom_score_adj` formation was started with, as the text to write back, once
+/// [`lower_oom_score`] has lowered formation's own.
+static CHILD_OOM_SCORE: OnceLock<Vec<u8>> = OnceLock::new();
+
+const OOM_SCORE_ADJ: &str = "/proc/self/oom_score_adj";
+
+/// Lowers formation's own `oom_score_adj` as far as it may (issue #26): under a container's
+/// memory limit the OOM killer must take an instance, never PID 1 (which would take the whole
+/// container with it). -1000 (never chosen) needs CAP_SYS_RESOURCE; without it the kernel
+/// allows no lower than the floor a privileged writer set (`oom_score_adj_min`, e.g. runc's
+/// value for the container), which cannot be read: a binary search of writes finds it (at
+/// most 11, once). Every child gets back the value formation was started with, so an instance
+/// is as likely a victim as it would be without formation.
+pub fn lower_oom_score() {
+    let Ok(text) = std::fs::read_to_string(OOM_SCORE_ADJ) else {
+        return;
+    };
+    let Ok(start) = text.trim().parse::<i32>() else {
+        return;
+    };
+    let write = |v: i32| std::fs::write(OOM_SCORE_ADJ, v.to_string()).is_ok();
+    // The lowest value known to be allowed, and the highest known to be refused.
+    let (mut allowed, mut refused) = match write(-1000) {
+        true => (-1000, -1001),
+        false => (start, -1000),
+    };
+    while allowed - refused > 1 {
+        let mid = refused + (allowed - refused) / 2;
+        if write(mid) {
+            allowed = mid;
+        } else {
+            refused = mid;
+        }
+    }
+    // The last write may have been a refused one: the last success stands (writes that fail
+    // change nothing), so the value is `allowed`.
+    if allowed < start {
+        let _ = CHILD_OOM_SCORE.set(start.to_string().into_bytes());
+    }
+}
+
 /// Clones a child that sets itself up as `program` and `stdio` say and execs it. Returns its
 /// pid once it has exec'd; a failure before that is reported with its step (the child is then
 /// already reaped).
@@ -182,6 +223,7 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
         rlim_cur: soft,
         rlim_max: hard,
     });
+    let oom_score = CHILD_OOM_SCORE.get().map(Vec::as_slice);
     // Where the child writes the step and errno of a failure: our stack when it shares our
     // memory, a shared page when it has a copy.
     let mut failed: [i32; 2] = [0; 2];
@@ -204,7 +246,7 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
     #[allow(unsafe_code)]
     // SAFETY: the child runs on `stack`, in our memory or in a copy of it, while we sleep
     // (CLONE_VFORK) until it has exec'd or exited: everything it reads (`program`, `fds`,
-    // `nofile`) outlives it, and `report` points at `failed` or at the shared page, which it
+    // `nofile`, `oom_score`) outlives it, and `report` points at `failed` or at the shared page, which it
     // alone writes and we read only after `clone` returns. It makes direct system calls only
     // — no allocation, no lock, no libc state (see the module essay for setgroups/setuid) and
     // nothing that can panic: slices are walked by iterators, never indexed. Every pointer
@@ -244,6 +286,18 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
                         // SIGTTOU is still blocked (our mask), so a background group may do this.
                         // Failure (no terminal after all) is harmless.
                         libc::tcsetpgrp(0, libc::getpid());
+                    }
+                    // Before the switch of user: raising it back is allowed to the owner,
+                    // but /proc/self of a process that changed uid may not be writable.
+                    if let Some(score) = oom_score {
+                        let fd = libc::open(
+                            c"/proc/self/oom_score_adj".as_ptr(),
+                            libc::O_WRONLY | libc::O_CLOEXEC,
+                        );
+                        if fd >= 0 {
+                            libc::write(fd, score.as_ptr().cast(), score.len());
+                            libc::close(fd);
+                        }
                     }
                     if let Some((uid, gid, groups)) = program.user
                         && (libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0

@@ -1,7 +1,9 @@
 //! The documentation is tested like code (issue #22): README.md and docs/*.md.
 //!
 //! - Every relative link points to a file that exists, and its `#anchor`, if any, to a
-//!   heading of that file.
+//!   heading of that file; every repository path the prose names in backticks
+//!   (`src/cli/mod.rs`, `tests/docker/run.sh`) exists, so a moved file cannot leave its
+//!   description behind.
 //! - Every ```` ```toml ```` block passes `formation check -c formation.toml`, every
 //!   ```` ```procfile ```` block `formation check -f Procfile` (exit 0); a block tagged
 //!   ```` ```toml error ```` (or `procfile error`) shows a mistake and must exit 2. Each runs
@@ -116,6 +118,54 @@ fn every_relative_link_of_the_docs_reaches_a_file_and_a_heading() {
         "only {checked} relative links found: is the reader broken?"
     );
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+/// The repository paths named as inline code in prose: `src/…`, `tests/…` and the like,
+/// without wildcards or spaces.
+fn named_paths(prose: &str) -> Vec<(usize, String)> {
+    const ROOTS: [&str; 7] = [
+        "src/",
+        "tests/",
+        "bench/",
+        "scripts/",
+        "examples/",
+        "docs/",
+        ".ci/",
+    ];
+    let mut found = Vec::new();
+    for (i, line) in prose.lines().enumerate() {
+        for span in line.split('`').skip(1).step_by(2) {
+            let plain = !span.contains(|c: char| c.is_whitespace() || "*?{}<>…$".contains(c));
+            if plain && ROOTS.iter().any(|r| span.starts_with(r)) {
+                found.push((i + 1, span.to_string()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_repository_path_the_docs_name_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for (name, _, prose) in documents() {
+        for (line, path) in named_paths(&prose) {
+            checked += 1;
+            if !root.join(&path).exists() {
+                missing.push(format!("{name}:{line}: `{path}` is not in the repository"));
+            }
+        }
+    }
+    assert!(
+        checked > 5,
+        "only {checked} paths found: is the reader broken?"
+    );
+    assert!(
+        missing.is_empty(),
+        "the docs name paths that do not exist:\n{}",
+        missing.join("\n")
+    );
 }
 
 /// `check` on one config block; `Some(problem)` when its exit is not the one its tag asks for.
