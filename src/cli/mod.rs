@@ -23,7 +23,7 @@ pub enum Task {
     Check,
     /// Single-command mode: `-- CMD ARGS…`, verbatim.
     Single(Vec<OsString>),
-    /// `formation run TYPE [ARGS…]`: one instance of TYPE with single-command semantics
+    /// `formation run TYPE [CMD…]`: one instance of TYPE (running CMD instead, when given)
     /// (an empty TYPE while the parse has not reached it yet).
     RunType(String, Vec<OsString>),
     /// `formation run -- CMD [ARGS…]`: any command with the formation's common environment.
@@ -108,7 +108,7 @@ pub const USAGE: &str = "\
 usage: formation [OPTIONS]                 run the formation of ./formation.toml or ./Procfile
        formation [OPTIONS] [--] CMD [ARGS] run one command as PID 1 (like tini)
        formation check [-c FILE | -f FILE] [-m SPEC]   validate the config, print the plan
-       formation run TYPE [ARGS]           one instance of TYPE in the foreground
+       formation run TYPE [CMD [ARGS]]     TYPE's command, or CMD, in TYPE's environment
        formation run -- CMD [ARGS]         any command with the formation's environment
        formation probe TYPE                TYPE's ready check, once (0 ready, 1 not, 2 none)
        formation status [--json] [--listen ADDR]       what runs in this container
