@@ -52,9 +52,23 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
         .map_err(|e| errors.push(format!("formation: {e}")))
         .ok()
         .flatten();
-    let (Some(formation), Some(scales)) = (formation, scales) else {
+    let (Some(mut formation), Some(scales)) = (formation, scales) else {
         return Err(errors);
     };
+    plan::secrets::anchor(
+        &mut formation,
+        &dir.join(crate::config::model::dir_of(path)),
+    );
+    // A missing secret is an error at start; `check` may run where the secrets are not
+    // mounted (a CI runner, a developer's machine): there it is a warning, as a missing cwd.
+    let mut secret_warnings = Vec::new();
+    for (place, why) in plan::secrets::check(&formation, &scales, &crate::os::secret::read) {
+        if options.task == crate::cli::Task::Check {
+            secret_warnings.push(format!("{place}: warning: {why}"));
+        } else {
+            errors.push(format!("{place}: {why}"));
+        }
+    }
     let grace = plan::default_grace(options.grace, Some(&formation));
     let inherited: Vec<_> = std::env::vars_os().collect();
     let me = (nix::unistd::geteuid(), nix::unistd::getegid());
@@ -90,7 +104,8 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
     description.push_str(&plan::graph::describe(
         formation, scales, deps, &graces, grace, now,
     ));
-    let warnings = plan::warnings(formation, scales, &instances, &Path::is_dir, &Path::is_file);
+    let mut warnings = plan::warnings(formation, scales, &instances, &Path::is_dir, &Path::is_file);
+    warnings.extend(secret_warnings);
     Ok(Prepared {
         instances,
         grace,

@@ -62,11 +62,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Var>, Vec<ConfigError>> {
         pos = next;
         match parsed {
             Ok(v) if v.contains('\0') => diag.at(value_at, "a value may not contain NUL"),
-            Ok(v) => vars.push(Var {
-                name: key.to_string(),
-                value: v,
-                place: diag.place(key_at),
-            }),
+            Ok(v) => vars.push(Var::text(key, v, diag.place(key_at))),
             Err(message) => diag.at(value_at, message),
         }
     }
@@ -143,7 +139,7 @@ mod tests {
         let vars = parse(Path::new(".env"), text).expect("valid");
         let got: Vec<(&str, &str)> = vars
             .iter()
-            .map(|v| (v.name.as_str(), v.value.as_str()))
+            .map(|v| (v.name.as_str(), v.as_text().unwrap_or_default()))
             .collect();
         let want = [
             ("A", "1"),
@@ -175,7 +171,13 @@ mod tests {
         let vars = parse(Path::new(".env"), &text[..text.find("C=").expect("C")]).expect("valid");
         let got: Vec<(&str, &str, usize)> = vars
             .iter()
-            .map(|v| (v.name.as_str(), v.value.as_str(), v.place.line))
+            .map(|v| {
+                (
+                    v.name.as_str(),
+                    v.as_text().unwrap_or_default(),
+                    v.place.line,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -224,7 +226,7 @@ mod tests {
             let lines = text.split('\n').count();
             match parse(Path::new(".env"), &text) {
                 Ok(vars) => assert!(vars.iter().all(|v| {
-                    !v.name.is_empty() && !v.value.contains('\0') && v.place.line <= lines
+                    !v.name.is_empty() && !v.as_text().unwrap_or_default().contains('\0') && v.place.line <= lines
                 })),
                 Err(errors) => {
                     for e in errors {

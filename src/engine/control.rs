@@ -5,16 +5,18 @@
 //! An instance the operator stops or restarts carries an [`Intent`] until its group is empty;
 //! its end then follows the intent, never its restart policy, and never stops the formation.
 //! A stopped instance is [`State::Stopped`] until a `start`. A restart goes one instance of a
-//! type at a time (`rolling.rs`). A request's completion, for `--wait`, is a list of goals
+//! type at a time (`rolling.rs`); a `scale` plans new slots (`scale.rs`); a `reload` applies a
+//! diff (`reload.rs`). A request's completion, for `--wait`, is a list of goals (`waits.rs`)
 //! checked when the channel asks ([`Engine::progress`]), so a request nobody waits for costs
 //! nothing after its answer.
 
-use super::graph::type_name;
-use super::table::{Check, State};
+use super::table::State;
+use super::waits::Request;
+pub use super::waits::{Goal, Progress, Ticket};
 use super::{Effect, Engine, Level, SlotId, say};
 use crate::plan::blueprint::Blueprint;
 use nix::sys::signal::Signal;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One operator request, as the channel parsed it. Targets are words as typed: a type (`web`)
 /// or an instance (`web.2`).
@@ -51,20 +53,6 @@ pub enum Answer {
     Failed(Vec<String>),
 }
 
-/// A request's handle for `--wait`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Ticket(pub u64);
-
-/// Where a request stands since the last look.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Progress {
-    /// Lines about the request's targets since the last look.
-    pub lines: Vec<String>,
-    /// It is complete, or can never be (then `failed` says why).
-    pub done: bool,
-    pub failed: Option<String>,
-}
-
 /// Reads the config again, with formation's original options and environment.
 pub type Reread = dyn Fn() -> Result<Blueprint, Vec<String>>;
 
@@ -77,33 +65,16 @@ pub enum Intent {
     Restart,
 }
 
-/// What a request waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Goal {
-    /// The instance holds no process and stays stopped.
-    Stopped(SlotId),
-    /// The instance has run again (a run after `run`) and is ready, or that run is over.
-    Up { id: SlotId, run: u64 },
-}
-
-/// A request somebody may wait for.
-#[derive(Debug)]
-pub(super) struct Request {
-    ticket: Ticket,
-    /// What is still awaited.
-    goals: Vec<Goal>,
-    /// Its default `--timeout`.
-    timeout: Duration,
-    /// The line that ends it (`reload applied`), if any.
-    last: Option<String>,
-}
-
 /// The control state of the engine: requests awaited, restarts rolling, the process types.
 #[derive(Debug, Default)]
 pub(super) struct Control {
-    requests: Vec<Request>,
-    next_ticket: u64,
+    pub requests: Vec<Request>,
+    pub next_ticket: u64,
     pub rollouts: Vec<super::rolling::Rollout>,
+    /// Removed types being stopped by a reload, tier after tier (dependents first).
+    pub teardowns: Vec<std::collections::VecDeque<Vec<SlotId>>>,
+    /// The wall clock at the last tick, in seconds: where a reloaded schedule counts from.
+    pub wall: i64,
     /// Per process type (by index): its name and current scale, and its index in the
     /// blueprint (None: a reload removed it).
     pub kinds: Vec<Kind>,
@@ -118,9 +89,6 @@ pub(super) struct Kind {
     pub scale: u32,
     pub bp: Option<usize>,
 }
-
-/// When a type has no ready `timeout`, `--wait` waits this long for it (SPEC §10).
-pub const WAIT_WITHOUT_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Engine {
     /// Carries out an operator's request at `now`. `reread` is called for a reload only.
@@ -161,133 +129,9 @@ impl Engine {
         answer
     }
 
-    /// Where request `ticket` stands.
-    #[allow(dead_code)] // Until the control channel waits for requests.
-    pub fn progress(&mut self, ticket: Ticket) -> Progress {
-        let Some(i) = self
-            .control
-            .requests
-            .iter()
-            .position(|r| r.ticket == ticket)
-        else {
-            return Progress {
-                done: true,
-                ..Progress::default()
-            };
-        };
-        let mut lines = Vec::new();
-        let mut goals = std::mem::take(&mut self.control.requests[i].goals);
-        goals.retain(|&goal| match self.reached(goal) {
-            Some(line) => {
-                lines.push(line);
-                false
-            }
-            None => true,
-        });
-        let request = &mut self.control.requests[i];
-        request.goals = goals;
-        if self.stop.is_some() {
-            return Progress {
-                lines,
-                done: true,
-                failed: Some("formation is stopping".into()),
-            };
-        }
-        let done = request.goals.is_empty();
-        if done && let Some(last) = request.last.take() {
-            lines.push(last);
-        }
-        Progress {
-            lines,
-            done,
-            failed: None,
-        }
-    }
-
-    /// The default `--timeout` of `ticket`: the largest grace plus the largest ready
-    /// `timeout` of what it touches (60 s for a type without one).
-    #[allow(dead_code)] // Until the control channel waits for requests.
-    pub fn wait_timeout(&self, ticket: Ticket) -> Duration {
-        let request = self.control.requests.iter().find(|r| r.ticket == ticket);
-        request.map_or(WAIT_WITHOUT_TIMEOUT, |r| r.timeout)
-    }
-
-    /// Nobody waits for request `ticket` any more.
-    #[allow(dead_code)] // Until the control channel waits for requests.
-    pub fn forget(&mut self, ticket: Ticket) {
-        self.control.requests.retain(|r| r.ticket != ticket);
-    }
-
     /// The name of process type `t`.
     pub fn type_name(&self, t: usize) -> &str {
         self.control.kinds.get(t).map_or("", |k| k.name.as_str())
-    }
-
-    /// A line when `goal` is reached.
-    fn reached(&self, goal: Goal) -> Option<String> {
-        match goal {
-            Goal::Stopped(id) => {
-                let slot = self.table.slot(id);
-                let over = slot.state == State::Stopped || slot.state.group().is_none();
-                over.then(|| format!("{} stopped", slot.plan.name))
-            }
-            Goal::Up { id, run } => {
-                let word = self.up_again(id, run)?;
-                Some(format!("{} {word}", self.table.slot(id).plan.name))
-            }
-        }
-    }
-
-    /// Whether instance `id` has run again since run `run` and is ready — or that is over:
-    /// it was stopped or skipped, or its new run already ended. A word for a line.
-    pub(super) fn up_again(&self, id: SlotId, run: u64) -> Option<&'static str> {
-        let slot = self.table.slot(id);
-        match slot.state {
-            State::Stopped => Some("stopped"),
-            State::Skipped(_) => Some("skipped"),
-            _ if slot.run <= run => None,
-            State::Running {
-                check: Check::Ready { .. },
-                ..
-            } => Some(if slot.plan.ready.is_some() {
-                "ready"
-            } else {
-                "running"
-            }),
-            State::Ended(Some(exit)) if exit.success() => Some("completed"),
-            State::Ended(_) => Some("ended"),
-            State::Idle => Some("ran"),
-            _ => None,
-        }
-    }
-
-    /// Opens a request awaiting `goals`, if there are any.
-    pub(super) fn request(&mut self, goals: Vec<Goal>, last: Option<String>) -> Option<Ticket> {
-        if goals.is_empty() && last.is_none() {
-            return None;
-        }
-        let ticket = Ticket(self.control.next_ticket);
-        self.control.next_ticket += 1;
-        let ids = goals.iter().map(|g| match *g {
-            Goal::Stopped(id) | Goal::Up { id, .. } => id,
-        });
-        let (mut grace, mut ready) = (Duration::ZERO, Duration::ZERO);
-        for id in ids {
-            let plan = &self.table.slot(id).plan;
-            grace = grace.max(plan.grace);
-            let wait = plan.ready.as_ref().and_then(|r| r.timeout);
-            ready = ready.max(wait.unwrap_or(WAIT_WITHOUT_TIMEOUT));
-        }
-        if ready.is_zero() {
-            ready = WAIT_WITHOUT_TIMEOUT;
-        }
-        self.control.requests.push(Request {
-            ticket,
-            goals,
-            timeout: grace + ready,
-            last,
-        });
-        Some(ticket)
     }
 
     /// The instances the words name: a type (its instances within its scale) or an
@@ -433,6 +277,11 @@ impl Engine {
     /// scheduled one waits for its next fire). A type's remembered failure is forgotten, so
     /// its dependents may start once it meets their condition.
     pub(super) fn admit(&mut self, id: SlotId, now: Instant, fx: &mut Vec<Effect>) {
+        if let Some(plan) = self.table.slot_mut(id).next_plan.take() {
+            // A reload's settings, taken up while it holds no process.
+            self.table.set(id, State::Stopped);
+            self.table.slot_mut(id).plan = *plan;
+        }
         let t = self.table.slot(id).plan.type_index;
         if self.table.failed(t).is_some_and(|(f, _)| f == id) {
             self.table.clear_failed(t);
@@ -483,10 +332,5 @@ impl Engine {
                 self.admit(id, now, fx);
             }
         }
-    }
-
-    /// The name of instance `id`'s type.
-    pub(super) fn type_of(&self, id: SlotId) -> &str {
-        type_name(&self.table.slot(id).plan.name)
     }
 }

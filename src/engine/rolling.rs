@@ -51,16 +51,7 @@ impl Engine {
                 }
             }
             goals.push(Goal::Up { id, run: slot.run });
-            let rollouts = &mut self.control.rollouts;
-            match rollouts.iter_mut().find(|r| r.t == t) {
-                Some(r) if r.current.is_some_and(|(c, _)| c == id) || r.queue.contains(&id) => {}
-                Some(r) => r.queue.push_back(id),
-                None => rollouts.push(Rollout {
-                    t,
-                    queue: VecDeque::from([id]),
-                    current: None,
-                }),
-            }
+            self.enqueue(t, &[id]);
         }
         self.roll(now, fx);
         let ticket = self.request(goals, None);
@@ -111,9 +102,60 @@ impl Engine {
             State::Stopping { .. } | State::Ending { .. } => {
                 self.table.slot_mut(id).intent = Some(Intent::Restart);
             }
+            // A reload's new settings are taken up on the way.
+            _ if self.table.slot(id).next_plan.is_some() => self.admit(id, now, fx),
             State::Waiting { .. } | State::Idle => self.table.set(id, State::Waiting { at: now }),
             State::Gated { .. } => {}
             State::Stopped | State::Ended(_) | State::Skipped(_) => self.admit(id, now, fx),
+        }
+    }
+
+    /// Queues instances `ids` of type `t` for a rolling restart.
+    pub(super) fn enqueue(&mut self, t: usize, ids: &[SlotId]) {
+        let rollouts = &mut self.control.rollouts;
+        let r = match rollouts.iter().position(|r| r.t == t) {
+            Some(i) => &mut rollouts[i],
+            None => {
+                rollouts.push(Rollout {
+                    t,
+                    queue: VecDeque::new(),
+                    current: None,
+                });
+                rollouts.last_mut().expect("just pushed")
+            }
+        };
+        for &id in ids {
+            if r.current.is_none_or(|(c, _)| c != id) && !r.queue.contains(&id) {
+                r.queue.push_back(id);
+            }
+        }
+    }
+
+    /// Moves every teardown on: once a tier's instances hold no process, the next tier gets
+    /// its stop.
+    pub(super) fn tear(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        let mut i = 0;
+        while i < self.control.teardowns.len() {
+            let tiers = &self.control.teardowns[i];
+            let busy = tiers.front().is_some_and(|tier| {
+                tier.iter()
+                    .any(|&id| self.table.slot(id).state.group().is_some())
+            });
+            if busy {
+                i += 1;
+                continue;
+            }
+            self.control.teardowns[i].pop_front();
+            match self.control.teardowns[i].front().cloned() {
+                Some(tier) => {
+                    for id in tier {
+                        self.stop_one(id, now, fx);
+                    }
+                }
+                None => {
+                    self.control.teardowns.swap_remove(i);
+                }
+            }
         }
     }
 

@@ -47,7 +47,15 @@ impl Engine {
         self.control.kinds = (0..self.table.types())
             .map(|t| {
                 let members = self.table.members(t);
-                let name = members.first().map_or("", |&id| self.type_of(id));
+                // `web` of `web.1`; single-command mode's one instance is named after its
+                // command (`python3.11`), which is its type's name as it stands.
+                let name = members.first().map_or("", |&id| {
+                    let name = &self.table.slot(id).plan.name;
+                    match name.rsplit_once('.') {
+                        Some((t, n)) if n.bytes().all(|b| b.is_ascii_digit()) => t,
+                        _ => name,
+                    }
+                });
                 Kind {
                     name: name.to_string(),
                     scale: u32::try_from(members.len()).unwrap_or(u32::MAX),
@@ -149,17 +157,9 @@ impl Engine {
         };
         let mut new = blueprint.instances(bp, have + 1, n)?;
         for i in &mut new {
-            self.renumber(i);
+            super::reload::renumber(&self.control.kinds, i);
         }
         Ok(new)
-    }
-
-    /// An instance planned from the blueprint, with its type and `after` given as the
-    /// engine numbers types (a reload appends the types it adds).
-    pub(super) fn renumber(&self, i: &mut Instance) {
-        let of = |bp: usize| self.control.kinds.iter().position(|k| k.bp == Some(bp));
-        i.type_index = of(i.type_index).unwrap_or(i.type_index);
-        i.after = i.after.iter().filter_map(|&d| of(d)).collect();
     }
 
     /// A new slot for `plan`, gated by its `after`; its dependencies join the graph.

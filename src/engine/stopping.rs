@@ -85,6 +85,7 @@ impl Engine {
         self.stop = Some(Stop::new(cause));
         // SPEC §10: a stop wins over any restart under way.
         self.control.rollouts.clear();
+        self.control.teardowns.clear();
         // What can never start is skipped, and says so, before the rest is ended.
         self.open_gates(now, fx);
         for id in 0..self.table.len() {
@@ -103,6 +104,9 @@ impl Engine {
     pub(super) fn settle(&mut self, now: Instant, fx: &mut Vec<Effect>) {
         if !self.control.rollouts.is_empty() {
             self.roll(now, fx);
+        }
+        if !self.control.teardowns.is_empty() {
+            self.tear(now, fx);
         }
         if self.stop.is_none() && self.table.live() == 0 {
             self.begin_stop(StopCause::AllEnded(self.first_failure), now, fx);

@@ -180,6 +180,8 @@ pub struct Slot {
     /// What the operator asked of its current run (SPEC §10): its end then follows that,
     /// not its policy.
     pub intent: Option<super::control::Intent>,
+    /// The plan a reload gave it, taken up the next time it starts (SPEC §10).
+    pub next_plan: Option<Box<Instance>>,
 }
 
 /// While an instance waits (for a dependency, or to be ready), a line this often says what
@@ -255,6 +257,7 @@ impl Table {
             run: 0,
             last_error: None,
             intent: None,
+            next_plan: None,
         });
         self.set(id, state);
         id

@@ -47,6 +47,9 @@ pub fn render(input: &Input, notes: &mut Notes) -> String {
             ),
         );
     }
+    for text in super::secrets::relative_notes(input, notes) {
+        w.comment(&text);
+    }
     w.str("version", "3.8");
     w.open("services");
     for unit in &units {
@@ -55,6 +58,7 @@ pub fn render(input: &Input, notes: &mut Notes) -> String {
         w.close();
     }
     w.close();
+    super::secrets::compose_top(&super::secrets::files(input), &mut w);
     w.finish()
 }
 
@@ -64,6 +68,7 @@ fn deployment(input: &Input, unit: &Unit, units: &[Unit], notes: &mut Notes, w: 
     image(input, unit, w);
     environment(input, unit, w);
     env_files(input, w);
+    super::secrets::compose_service(input, unit, &super::secrets::files(input), w);
     port(input, unit, w);
     restart(unit, w);
     grace(unit, w);

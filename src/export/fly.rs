@@ -44,6 +44,14 @@ pub fn render(input: &Input, notes: &mut Notes) -> String {
         );
         comment(&mut out, &notes.add(&input.app, text));
     }
+    super::secrets::relative_notes(input, notes)
+        .iter()
+        .chain(&super::secrets::fly_notes(
+            input,
+            &super::secrets::files(input),
+            notes,
+        ))
+        .for_each(|text| comment(&mut out, text));
     let _ = writeln!(out, "app = {}", string(&input.app));
     grace(&units, notes, &mut out);
     let release = release(input, &units, notes, &mut out);
@@ -160,7 +168,9 @@ fn environment(input: &Input, out: &mut String) {
     if !input.formation.env.is_empty() {
         out.push_str("\n[env]\n");
         for v in &input.formation.env {
-            let _ = writeln!(out, "{} = {}", key(&v.name), string(&v.value));
+            if let Some(text) = v.as_text() {
+                let _ = writeln!(out, "{} = {}", key(&v.name), string(text));
+            }
         }
     }
 }

@@ -21,6 +21,8 @@ const CASES: &[(&str, &str, Option<&str>)] = &[
     ("run", "tests/export/cases/run.toml", None),
     ("graph", "tests/export/cases/graph.toml", None),
     ("release", "tests/export/cases/Procfile", None),
+    ("secrets", "tests/export/cases/secrets.toml", None),
+    ("overrides", "tests/export/cases/overrides.toml", None),
 ];
 
 fn config(path: &str) -> ConfigFile {

@@ -39,6 +39,13 @@ pub fn render(input: &Input, notes: &mut Notes) -> Result<String, String> {
     if !input.env_files.is_empty() {
         w.comment(&notes.add(&input.app, secret_comment(input)));
     }
+    let files = super::secrets::files(input);
+    if let Some(text) = super::secrets::kube_comment(input, &files) {
+        w.comment(&text);
+    }
+    for text in super::secrets::relative_notes(input, notes) {
+        w.comment(&text);
+    }
     for (unit, name) in units.iter().zip(&names) {
         w.document();
         let schedule = unit.t.schedule.as_ref().map(|s| (s, cron_text(s)));
@@ -249,12 +256,15 @@ fn pod(input: &Input, unit: &Unit, args: &[String], task: bool, notes: &mut Note
     image(input, unit, args, w);
     environment(input, unit, notes, w);
     env_files(input, w);
+    let files = super::secrets::files(input);
+    super::secrets::kube_mounts(input, unit, &files, w);
     port(input, unit, w);
     if !task {
         ready(input, unit, notes, w);
     }
     w.close();
     w.close();
+    super::secrets::kube_volumes(input, unit, &files, w);
     w.close();
     w.close();
 }

@@ -29,6 +29,7 @@
 mod compose;
 mod fly;
 mod kubernetes;
+mod secrets;
 mod toml_text;
 mod yaml;
 
@@ -328,18 +329,24 @@ impl Unit<'_> {
     }
 
     /// The environment the orchestrator injects: `[env]` without the keys the type's `env`
-    /// sets, then the type's `env`. formation in the container sets the same from the
+    /// sets, then the type's `env`; values from files are not in it. formation in the container sets the same from the
     /// config; the orchestrator's copy makes them visible there.
     pub fn env<'b>(&'b self, input: &'b Input) -> Vec<(&'b str, &'b str)> {
         let own = &self.t.env;
         let mut env = Vec::new();
+        // A value from a file is not copied: the file is mounted (`secrets.rs`) and
+        // formation in the container reads it.
         for v in &input.formation.env {
-            if !own.iter().any(|o| o.name == v.name) {
-                env.push((v.name.as_str(), v.value.as_str()));
+            if let Some(text) = v.as_text()
+                && !own.iter().any(|o| o.name == v.name)
+            {
+                env.push((v.name.as_str(), text));
             }
         }
         for v in own {
-            env.push((v.name.as_str(), v.value.as_str()));
+            if let Some(text) = v.as_text() {
+                env.push((v.name.as_str(), text));
+            }
         }
         env
     }

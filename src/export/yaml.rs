@@ -75,6 +75,12 @@ impl Writer {
         let _ = writeln!(self.out, "{}: {value}", scalar(key));
     }
 
+    /// `key: true`.
+    pub fn bool(&mut self, key: &str, value: bool) {
+        self.line_start();
+        let _ = writeln!(self.out, "{}: {value}", scalar(key));
+    }
+
     /// `key:` with a mapping or a sequence below it, until [`Writer::close`].
     pub fn open(&mut self, key: &str) {
         self.line_start();

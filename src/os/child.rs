@@ -16,6 +16,7 @@
 
 use crate::config::users::Credentials;
 use crate::os::spawn::{self, Failure, Memory, Program, Stdio, Step};
+use crate::os::terminal;
 use crate::plan::StdioMode;
 use crate::plan::env::Env;
 use nix::errno::Errno;
@@ -54,6 +55,9 @@ pub struct Started {
     pub stdout: Option<OwnedFd>,
     /// The non-blocking read end of its stderr pipe (piped mode only).
     pub stderr: Option<OwnedFd>,
+    /// The non-blocking master end of its terminal, where its stdout and stderr both go
+    /// (`tty = true` only).
+    pub terminal: Option<OwnedFd>,
 }
 
 /// Why an instance could not start, as an exit status and a reason for the log.
@@ -88,19 +92,43 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
         .iter()
         .map(|a| c(a.as_bytes()))
         .collect::<Result<_, _>>()?;
+    // Values from files are read now, at each spawn (SPEC §3.4): a rotated secret reaches the
+    // next restart. A file that cannot be read is a failed spawn (126) naming it.
+    let secrets: Vec<(&OsStr, OsString)> = match launch.env {
+        Some(env) => env
+            .files()
+            .map(|(k, path)| {
+                crate::os::secret::read(path)
+                    .map(|v| (k, v))
+                    .map_err(|e| SpawnError::cannot(format!("{}: {e}", k.to_string_lossy())))
+            })
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
     let envp: Vec<CString> = match launch.env {
         Some(env) => env
             .pairs()
+            .chain(secrets.iter().map(|(k, v)| (*k, v.as_os_str())))
             .map(|(k, v)| c(&assignment(k, v)))
             .collect::<Result<_, _>>()?,
         None => std::env::vars_os()
             .map(|(k, v)| c(&assignment(&k, &v)))
             .collect::<Result<_, _>>()?,
     };
-    let path = match launch.env {
-        Some(env) => env.get("PATH").map(OsStr::to_os_string),
-        None => std::env::var_os("PATH"),
+    // A variable of the child's environment (a value from a file included).
+    let var = |name: &str| match launch.env {
+        Some(env) => env
+            .get(name)
+            .or_else(|| {
+                secrets
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.as_os_str())
+            })
+            .map(OsStr::to_os_string),
+        None => std::env::var_os(name),
     };
+    let path = var("PATH");
     let search = !program.as_bytes().contains(&b'/');
     let candidates: Vec<CString> = if search {
         candidates(program.as_bytes(), path.as_deref().map(OsStr::as_bytes))
@@ -137,13 +165,26 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
         // address space would raise (spawn/); formation mode and checks spawn many.
         memory: match launch.stdio {
             StdioMode::Inherit { .. } => Memory::Copied,
-            StdioMode::Piped | StdioMode::Null => Memory::Shared,
+            StdioMode::Piped | StdioMode::Terminal | StdioMode::Null => Memory::Shared,
         },
     };
+    let mut terminal = None;
     let (pid, stdout, stderr) = match launch.stdio {
         StdioMode::Inherit { .. } => {
             let pid =
                 spawn::clone_exec(&prepared, Stdio::Inherit).map_err(|f| failed(f, launch))?;
+            (pid, None, None)
+        }
+        StdioMode::Terminal => {
+            let (cols, rows) = terminal::size(var("COLUMNS").as_deref(), var("LINES").as_deref());
+            let pair = terminal::open(cols, rows).map_err(|errno| SpawnError {
+                status: 126,
+                reason: format!("no pseudo-terminal for `tty = true`: {}", describe(errno)),
+            })?;
+            let stdio = Stdio::Terminal { tty: &pair.slave };
+            let pid = spawn::clone_exec(&prepared, stdio).map_err(|f| failed(f, launch))?;
+            // Our copy of the slave closes here: the master reads EIO once the child's have.
+            terminal = Some(pair.master);
             (pid, None, None)
         }
         StdioMode::Piped => {
@@ -165,6 +206,7 @@ pub fn spawn(launch: &Launch) -> Result<Started, SpawnError> {
         pid,
         stdout,
         stderr,
+        terminal,
     })
 }
 
@@ -222,6 +264,9 @@ fn failed(failure: Failure, launch: &Launch) -> SpawnError {
     };
     let reason = match (failure.step, launch.cwd) {
         (Some(Step::Cwd), Some(cwd)) => format!("cannot change directory to {}", cwd.display()),
+        (Some(Step::Terminal), _) => {
+            format!("cannot take its terminal: {}", describe(failure.errno))
+        }
         _ => describe(failure.errno),
     };
     SpawnError { status, reason }

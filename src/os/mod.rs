@@ -5,6 +5,8 @@ pub mod listener;
 pub mod probe;
 pub mod procfs;
 pub mod reaper;
+pub mod secret;
 pub mod signals;
 pub mod spawn;
 pub mod sweep;
+pub mod terminal;

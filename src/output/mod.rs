@@ -1,4 +1,5 @@
 pub mod format;
 pub mod json;
+pub mod lines;
 pub mod logmux;
 pub mod sink;

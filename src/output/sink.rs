@@ -50,6 +50,51 @@ pub struct Sink {
     sent: usize,
     /// The reader is gone (EPIPE or another write error): output is discarded from now on.
     closed: bool,
+    /// The output fails for now (a full disk, EIO) and may work again: since when (the
+    /// error) and how many lines were dropped since.
+    failing: Option<(Errno, usize)>,
+    /// What the owner should say about failures, in order.
+    notices: Vec<Notice>,
+}
+
+/// A change in how an output fails, for one of formation's own lines (issue #26).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// Writes began to fail with this error: lines are dropped (and counted) from now on.
+    Failing(Errno),
+    /// Writes failing with this error dropped this many lines; they work again, or formation
+    /// is exiting.
+    Dropped(Errno, usize),
+}
+
+impl Notice {
+    /// The line about output `name` (stdout, stderr).
+    pub fn describe(self, name: &str) -> String {
+        match self {
+            Notice::Failing(errno) => format!(
+                "{name}: cannot write ({}): its lines are dropped and counted until it can be written again",
+                describe(errno)
+            ),
+            Notice::Dropped(errno, lines) => {
+                format!("{name}: {lines} line(s) dropped ({})", describe(errno))
+            }
+        }
+    }
+}
+
+/// An errno as the lines say it: `no space left on device (ENOSPC)`.
+fn describe(errno: Errno) -> String {
+    format!("{} ({errno:?})", errno.desc().to_lowercase())
+}
+
+/// Errors after which an output may work again: a full disk or quota (a log driver's file,
+/// a `> file` on a small tmpfs) frees up, a file under its size limit again, a terminal or
+/// device error. Anything else (EPIPE: the reader is gone) closes the output for good.
+fn transient(errno: Errno) -> bool {
+    matches!(
+        errno,
+        Errno::ENOSPC | Errno::EDQUOT | Errno::EFBIG | Errno::EIO
+    )
 }
 
 impl Sink {
@@ -78,6 +123,8 @@ impl Sink {
             queue: Vec::new(),
             sent: 0,
             closed: false,
+            failing: None,
+            notices: Vec::new(),
         })
     }
 
@@ -100,6 +147,15 @@ impl Sink {
         self.queue.clear();
         self.sent = 0;
         lines + partial
+    }
+
+    /// What to say about this output's failures since the last call. `at_exit`: formation
+    /// is exiting, so a failure still going on is counted now.
+    pub fn take_notices(&mut self, at_exit: bool) -> Vec<Notice> {
+        if at_exit && let Some((errno, dropped)) = self.failing.take() {
+            self.notices.push(Notice::Dropped(errno, dropped));
+        }
+        std::mem::take(&mut self.notices)
     }
 
     /// True once the reader is gone; callers may skip formatting.
@@ -138,9 +194,27 @@ impl Sink {
                 Kind::Chunked => break,
             };
             match result {
-                Ok(n) => self.sent += n,
+                Ok(n) => {
+                    self.sent += n;
+                    if let Some((errno, dropped)) = self.failing.take() {
+                        self.notices.push(Notice::Dropped(errno, dropped));
+                    }
+                }
                 Err(Errno::EINTR) => continue,
                 Err(Errno::EAGAIN) => break,
+                Err(errno) if transient(errno) => {
+                    // Nothing blocks and nothing piles up: what is queued is dropped and
+                    // counted, and the next line tries again.
+                    let lines = self.drop_queue();
+                    match self.failing.as_mut() {
+                        Some((_, dropped)) => *dropped += lines,
+                        None => {
+                            self.failing = Some((errno, lines));
+                            self.notices.push(Notice::Failing(errno));
+                        }
+                    }
+                    return;
+                }
                 Err(_) => {
                     // EPIPE and the like: nobody reads our output any more. Supervision goes
                     // on (SPEC §5); what is written from now on is dropped.
@@ -201,5 +275,51 @@ mod tests {
         assert_eq!(chunk(&data[..100]).len(), 100);
         let long = vec![b'c'; 10_000];
         assert_eq!(chunk(&long).len(), PIPE_BUF);
+    }
+
+    /// A terminal whose other side is gone fails with EIO: lines are dropped and counted, the
+    /// sink stays open, and it says so once when it begins and once with the count.
+    #[test]
+    fn eio_drops_and_counts_lines_without_closing() {
+        let pty = nix::pty::openpty(None, None).expect("openpty");
+        drop(pty.master);
+        let mut sink = Sink::new(pty.slave.as_fd()).expect("sink");
+        for _ in 0..3 {
+            sink.queue().extend_from_slice(b"one\ntwo\n");
+            sink.flush(true);
+            assert!(!sink.is_closed() && !sink.wants_write(), "nothing waits");
+        }
+        assert_eq!(sink.take_notices(false), [Notice::Failing(Errno::EIO)]);
+        assert_eq!(sink.take_notices(true), [Notice::Dropped(Errno::EIO, 6)]);
+        assert_eq!(
+            Notice::Dropped(Errno::EIO, 6).describe("stdout"),
+            "stdout: 6 line(s) dropped (i/o error (EIO))"
+        );
+    }
+
+    /// /dev/full fails every write with ENOSPC; an output that works again ends the count.
+    #[test]
+    fn a_full_disk_is_counted_until_writes_work_again() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let mut sink = Sink::new(full.as_fd()).expect("sink");
+        sink.queue().extend_from_slice(b"a\nb\npartial");
+        sink.flush(true);
+        assert_eq!(sink.take_notices(false), [Notice::Failing(Errno::ENOSPC)]);
+        // The same sink on a file that takes writes: the failure is over.
+        let ok = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .expect("/dev/null");
+        sink.fd = ok.into();
+        sink.queue().extend_from_slice(b"c\n");
+        sink.flush(true);
+        assert_eq!(sink.take_notices(true), [Notice::Dropped(Errno::ENOSPC, 3)]);
+        assert_eq!(
+            Notice::Failing(Errno::ENOSPC).describe("stdout"),
+            "stdout: cannot write (no space left on device (ENOSPC)): its lines are dropped and counted until it can be written again"
+        );
     }
 }

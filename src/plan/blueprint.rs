@@ -138,6 +138,29 @@ pub fn keep_own_credentials(instances: &mut [Instance], (euid, egid): (Uid, Gid)
     }
 }
 
+/// A blueprint of a formation.toml text at `/srv/formation.toml`, for tests: users cannot
+/// be looked up, `PATH` is the only inherited variable, and we run as root.
+#[cfg(test)]
+pub fn from_toml(toml: &str) -> Blueprint {
+    let path = Path::new("/srv/formation.toml");
+    let parsed = crate::config::schema::parse(path, toml, &|_| Err("no users".into()));
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let formation = parsed.formation.expect("a formation");
+    let scales = formation.types.iter().map(|t| t.scale).collect();
+    let me = (Uid::from_raw(0), Gid::from_raw(0));
+    let inherited = vec![("PATH".into(), "/bin".into())];
+    let grace = Duration::from_secs(1);
+    Blueprint::new(
+        formation,
+        scales,
+        grace,
+        inherited,
+        Vec::new(),
+        "/srv".into(),
+        me,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

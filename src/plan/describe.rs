@@ -75,6 +75,9 @@ pub fn describe(
     for ((t, scale), mine) in formation.types.iter().zip(scales).zip(groups) {
         let _ = writeln!(out, "\n{} (scale {scale}): {}", t.name, t.command);
         let _ = writeln!(out, "  {}", policies(t, mine.first()));
+        if let Some(origins) = origins(formation, t) {
+            let _ = writeln!(out, "  set at: {origins}");
+        }
         for i in mine {
             let port = i
                 .env
@@ -92,9 +95,41 @@ pub fn describe(
                 .map(|(k, _)| k.to_string_lossy().into_owned())
                 .collect();
             let _ = writeln!(out, "  env keys: {}", keys.join(" "));
+            // The file, never its content (SPEC §3.4): it is read at each spawn.
+            let files: Vec<String> = first
+                .env
+                .iter()
+                .flat_map(|e| e.files())
+                .map(|(k, path)| format!("{}={}", k.to_string_lossy(), path.display()))
+                .collect();
+            if !files.is_empty() {
+                let _ = writeln!(out, "  env from files: {}", files.join(" "));
+            }
         }
     }
     out
+}
+
+/// Where each setting of `t` comes from, when the formation reads a Procfile with overrides
+/// (SPEC §3.1): the Procfile's line or the toml's key. None for a single file.
+fn origins(formation: &Formation, t: &ProcessType) -> Option<String> {
+    let elsewhere = |p: &crate::config::model::Place| p.file != formation.path;
+    if !formation.types.iter().any(|t| elsewhere(&t.place)) {
+        return None;
+    }
+    let mut out = Vec::new();
+    if elsewhere(&t.place) {
+        out.push(format!("command {}", t.place));
+        let keyed = |key: &str| t.keys.iter().any(|(k, _)| k == key);
+        if t.oneshot && t.name == "release" && !keyed("oneshot") {
+            out.push(format!("oneshot {} (release phase)", t.place));
+        }
+        for (_, place) in t.after.iter().filter(|(_, p)| elsewhere(p)) {
+            out.push(format!("after {place} (release phase)"));
+        }
+    }
+    out.extend(t.keys.iter().map(|(key, place)| format!("{key} {place}")));
+    Some(out.join(", "))
 }
 
 pub(super) fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
@@ -119,6 +154,9 @@ pub(super) fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
     }
     if !t.signals.is_identity() {
         let _ = write!(text, " signals={}", t.signals);
+    }
+    if t.tty {
+        text.push_str(" tty=true");
     }
     text
 }

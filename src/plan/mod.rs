@@ -10,7 +10,6 @@ use crate::config::model::{Formation, Place, Var};
 use crate::config::rewrite::Rewrites;
 use crate::config::users::Credentials;
 use nix::sys::signal::Signal;
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::Path;
 use std::rc::Rc;
@@ -29,6 +28,9 @@ pub enum StdioMode {
     Inherit { take_terminal: bool },
     /// Formation mode: stdin is /dev/null; stdout and stderr are pipes that we read.
     Piped,
+    /// Formation mode with `tty = true`: stdin is /dev/null; stdout and stderr are one
+    /// pseudo-terminal, which we read, and the instance is its session leader.
+    Terminal,
     /// A check's command: stdin, stdout and stderr are /dev/null.
     Null,
 }
@@ -81,7 +83,9 @@ mod describe;
 pub mod env;
 pub mod graph;
 pub mod order;
+pub mod reload;
 pub mod run;
+pub mod secrets;
 
 use checks::{HealthCheck, ReadyCheck, Timetable};
 pub use describe::{describe, warnings};
@@ -249,22 +253,32 @@ pub fn instances(
     file_vars: &[Var],
 ) -> Result<Vec<Instance>, Vec<String>> {
     let dir = crate::config::model::dir_of(&formation.path);
-    let var = |v: &Var| (OsString::from(&v.name), OsString::from(&v.value));
     // Env files, then our environment (deploy-time config beats a file baked into the
     // image); then, per instance, the user's HOME, [env] and the process's env (SPEC §3.3).
-    let mut lower: BTreeMap<OsString, OsString> = file_vars.iter().map(var).collect();
-    lower.extend(inherited.iter().cloned());
+    let mut lower = env::Layers::default();
+    file_vars.iter().for_each(|v| lower.var(v, dir));
+    inherited
+        .iter()
+        .for_each(|(k, v)| lower.set(k.clone(), v.clone()));
     let mut origin = PortOrigin::Default;
     let mut base_text = DEFAULT_BASE_PORT.to_string();
+    // The schema refuses `PORT` from a file: its value is needed here.
+    let port_text = |v: &Var| Some(v.as_text()?.to_string());
     let sets_port = |v: &&Var| v.name == "PORT";
     if let Some(v) = file_vars.iter().rfind(sets_port) {
-        (origin, base_text) = (PortOrigin::Set(v.place.clone()), v.value.clone());
+        (origin, base_text) = (
+            PortOrigin::Set(v.place.clone()),
+            port_text(v).unwrap_or_default(),
+        );
     }
     if let Some((_, v)) = inherited.iter().rfind(|(k, _)| k == "PORT") {
         (origin, base_text) = (PortOrigin::Inherited, v.to_string_lossy().into_owned());
     }
     if let Some(v) = formation.env.iter().rfind(sets_port) {
-        (origin, base_text) = (PortOrigin::Set(v.place.clone()), v.value.clone());
+        (origin, base_text) = (
+            PortOrigin::Set(v.place.clone()),
+            port_text(v).unwrap_or_default(),
+        );
     }
     let base_port = port_number(&base_text);
 
@@ -277,17 +291,19 @@ pub fn instances(
         // What every instance of the type shares; each adds its own PS and PORT.
         let mut shared = lower.clone();
         if let Some(user) = &t.user {
-            shared.insert("HOME".into(), user.home.clone().into());
+            shared.set("HOME".into(), user.home.clone().into());
         }
-        shared.extend(formation.env.iter().map(var));
-        shared.extend(t.env.iter().map(var));
-        let shared: Rc<[(OsString, OsString)]> = shared.into_iter().collect();
+        formation.env.iter().for_each(|v| shared.var(v, dir));
+        t.env.iter().for_each(|v| shared.var(v, dir));
+        let shared = shared.build();
         let argv: Rc<[OsString]> = t.command.argv().into_iter().map(OsString::from).collect();
         let cwd: Rc<Path> = t.cwd.as_deref().unwrap_or(dir).into();
-        if let Some(v) = own_port.filter(|v| port_number(&v.value).is_none()) {
+        let own_text = own_port.and_then(port_text);
+        if let Some(v) = own_port.filter(|_| own_text.as_deref().and_then(port_number).is_none()) {
             errors.push(format!(
                 "{}: PORT {:?} is not a port number from 1 to 65535",
-                v.place, v.value
+                v.place,
+                own_text.unwrap_or_default()
             ));
         }
         for n in 1..=scale {
@@ -324,7 +340,7 @@ pub fn instances(
             }
             out.push(Instance {
                 type_index: index,
-                env: Some(env::Env::new(shared.clone(), own)),
+                env: Some(env::Env::of(shared.clone(), own)),
                 cwd: Some(cwd.clone()),
                 user: t.user.clone().map(Box::new),
                 restart: t.restart,
@@ -336,7 +352,11 @@ pub fn instances(
                     name,
                     argv.clone(),
                     t.grace.unwrap_or(grace),
-                    StdioMode::Piped,
+                    if t.tty {
+                        StdioMode::Terminal
+                    } else {
+                        StdioMode::Piped
+                    },
                 )
             });
         }

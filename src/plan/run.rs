@@ -66,15 +66,16 @@ pub fn run_command(
     grace: Duration,
     stdio: StdioMode,
 ) -> Instance {
-    let var = |v: &Var| (OsString::from(&v.name), OsString::from(&v.value));
-    let mut env: std::collections::BTreeMap<OsString, OsString> =
-        file_vars.iter().map(var).collect();
-    env.extend(inherited.iter().cloned());
-    env.extend(formation.env.iter().map(var));
-    let name = argv[0].to_string_lossy().into_owned();
     let dir = crate::config::model::dir_of(&formation.path).to_path_buf();
+    let mut env = super::env::Layers::default();
+    file_vars.iter().for_each(|v| env.var(v, &dir));
+    inherited
+        .iter()
+        .for_each(|(k, v)| env.set(k.clone(), v.clone()));
+    formation.env.iter().for_each(|v| env.var(v, &dir));
+    let name = argv[0].to_string_lossy().into_owned();
     Instance {
-        env: Some(super::env::Env::new(env.into_iter().collect(), Vec::new())),
+        env: Some(super::env::Env::of(env.build(), Vec::new())),
         cwd: Some(dir.into()),
         ..Instance::new(name, argv, grace, stdio)
     }
@@ -104,8 +105,8 @@ mod tests {
 
     fn web_instance() -> Instance {
         Instance {
-            env: Some(crate::plan::env::Env::new(
-                std::rc::Rc::from(vec![("PORT".into(), "5000".into())]),
+            env: Some(crate::plan::env::Env::of(
+                crate::plan::env::Shared::new(vec![("PORT".into(), "5000".into())], Vec::new()),
                 vec![("PS".into(), "web.1".into())],
             )),
             cwd: Some(std::path::Path::new("/app").into()),

@@ -58,11 +58,7 @@ fn at(file: &str, line: usize) -> Place {
 }
 
 fn var(name: &str, value: &str, line: usize) -> Var {
-    Var {
-        name: name.into(),
-        value: value.into(),
-        place: at("/app/formation.toml", line),
-    }
+    Var::text(name, value, at("/app/formation.toml", line))
 }
 
 fn env_of(i: &Instance, key: &str) -> Option<String> {
@@ -204,11 +200,7 @@ fn web_gets_the_first_port_block_wherever_it_stands() {
 
 #[test]
 fn a_bad_port_is_an_error_naming_where_it_came_from() {
-    let file_port = |v: &str| Var {
-        name: "PORT".into(),
-        value: v.into(),
-        place: at(".env", 3),
-    };
+    let file_port = |v: &str| Var::text("PORT", v, at(".env", 3));
     let err = |f: &Formation, scales: &[u32], inherited: &[(&str, &str)], files: &[Var]| {
         let inherited: Vec<(OsString, OsString)> = inherited
             .iter()

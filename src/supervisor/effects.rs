@@ -92,15 +92,25 @@ impl Supervisor {
             Ok(started) => {
                 // The slot id is the instance's log label. A pipe that cannot be watched (no
                 // fd or memory left) is closed: its writer gets EPIPE, never a silent stall.
-                let pipes = [
-                    (Stream::Stdout, started.stdout),
-                    (Stream::Stderr, started.stderr),
+                // (None: the terminal of a `tty = true` instance.)
+                let outputs = [
+                    (Some(Stream::Stdout), started.stdout),
+                    (Some(Stream::Stderr), started.stderr),
+                    (None, started.terminal),
                 ];
-                for (stream, fd) in pipes {
-                    if let Some(Err(e)) = fd.map(|fd| self.log.add_source(id, stream, fd)) {
+                for (stream, fd) in outputs {
+                    let added = match (stream, fd) {
+                        (_, None) => continue,
+                        (Some(stream), Some(fd)) => self.log.add_source(id, stream, fd),
+                        (None, Some(fd)) => self.log.add_terminal(id, fd),
+                    };
+                    if let Err(e) = added {
                         let name = &self.engine.plan(id).name;
-                        let text = format!("{name}: its {} cannot be read: {e}", stream.name());
-                        self.say(Level::Warn, text);
+                        let what = stream.map_or("terminal", Stream::name);
+                        self.say(
+                            Level::Warn,
+                            format!("{name}: its {what} cannot be read: {e}"),
+                        );
                     }
                 }
                 Spawned::Running(started.pid)

@@ -101,6 +101,8 @@ cases=(
   "run|-c tests/export/cases/run.toml"
   "graph|-c tests/export/cases/graph.toml"
   "release|-f tests/export/cases/Procfile"
+  "secrets|-c tests/export/cases/secrets.toml"
+  "overrides|-c tests/export/cases/overrides.toml"
 )
 golden=$here/golden
 for case in "${cases[@]}"; do

@@ -197,3 +197,76 @@ fn an_oom_kill_is_told_apart_from_another_sigkill() {
     run.signal(Signal::SIGTERM);
     run.wait(SOON);
 }
+
+/// A stdout on which every write fails with ENOSPC (/dev/full): lines are dropped and
+/// counted, one line on stderr says so, supervision goes on (a crash loop keeps restarting),
+/// and the stop ends with the count.
+#[test]
+fn a_stdout_that_is_full_drops_and_counts_lines_and_supervision_goes_on() {
+    needs_pid1!();
+    let (_dir, path) = toml(
+        "[process.flood]\ncommand = \"sh -c 'while :; do echo flood; done'\"\n\
+         [process.crash]\ncommand = \"sh -c 'echo crashing >&2; exit 1'\"\n\
+         restart = \"always\"\nessential = false\n\
+         backoff = { initial = \"50ms\", max = \"50ms\", restarts = 1000 }\n",
+    );
+    let mut run = formation(&["-c", &path])
+        .prelude("exec > /dev/full")
+        .spawn();
+    run.wait_stderr(
+        "stdout: cannot write (no space left on device (ENOSPC)): its lines are dropped",
+    );
+    let restarts = count(&run, "crash.1 exited with code 1; restarting");
+    run.wait_stderr_count("crash.1 exited with code 1; restarting", restarts + 5);
+    run.wait_stderr_count("| crashing", restarts + 5);
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0, "{}", run.stderr().join("\n"));
+    let dropped = run
+        .stderr()
+        .iter()
+        .find_map(|l| {
+            let rest = l.split("stdout: ").nth(1)?;
+            rest.strip_suffix(" line(s) dropped (no space left on device (ENOSPC))")?
+                .parse::<u64>()
+                .ok()
+        })
+        .expect("the count of dropped lines");
+    assert!(dropped > 0);
+}
+
+/// A stdout file on a small tmpfs that fills up: lines are dropped while it is full, and
+/// once space is freed, lines are written again and the count of what was dropped is said.
+#[test]
+fn a_full_disk_that_frees_up_gets_lines_again() {
+    needs_pid1!();
+    let (dir, path) = toml(
+        "[process.tick]\ncommand = \"sh -c 'i=0; while :; do i=$((i+1)); echo tick $i ........................................................................; sleep 0.01; done'\"\n",
+    );
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).expect("mnt");
+    let mut run = formation(&["-c", &path])
+        .prelude(&format!(
+            "mount -t tmpfs -o size=4k tmpfs {0} && exec > {0}/out",
+            s(&mnt)
+        ))
+        .spawn();
+    run.wait_stderr("stdout: cannot write (no space left on device (ENOSPC))");
+    // The tmpfs is in formation's mount namespace: reach it through its root.
+    let out = format!("/proc/{}/root{}/out", run.pid(), s(&mnt));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&out)
+        .expect("the stdout file");
+    file.set_len(0).expect("truncate");
+    run.wait_stderr_until("the count of dropped lines", &|l| {
+        l.iter()
+            .any(|x| x.contains("stdout: ") && x.contains("line(s) dropped (no space left"))
+    });
+    // Writes land again (past the old end: a sparse file takes only what is written).
+    wait_until("lines written after the space was freed", &mut || {
+        std::fs::read(&out).is_ok_and(|b| b.windows(5).any(|w| w == b"tick "))
+    });
+    assert!(run.running());
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0, "{}", run.stderr().join("\n"));
+}

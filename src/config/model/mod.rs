@@ -116,6 +116,8 @@ pub struct ProcessType {
     pub oneshot: bool,
     /// When it runs, for a scheduled type (SPEC §4.4).
     pub schedule: Option<crate::config::graph::ScheduleSpec>,
+    /// Its stdout and stderr are one pseudo-terminal instead of two pipes (SPEC §5).
+    pub tty: bool,
     /// The keys its table sets, with their places (for the rules across keys).
     pub keys: Vec<(String, Place)>,
 }
@@ -142,6 +144,7 @@ impl ProcessType {
             health: None,
             oneshot: false,
             schedule: None,
+            tty: false,
             keys: Vec::new(),
         }
     }
@@ -261,10 +264,41 @@ impl fmt::Display for Place {
 pub struct Var {
     /// `PORT`.
     pub name: String,
-    /// Its value.
-    pub value: String,
+    /// Its value, or the file that holds it.
+    pub value: VarValue,
     /// Where it is set.
     pub place: Place,
+}
+
+/// What a variable is set to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VarValue {
+    /// The text itself.
+    Text(String),
+    /// `{ file = "/run/secrets/x" }`: the file's content, read when each instance is spawned
+    /// (SPEC §3.4), so a rotated secret reaches the next restart. Never read by the plan, and
+    /// never printed: only the path is. As written: a relative path is relative to the config
+    /// file's directory.
+    File(PathBuf),
+}
+
+impl Var {
+    /// A variable set to `value`.
+    pub fn text(name: impl Into<String>, value: impl Into<String>, place: Place) -> Var {
+        Var {
+            name: name.into(),
+            value: VarValue::Text(value.into()),
+            place,
+        }
+    }
+
+    /// Its text, unless it comes from a file.
+    pub fn as_text(&self) -> Option<&str> {
+        match &self.value {
+            VarValue::Text(text) => Some(text),
+            VarValue::File(_) => None,
+        }
+    }
 }
 
 /// A config error, pointing at a place in a file.
@@ -355,9 +389,11 @@ impl<'a> Diagnostics<'a> {
         }
     }
 
-    /// The errors, in the order they stand in the file; Err when there is any.
+    /// The errors, in the order they stand in the file (a formation.toml's errors may name
+    /// its Procfile too: file by file); Err when there is any.
     pub fn finish(mut self) -> Result<(), Vec<ConfigError>> {
-        self.errors.sort_by_key(|e| (e.line, e.col));
+        self.errors
+            .sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
         if self.errors.is_empty() {
             Ok(())
         } else {

@@ -28,7 +28,10 @@ fn errors(text: &str) -> Vec<String> {
 
 fn pairs(vars: &[Var]) -> Vec<(&str, &str, usize, usize)> {
     vars.iter()
-        .map(|v| (v.name.as_str(), v.value.as_str(), v.place.line, v.place.col))
+        .map(|v| {
+            let value = v.as_text().expect("a value, not a file");
+            (v.name.as_str(), value, v.place.line, v.place.col)
+        })
         .collect()
 }
 
@@ -272,7 +275,8 @@ fn one_table_drives_the_keys_and_the_message() {
             "cwd",
             "user",
             "env",
-            "backoff"
+            "backoff",
+            "tty"
         ]
     );
     assert_eq!(
@@ -444,4 +448,19 @@ fn listen_is_a_top_level_address() {
     );
     let got = errors("listen = \"localhost:1\"\n[process.a]\ncommand = \"x\"\n");
     assert!(got[0].starts_with("f.toml:1:10: `listen`: "), "{got:?}");
+}
+
+#[test]
+fn tty_is_a_boolean_off_by_default() {
+    let parsed = parse(
+        Path::new("f.toml"),
+        "[process.a]\ncommand = \"x\"\ntty = true\n[process.b]\ncommand = \"y\"\n",
+        &no_users,
+    );
+    let f = parsed.formation.expect("valid");
+    assert_eq!((f.types[0].tty, f.types[1].tty), (true, false));
+    assert_eq!(
+        errors("[process.a]\ncommand = \"x\"\ntty = \"yes\"\n"),
+        ["f.toml:3:7: `tty` must be true or false"]
+    );
 }

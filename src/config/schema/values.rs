@@ -2,7 +2,7 @@
 //! each checked with an error at its place.
 
 use super::{Cx, Value};
-use crate::config::model::{CommandLine, Diagnostics, Place, Var};
+use crate::config::model::{CommandLine, Diagnostics, Place, Var, VarValue};
 use crate::config::rewrite::{self, Rewrites};
 use crate::config::units;
 use std::path::PathBuf;
@@ -105,33 +105,82 @@ pub(super) fn duration(
     }
 }
 
-pub(super) fn env_table(diag: &mut Diagnostics, what: &str, value: &Value) -> Vec<Var> {
-    let Some(table) = table(diag, what, value) else {
+/// `[env]` or a process's `env`: each value a string, number or boolean, or
+/// `{ file = "PATH" }` (SPEC §3.4; a relative path is relative to the config's directory). `PORT` cannot come from a file: each instance's port is computed from it
+/// before anything runs.
+pub(super) fn env_table(cx: &mut Cx<'_, '_>, what: &str, value: &Value) -> Vec<Var> {
+    let Some(table) = table(cx.diag, what, value) else {
         return Vec::new();
     };
     let mut env = Vec::new();
     for (key, value) in table {
         let name = key.get_ref().to_string();
         if name.is_empty() || name.contains(['=', '\0']) {
-            diag.at(
+            cx.diag.at(
                 key.span().start,
                 format!("{name:?} is not a valid variable name"),
             );
             continue;
         }
+        let place = cx.diag.place(key.span().start);
+        if let DeValue::Table(_) = value.get_ref() {
+            if let Some(path) = env_file_value(cx, what, &name, value) {
+                env.push(Var {
+                    name,
+                    value: VarValue::File(path),
+                    place,
+                });
+            }
+            continue;
+        }
         match scalar_text(value) {
-            Some(v) if !v.contains('\0') => env.push(Var {
-                name,
-                value: v,
-                place: diag.place(key.span().start),
-            }),
-            _ => diag.at(
+            Some(v) if !v.contains('\0') => env.push(Var::text(name, v, place)),
+            _ => cx.diag.at(
                 value.span().start,
-                format!("`{what}.{name}` must be a string, number or boolean"),
+                format!(
+                    "`{what}.{name}` must be a string, number, boolean or {{ file = \"PATH\" }}"
+                ),
             ),
         }
     }
     env
+}
+
+/// `NAME = { file = "PATH" }`: the path as written.
+fn env_file_value(cx: &mut Cx<'_, '_>, what: &str, name: &str, value: &Value) -> Option<PathBuf> {
+    let table = value.get_ref().as_table()?;
+    let mut path = None;
+    for (key, v) in table {
+        match (key.get_ref().as_ref(), v.get_ref().as_str()) {
+            // As written: the plan resolves a relative path against the config's directory,
+            // and `export` must not write one of the exporting machine's paths.
+            ("file", Some(p)) if !p.is_empty() && !p.contains('\0') => {
+                path = Some(PathBuf::from(p));
+            }
+            ("file", _) => cx.diag.at(
+                v.span().start,
+                format!("`{what}.{name}.file` must be a non-empty path"),
+            ),
+            (other, _) => cx.diag.at(
+                key.span().start,
+                format!("unknown key `{other}` in `{what}.{name}` (expected: file)"),
+            ),
+        }
+    }
+    if table.is_empty() {
+        cx.diag.at(
+            value.span().start,
+            format!("`{what}.{name}` needs a `file`: {{ file = \"PATH\" }}"),
+        );
+    }
+    if name == "PORT" && path.is_some() {
+        cx.diag.at(
+            value.span().start,
+            "`PORT` cannot come from a file: each instance's port is computed from it at start",
+        );
+        return None;
+    }
+    path
 }
 
 /// `signals = { HUP = "USR1", WINCH = "" }`: per forwarded signal, what the type gets

@@ -5,7 +5,6 @@ use super::*;
 use crate::engine::control::{Answer, Order, Progress, Ticket};
 use crate::plan::blueprint::Blueprint;
 use crate::plan::checks::{ProbeKind, ReadyCheck};
-use std::path::Path;
 
 /// Instance `n` of type `name` (type index `t`).
 pub fn nth(name: &str, n: u32, t: usize, restart: Restart, essential: bool) -> Instance {
@@ -28,18 +27,7 @@ fn no_reread() -> Result<Blueprint, Vec<String>> {
     Err(vec!["no config".into()])
 }
 
-/// A blueprint of a formation.toml text (users cannot be looked up).
-pub fn blueprint(toml: &str) -> Blueprint {
-    let path = Path::new("/srv/formation.toml");
-    let parsed = crate::config::schema::parse(path, toml, &|_| Err("no users".into()));
-    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-    let formation = parsed.formation.expect("a formation");
-    let scales = formation.types.iter().map(|t| t.scale).collect();
-    let me = (nix::unistd::Uid::from_raw(0), nix::unistd::Gid::from_raw(0));
-    let inherited = vec![("PATH".into(), "/bin".into())];
-    let dir = "/srv".into();
-    Blueprint::new(formation, scales, ms(1000), inherited, Vec::new(), dir, me)
-}
+pub use crate::plan::blueprint::from_toml as blueprint;
 
 impl T {
     /// Asks `order`; spawns what it starts at once (nothing: starts are due at the next tick).

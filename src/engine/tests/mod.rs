@@ -8,6 +8,7 @@ use crate::engine::signals::SignalPolicy;
 mod control;
 mod graph;
 mod lifecycle;
+mod reload;
 mod schedule;
 mod signals;
 mod stopping;

@@ -1,8 +1,9 @@
 //! The clone and exec of one child, at a cost that does not grow with what formation holds.
 //!
 //! Owns: the `clone(CLONE_VM | CLONE_VFORK | CLONE_FILES)` of a child, everything that child
-//! does before its `execve` (its own small fd table, stdio, working directory, process group,
-//! terminal, credentials, fd limit, signal disposition and mask), and formation's own
+//! does before its `execve` (its own small fd table, stdio, working directory, process group —
+//! or, with `tty = true`, a session whose controlling terminal is its stdout —, terminal,
+//! credentials, fd limit, signal disposition and mask), and formation's own
 //! `RLIMIT_NOFILE`. What the child shares with us — the *window* of three fds through which the
 //! pipes reach it, the page of a copied child's failure record — is `shared.rs`.
 //!
@@ -53,11 +54,11 @@ use nix::sched::CloneFlags;
 use nix::sys::resource::{Resource, getrlimit, rlim_t, setrlimit};
 use nix::unistd::{Pid, dup3};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::OnceLock;
 
 mod shared;
-use shared::{SharedPage, WINDOW, Window};
+use shared::{SharedPage, WINDOW, fill};
 
 /// The child's stack. It runs a handful of system calls; musl's `posix_spawn` gives its child
 /// 1 KiB plus PATH_MAX. Generous, because there is no guard page below it.
@@ -95,11 +96,15 @@ pub enum Memory {
 }
 
 /// Where the child's stdio goes.
+#[derive(Clone, Copy)]
 pub enum Stdio<'a> {
     /// Ours, unchanged.
     Inherit,
     /// stdin from /dev/null, stdout and stderr into these pipe write ends.
     Piped { out: &'a OwnedFd, err: &'a OwnedFd },
+    /// stdin from /dev/null, stdout and stderr on this terminal (the slave end of a pseudo-
+    /// terminal), which becomes the controlling terminal of the child's new session.
+    Terminal { tty: &'a OwnedFd },
     /// stdin, stdout and stderr all /dev/null (a check's command).
     Null,
 }
@@ -111,6 +116,8 @@ pub enum Step {
     Fds,
     /// `chdir` to its working directory.
     Cwd,
+    /// Starting its session and taking its terminal as the controlling one.
+    Terminal,
     /// Switching to its user.
     User,
     /// `execve` of its program.
@@ -194,30 +201,12 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     // (null, out, err, bound): raw numbers for the child, which must not touch the lock.
+    let session = matches!(stdio, Stdio::Terminal { .. });
     let fds = match stdio {
         Stdio::Inherit => None,
-        Stdio::Piped { out, err } => {
-            if window.is_none() {
-                *window = Some(Window::open().map_err(parent)?);
-            }
-            let w = window.as_mut().expect("the window was just opened");
-            dup3(out, &mut w.out, OFlag::O_CLOEXEC).map_err(parent)?;
-            dup3(err, &mut w.err, OFlag::O_CLOEXEC).map_err(parent)?;
-            Some((
-                w.null.as_raw_fd(),
-                w.out.as_raw_fd(),
-                w.err.as_raw_fd(),
-                w.bound(),
-            ))
-        }
-        Stdio::Null => {
-            if window.is_none() {
-                *window = Some(Window::open().map_err(parent)?);
-            }
-            let w = window.as_mut().expect("the window was just opened");
-            let null = w.null.as_raw_fd();
-            Some((null, null, null, w.bound()))
-        }
+        Stdio::Piped { out, err } => Some(fill(&mut window, Some((out, err))).map_err(parent)?),
+        Stdio::Terminal { tty } => Some(fill(&mut window, Some((tty, tty))).map_err(parent)?),
+        Stdio::Null => Some(fill(&mut window, None).map_err(parent)?),
     };
     let nofile = CHILD_NOFILE.get().map(|&(soft, hard)| libc::rlimit {
         rlim_cur: soft,
@@ -280,7 +269,14 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
                     {
                         break 'setup Step::Cwd;
                     }
-                    libc::setpgid(0, 0);
+                    if !session {
+                        libc::setpgid(0, 0);
+                    } else if libc::setsid() < 0 || libc::ioctl(1, libc::TIOCSCTTY, 0) != 0 {
+                        // A new session (its own group, as setpgid would make) whose
+                        // controlling terminal is the one on fd 1: so its group is the
+                        // terminal's foreground group, as a program started in a shell is.
+                        break 'setup Step::Terminal;
+                    }
                     libc::signal(libc::SIGPIPE, libc::SIG_DFL);
                     if program.take_terminal {
                         // SIGTTOU is still blocked (our mask), so a background group may do this.
@@ -383,7 +379,7 @@ pub fn clone_exec(program: &Program, stdio: Stdio) -> Result<Pid, Failure> {
     // It exited at once with 127; collect it here so that the loop never sees this pid (std
     // reaps a child whose exec failed in the same way).
     let _ = nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
-    let step = [Step::Fds, Step::Cwd, Step::User, Step::Exec]
+    let step = [Step::Fds, Step::Cwd, Step::Terminal, Step::User, Step::Exec]
         .into_iter()
         .find(|s| *s as i32 + 1 == step);
     Err(Failure {

@@ -8,6 +8,7 @@
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl, open};
+use nix::unistd::dup3;
 use nix::libc;
 use nix::sys::stat::Mode;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -52,6 +53,26 @@ impl Window {
             .unwrap_or(2)
             + 1
     }
+}
+
+/// Opens the window on first use and puts `outputs` (stdout, stderr) in its slots, or leaves
+/// /dev/null there for `None`. Returns (null, out, err, bound) as raw numbers for the child,
+/// which must not touch the lock.
+pub(super) fn fill(
+    window: &mut Option<Window>,
+    outputs: Option<(&OwnedFd, &OwnedFd)>,
+) -> Result<(RawFd, RawFd, RawFd, RawFd), Errno> {
+    if window.is_none() {
+        *window = Some(Window::open()?);
+    }
+    let w = window.as_mut().expect("the window was just opened");
+    let null = w.null.as_raw_fd();
+    let Some((out, err)) = outputs else {
+        return Ok((null, null, null, w.bound()));
+    };
+    dup3(out, &mut w.out, OFlag::O_CLOEXEC)?;
+    dup3(err, &mut w.err, OFlag::O_CLOEXEC)?;
+    Ok((null, w.out.as_raw_fd(), w.err.as_raw_fd(), w.bound()))
 }
 
 /// The window, opened by the first spawn that pipes or nulls its stdio.

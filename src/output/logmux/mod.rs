@@ -1,7 +1,8 @@
 //! Child pipes → whole prefixed lines on our stdout and stderr, with backpressure.
 //!
-//! Owns: the read ends of every instance's stdout and stderr pipes (the *sources*), the
-//! framing of their bytes into lines and 16 KiB pieces, and our two outputs (the *sinks*).
+//! Owns: the read ends of every instance's stdout and stderr pipes, or the master end of its
+//! terminal (`tty = true`, read like a stdout pipe) (the *sources*), the framing of their
+//! bytes into lines and 16 KiB pieces (`output::lines`), and our two outputs (the *sinks*).
 //! formation's own lines go through the same path (`own`).
 //!
 //! Must not: know pids or instances; a source is a label, a stream and an fd. It never blocks:
@@ -18,14 +19,14 @@
 use crate::output::format::{self, Label, Style};
 pub use crate::output::format::{LogFormat, Stream};
 use crate::output::json;
+pub use crate::output::lines::MAX_LINE;
+use crate::output::lines::{self, frame};
 use crate::output::sink::Sink;
 use nix::errno::Errno;
 use nix::poll::PollFlags;
 use sources::Sources;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-/// The longest payload of one emitted line: Docker's own split size (moby#34855).
-pub const MAX_LINE: usize = 16 * 1024;
 /// How much one `read` from a child takes.
 const READ_SIZE: usize = 64 * 1024;
 /// A source is not read while its sink holds this much.
@@ -103,6 +104,8 @@ pub struct LogMux {
     /// looks at (not every source, on every turn of the loop). An id may appear twice.
     held: Vec<usize>,
     scratch: Vec<u8>,
+    /// A terminal's line without its colour sequences, reused from line to line.
+    plain: Vec<u8>,
     /// Ready ids taken from an epoll set, reused from turn to turn.
     ready: Vec<usize>,
     /// Per label: text whose appearance in a line makes a `log` readiness check pass.
@@ -137,6 +140,7 @@ impl LogMux {
             sources: Sources::new(),
             held: Vec::new(),
             scratch: Vec::new(),
+            plain: Vec::new(),
             ready: Vec::new(),
             watches: std::collections::HashMap::new(),
             matched: Vec::new(),
@@ -147,7 +151,14 @@ impl LogMux {
     /// Starts reading a child pipe (non-blocking) under `label`.
     pub fn add_source(&mut self, label: usize, stream: Stream, fd: OwnedFd) -> nix::Result<()> {
         self.sinks[stream as usize].open(stream);
-        self.sources.add(label, stream, fd)
+        self.sources.add(label, stream, fd, false)
+    }
+
+    /// Starts reading the master end of a child's pseudo-terminal (non-blocking) under
+    /// `label`: its lines go to our stdout (SPEC §5 `tty`).
+    pub fn add_terminal(&mut self, label: usize, fd: OwnedFd) -> nix::Result<()> {
+        self.sinks[Stream::Stdout as usize].open(Stream::Stdout);
+        self.sources.add(label, Stream::Stdout, fd, true)
     }
 
     /// Makes sure label `id` exists, for an instance added while running (`scale`, `reload`),
@@ -259,6 +270,7 @@ impl LogMux {
     /// could sleep forever: a sink that took everything at once asks for no POLLOUT, and
     /// pipes at EOF have no fd to wake the loop.)
     pub fn pump(&mut self) {
+        self.say_failures(false);
         while !self.held.is_empty() {
             let mut held = std::mem::take(&mut self.held);
             held.sort_unstable();
@@ -355,11 +367,21 @@ impl LogMux {
                 let held = &mut self.held;
                 let json = style.format == LogFormat::Json;
                 let mid_line = &mut source.mid_line;
-                let used = frame(&source.pending, at_eof, |piece, partial| {
+                // SPEC §5: a terminal's colours stay only where ours are on.
+                let strip = source.tty && (json || !style.color[stream as usize]);
+                let plain = &mut self.plain;
+                let used = frame(&source.pending, at_eof, source.tty, |piece, partial| {
                     if !force && queue.len() >= limit {
                         held.push(id);
                         return false;
                     }
+                    let piece = if strip {
+                        plain.clear();
+                        lines::strip_colours(piece, plain);
+                        &plain[..]
+                    } else {
+                        piece
+                    };
                     // SPEC §5: a whole line (not the last piece of a cut one) that is one JSON
                     // object is merged with formation's fields instead of escaped.
                     let object = (json && !partial && !*mid_line)
@@ -416,6 +438,20 @@ impl LogMux {
         }
     }
 
+    /// Says, in formation's own lines, that an output began to fail or how many lines its
+    /// failure dropped (issue #26). A notice about stderr goes to stderr too: when it is
+    /// still failing, that line is one more dropped.
+    fn say_failures(&mut self, at_exit: bool) {
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let Some(sink) = self.sinks[stream as usize].get_mut() else {
+                continue;
+            };
+            for notice in sink.take_notices(at_exit) {
+                self.own(&notice.describe(stream.name()));
+            }
+        }
+    }
+
     /// Writes what is queued, waiting at most until `deadline` for a slow reader (SPEC §4.1:
     /// the stop ends within its worst case even when our stdout is blocked). What could not
     /// be written by then is dropped, and one line on stderr — written only if it fits at
@@ -437,13 +473,14 @@ impl LogMux {
                 dropped += sink.drop_queue();
             }
         }
+        self.say_failures(true);
         if dropped > 0 {
             self.own(&format!(
                 "{dropped} output line(s) dropped: the output was blocked past the stop's deadline"
             ));
-            if let Some(sink) = self.sinks[Stream::Stderr as usize].get_mut() {
-                sink.flush(true);
-            }
+        }
+        if let Some(sink) = self.sinks[Stream::Stderr as usize].get_mut() {
+            sink.flush(true);
         }
     }
 }
@@ -461,29 +498,6 @@ enum Fill {
 
 /// The name of formation's own lines.
 pub const OWN_NAME: &str = "formation";
-
-/// Cuts `data` into lines and pieces of at most [`MAX_LINE`] bytes and hands each to `emit`
-/// with `partial = true` when the next piece continues the same line. An unfinished last line
-/// is handed over only `at_eof`. Stops early when `emit` returns false. Returns how many bytes
-/// of `data` were consumed (newlines included).
-pub fn frame(data: &[u8], at_eof: bool, mut emit: impl FnMut(&[u8], bool) -> bool) -> usize {
-    let mut used = 0;
-    while used < data.len() {
-        let rest = &data[used..];
-        let window = &rest[..rest.len().min(MAX_LINE + 1)];
-        let (piece, partial, step) = match memchr::memchr(b'\n', window) {
-            Some(end) => (&rest[..end], false, end + 1),
-            None if rest.len() > MAX_LINE => (&rest[..MAX_LINE], true, MAX_LINE),
-            None if at_eof => (rest, false, rest.len()),
-            None => break,
-        };
-        if !emit(piece, partial) {
-            break;
-        }
-        used += step;
-    }
-    used
-}
 
 mod sources;
 #[cfg(test)]

@@ -30,6 +30,9 @@ pub(super) struct Source {
     pub fd: Option<OwnedFd>,
     /// Bytes read but not yet emitted: an unfinished line, or lines held back by a full sink.
     pub pending: Vec<u8>,
+    /// The master end of a pseudo-terminal (`tty = true`), not a pipe: its lines end in
+    /// `\r\n`, and its colours may have to go.
+    pub tty: bool,
     /// The last piece emitted was cut from a line that goes on: the next piece is not a
     /// whole line (and so never a JSON object to merge).
     pub mid_line: bool,
@@ -71,7 +74,7 @@ impl Sources {
     /// Adds a pipe. When it cannot be registered (no fd or memory left for the epoll set), the
     /// pipe is dropped — its writer then sees EPIPE rather than a pipe that nobody reads — and
     /// the error is returned.
-    pub fn add(&mut self, label: usize, stream: Stream, fd: OwnedFd) -> nix::Result<()> {
+    pub fn add(&mut self, label: usize, stream: Stream, fd: OwnedFd, tty: bool) -> nix::Result<()> {
         let id = self.free.last().copied().unwrap_or(self.list.len());
         let slot = &mut self.sets[stream as usize];
         if slot.is_none() {
@@ -87,6 +90,7 @@ impl Sources {
             stream,
             fd: Some(fd),
             pending: Vec::new(),
+            tty,
             mid_line: false,
             armed: true,
         };

@@ -4,7 +4,7 @@ use super::*;
 
 fn pieces(data: &[u8], at_eof: bool) -> (Vec<(Vec<u8>, bool)>, usize) {
     let mut out = Vec::new();
-    let used = frame(data, at_eof, |p, partial| {
+    let used = frame(data, at_eof, false, |p, partial| {
         out.push((p.to_vec(), partial));
         true
     });
@@ -51,7 +51,7 @@ fn long_lines_are_cut_at_16_kib_and_join_back() {
 #[test]
 fn stops_when_emit_refuses() {
     let mut n = 0;
-    let used = frame(b"a\nb\nc\n", false, |_, _| {
+    let used = frame(b"a\nb\nc\n", false, false, |_, _| {
         n += 1;
         n <= 2
     });
@@ -80,7 +80,7 @@ proptest::proptest! {
             pending.extend_from_slice(&data[fed..fed + step]);
             fed += step;
             let at_eof = fed == data.len();
-            let used = frame(&pending, at_eof, |piece, partial| {
+            let used = frame(&pending, at_eof, false, |piece, partial| {
                 assert!(piece.len() <= MAX_LINE && !piece.contains(&b'\n'));
                 assert!(!partial || piece.len() == MAX_LINE);
                 out.extend_from_slice(piece);
@@ -132,7 +132,7 @@ mod sources {
             } else {
                 Stream::Stderr
             };
-            sources.add(i, stream, r).expect("add");
+            sources.add(i, stream, r, false).expect("add");
             writers.push(w);
         }
         assert_eq!(sources.open(), 1000);
@@ -152,8 +152,8 @@ mod sources {
         let mut sources = Sources::new();
         let (r0, w0) = pipe();
         let (r1, _w1) = pipe();
-        sources.add(0, Stream::Stdout, r0).expect("add");
-        sources.add(1, Stream::Stdout, r1).expect("add");
+        sources.add(0, Stream::Stdout, r0, false).expect("add");
+        sources.add(1, Stream::Stdout, r1, false).expect("add");
         nix::unistd::write(&w0, b"tail").expect("write");
         sources.close(0);
         sources.get_mut(0).expect("source 0").pending = b"tail".to_vec();
@@ -164,7 +164,7 @@ mod sources {
         sources.settle(0);
         assert_eq!(sources.open(), 1);
         let (r2, _w2) = pipe();
-        sources.add(2, Stream::Stderr, r2).expect("add");
+        sources.add(2, Stream::Stderr, r2, false).expect("add");
         assert_eq!(sources.get(0).map(|s| s.label), Some(2), "id 0 reused");
     }
 
@@ -172,7 +172,7 @@ mod sources {
     fn a_source_holding_more_than_a_line_is_not_read_until_it_is_emitted() {
         let mut sources = Sources::new();
         let (r, w) = pipe();
-        sources.add(0, Stream::Stdout, r).expect("add");
+        sources.add(0, Stream::Stdout, r, false).expect("add");
         nix::unistd::write(&w, b"more\n").expect("write");
         assert_eq!(ready(&sources, Stream::Stdout), [0]);
         sources.get_mut(0).expect("source").pending = vec![b'a'; MAX_LINE + 1];
