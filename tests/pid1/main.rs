@@ -11,6 +11,7 @@ mod cgroups;
 mod harness;
 
 mod check;
+mod control;
 mod docs;
 mod export;
 mod faults;
