@@ -90,7 +90,14 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
     description.push_str(&plan::graph::describe(
         formation, scales, deps, &graces, grace, now,
     ));
-    let warnings = plan::warnings(formation, scales, &instances, &Path::is_dir, &Path::is_file);
+    let host = plan::Host {
+        is_dir: &Path::is_dir,
+        is_file: &Path::is_file,
+        is_executable: &crate::os::host::is_executable,
+        can_switch_user: crate::os::host::can_switch_user(),
+        fd_limit: crate::os::host::fd_limit(),
+    };
+    let warnings = plan::warnings(formation, scales, &instances, &host);
     Ok(Prepared {
         instances,
         grace,

@@ -1,6 +1,7 @@
 pub mod cgroup;
 pub mod child;
 pub mod clock;
+pub mod host;
 pub mod listener;
 pub mod probe;
 pub mod procfs;

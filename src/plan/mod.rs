@@ -82,9 +82,12 @@ pub mod env;
 pub mod graph;
 pub mod order;
 pub mod run;
+pub mod search;
+mod warnings;
 
 use checks::{HealthCheck, ReadyCheck, Timetable};
-pub use describe::{describe, warnings};
+pub use describe::describe;
+pub use warnings::{Host, warnings};
 
 impl Instance {
     /// The one constructor: an instance named `name` that runs `argv` with the defaults of

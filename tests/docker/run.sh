@@ -224,7 +224,7 @@ status_scenario() {
 # shellcheck source=tests/docker/edges.sh
 . "$here/edges.sh"
 
-for scenario in probe status user ${E2E_ENABLE:-}; do "${scenario}_scenario"; done
+for scenario in probe status user hup ${E2E_ENABLE:-}; do "${scenario}_scenario"; done
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
