@@ -35,7 +35,7 @@ fn compose_and_kubernetes_need_an_image_and_fly_takes_none() {
     ] {
         let out = export(dir.path(), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(text(&out.stderr).contains("usage:"), "{args:?}");
+        assert!(text(&out.stderr).contains("formation --help"), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
     let out = export(dir.path(), &["fly"]);
