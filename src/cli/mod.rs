@@ -41,7 +41,8 @@ pub enum Task {
     Version,
 }
 
-/// `formation export TARGET [--image IMAGE] [--entrypoint PATH] [-o FILE]`.
+/// `formation export TARGET [--image IMAGE] [--entrypoint PATH] [--config-in-image PATH]
+/// [-o FILE]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Export {
     /// compose, kubernetes or fly.
@@ -52,6 +53,8 @@ pub struct Export {
     pub entrypoint: String,
     /// `-o`/`--output`; None: stdout.
     pub output: Option<PathBuf>,
+    /// `--config-in-image`: the config's path as the image's containers find it.
+    pub config_in_image: Option<String>,
 }
 
 /// Where the config comes from.
@@ -113,7 +116,7 @@ usage: formation [OPTIONS]                 run the formation of ./formation.toml
        formation probe TYPE                TYPE's ready check, once (0 ready, 1 not, 2 none)
        formation status [--json] [--listen ADDR]       what runs in this container
        formation export compose|kubernetes|fly [-c FILE | -f FILE] [-m SPEC] [-e FILE]
-                 [--image IMAGE] [--entrypoint /formation] [-o FILE]
+                 [--image IMAGE] [--entrypoint /formation] [--config-in-image PATH] [-o FILE]
                                            write deployment files, one per process type
 
 options:
@@ -248,7 +251,7 @@ pub fn parse(
                 no_value(&flag)?;
                 json = true;
             }
-            "--image" | "--entrypoint" | "-o" | "--output" => {
+            "--image" | "--entrypoint" | "--config-in-image" | "-o" | "--output" => {
                 let value = value(&flag)?;
                 let Some(Task::Export(export)) = task.as_mut() else {
                     return Err(format!("{flag} is for `formation export`"));
@@ -256,6 +259,7 @@ pub fn parse(
                 match flag.as_str() {
                     "--image" => export.image = Some(utf8(&flag, value)?),
                     "--entrypoint" => export.entrypoint = utf8(&flag, value)?,
+                    "--config-in-image" => export.config_in_image = Some(utf8(&flag, value)?),
                     _ => export.output = Some(value.into()),
                 }
             }
@@ -379,6 +383,7 @@ impl Subcommand {
                 image: None,
                 entrypoint: "/formation".into(),
                 output: None,
+                config_in_image: None,
             }),
         }
     }

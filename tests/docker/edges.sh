@@ -50,3 +50,36 @@ hup_scenario() {
   docker rm -f "$c" >/dev/null
   docker rmi -f "$dashtag" >/dev/null 2>&1
 }
+
+# Dockerfile.example builds with the classic builder (Docker 20.10 without BuildKit: no
+# BUILDPLATFORM, which made its first FROM `failed to parse platform : ""`) and with BuildKit.
+# No registry: the Rust stage's image is this suite's busybox image (RUST_IMAGE), so each
+# build gets past the FROM lines and stops at the stage's first RUN (no rustup in busybox).
+dockerfile_scenario() {
+  local how out dfctx cli=(docker) buildkit=()
+  dfctx=$(mktemp -d)
+  cp "$root/Dockerfile.example" "$dfctx/Dockerfile"
+  if docker buildx version >/dev/null 2>&1; then
+    buildkit=(docker buildx build --load --progress=plain)
+  else
+    # Without buildx, a client that still has BuildKit built in (Docker 20.10's own: Debian's
+    # docker.io, /usr/bin/docker) talks to the daemon's BuildKit.
+    for c in docker /usr/bin/docker; do
+      if [ -x "$(command -v "$c")" ] && DOCKER_BUILDKIT=1 "$c" build --help 2>/dev/null | grep -q -- '--progress'; then
+        cli=("$c"); buildkit=(env DOCKER_BUILDKIT=1 "$c" build --progress=plain); break
+      fi
+    done
+  fi
+  for how in classic buildkit; do
+    case $how in
+      classic) out=$(DOCKER_BUILDKIT=0 "${cli[@]}" build --target formation --build-arg "RUST_IMAGE=$tag" "$dfctx" 2>&1) ;;
+      buildkit)
+        if [ ${#buildkit[@]} = 0 ]; then fail "Dockerfile.example with BuildKit" "no buildx and no client with BuildKit built in"; continue; fi
+        out=$("${buildkit[@]}" --target formation --build-arg "RUST_IMAGE=$tag" "$dfctx" 2>&1) ;;
+    esac
+    if ! echo "$out" | grep -q "failed to parse platform" && echo "$out" | grep -q "rustup"; then
+      pass "Dockerfile.example with the $how builder gets past its FROM lines (stops at rustup, absent here)"
+    else fail "Dockerfile.example with the $how builder" "$(echo "$out" | tail -5)"; fi
+  done
+  rm -rf "$dfctx"
+}
