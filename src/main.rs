@@ -48,7 +48,9 @@ fn run() -> i32 {
         Err(e) => {
             say_to(
                 Stream::Stderr,
-                format_args!("formation: {e}\n\n{}\n", cli::USAGE),
+                // One line: what is wrong, and where the usage is (not its 27 lines, which
+                // would push the one that matters off a terminal).
+                format_args!("formation: {e} (formation --help shows the usage)\n"),
             );
             return USAGE_ERROR;
         }
@@ -151,8 +153,8 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
         .collect();
     let mut log = LogMux::new(style, &names, false);
     let level = options.log_level.unwrap_or(Level::Info);
-    if level >= Level::Info {
-        for note in &prepared.notes {
+    for (at, note) in &prepared.notes {
+        if level >= *at {
             log.own(note);
         }
     }

@@ -44,7 +44,8 @@ pub enum Task {
     Version,
 }
 
-/// `formation export TARGET [--image IMAGE] [--entrypoint PATH] [-o FILE]`.
+/// `formation export TARGET [--image IMAGE] [--entrypoint PATH] [--config-in-image PATH]
+/// [-o FILE]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Export {
     /// compose, kubernetes or fly.
@@ -55,6 +56,8 @@ pub struct Export {
     pub entrypoint: String,
     /// `-o`/`--output`; None: stdout.
     pub output: Option<PathBuf>,
+    /// `--config-in-image`: the config's path as the image's containers find it.
+    pub config_in_image: Option<String>,
 }
 
 /// Where the config comes from.
@@ -123,7 +126,7 @@ usage: formation [OPTIONS]                 run the formation of ./formation.toml
        formation reload [--dry-run] [--wait] [--timeout D]
                                            control the formation in this container
        formation export compose|kubernetes|fly [-c FILE | -f FILE] [-m SPEC] [-e FILE]
-                 [--image IMAGE] [--entrypoint /formation] [-o FILE]
+                 [--image IMAGE] [--entrypoint /formation] [--config-in-image PATH] [-o FILE]
                                            write deployment files, one per process type
 
 options:
@@ -270,7 +273,7 @@ pub fn parse(
                 json = true;
             }
             "--control" => control = Some(parse_switch(&flag, &utf8(&flag, value(&flag)?)?)?),
-            "--image" | "--entrypoint" | "-o" | "--output" => {
+            "--image" | "--entrypoint" | "--config-in-image" | "-o" | "--output" => {
                 let value = value(&flag)?;
                 let Some(Task::Export(export)) = task.as_mut() else {
                     return Err(format!("{flag} is for `formation export`"));
@@ -278,6 +281,7 @@ pub fn parse(
                 match flag.as_str() {
                     "--image" => export.image = Some(utf8(&flag, value)?),
                     "--entrypoint" => export.entrypoint = utf8(&flag, value)?,
+                    "--config-in-image" => export.config_in_image = Some(utf8(&flag, value)?),
                     _ => export.output = Some(value.into()),
                 }
             }
@@ -409,6 +413,7 @@ impl Subcommand {
                 image: None,
                 entrypoint: "/formation".into(),
                 output: None,
+                config_in_image: None,
             }),
         }
     }

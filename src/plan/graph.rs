@@ -19,8 +19,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 /// The types each type starts after, by index, without types scaled to 0; and a note for
-/// each one dropped.
-pub fn deps(formation: &Formation, scales: &[u32]) -> (Vec<Vec<usize>>, Vec<String>) {
+/// each one dropped, with the dropped type's index.
+pub fn deps(formation: &Formation, scales: &[u32]) -> (Vec<Vec<usize>>, Vec<(usize, String)>) {
     let index = |name: &str| formation.types.iter().position(|t| t.name == name);
     let mut notes = Vec::new();
     let deps = formation
@@ -32,9 +32,9 @@ pub fn deps(formation: &Formation, scales: &[u32]) -> (Vec<Vec<usize>>, Vec<Stri
                 .filter_map(|(name, _)| {
                     let d = index(name)?;
                     if scales[d] == 0 {
-                        notes.push(format!(
-                            "{}: not waiting for {name}: it is scaled to 0",
-                            t.name
+                        notes.push((
+                            d,
+                            format!("{}: not waiting for {name}: it is scaled to 0", t.name),
                         ));
                         return None;
                     }

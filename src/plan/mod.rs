@@ -85,10 +85,13 @@ pub mod graph;
 pub mod order;
 pub mod reload;
 pub mod run;
+pub mod search;
 pub mod secrets;
+mod warnings;
 
 use checks::{HealthCheck, ReadyCheck, Timetable};
-pub use describe::{describe, warnings};
+pub use describe::describe;
+pub use warnings::{Host, warnings};
 
 impl Instance {
     /// The one constructor: an instance named `name` that runs `argv` with the defaults of
@@ -171,6 +174,19 @@ pub fn scales(formation: &Formation, spec: Option<&str>) -> Result<Vec<u32>, Str
         .iter()
         .map(|t| find(&t.name).or_else(|| find("all")).unwrap_or(t.scale))
         .collect())
+}
+
+/// Per type, in config order: whether `-m`/`FORMATION` set its scale through `all=N` rather
+/// than by its name. A type scaled to 0 that way in an exported container
+/// (`-m web=1,all=0`, SPEC §8) runs in a container of its own.
+pub fn set_by_all(formation: &Formation, spec: Option<&str>) -> Vec<bool> {
+    let named = spec.and_then(|s| parse_scale(s).ok()).unwrap_or_default();
+    let all = named.iter().any(|(n, _)| n == "all");
+    formation
+        .types
+        .iter()
+        .map(|t| all && !named.iter().any(|(n, _)| *n == t.name))
+        .collect()
 }
 
 /// The default grace: `-t`/`FORMATION_GRACE`, else the config's, else 5 s.

@@ -28,3 +28,36 @@ fn a_release_line_adds_nothing_to_the_worst_case_stop() {
         "{out:#?}"
     );
 }
+
+/// `check` warns, and still exits 0 (it may run outside the image), for a program that is not
+/// on PATH (`ngnix`), a compound shell string whose shell a forwarded HUP would end (SPEC
+/// §3.4), a `user` formation cannot switch to when not root, and more pipes than the fd limit.
+#[test]
+fn check_warns_about_what_would_fail_at_run_time() {
+    let (dir, path) = toml(
+        "[process.proxy]\ncommand = \"ngnix -g 'daemon off;'\"\n\
+         [process.web]\ncommand = \"bin/migrate && bin/server\"\n\
+         [process.app]\ncommand = \"sleep 1000\"\nuser = \"root\"\nscale = 200\n",
+    );
+    let _ = std::process::Command::new("chmod")
+        .args(["755", s(dir.path())])
+        .status();
+    let nobody = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "prlimit",
+        "--nofile=300:300",
+    ];
+    let (status, _, err) = formation(&["check", "-c", &path]).via(&nobody).output();
+    assert_eq!(status, 0, "warnings are not errors: {err:#?}");
+    for want in [
+        "warning: proxy: the program \"ngnix\" is not on its PATH here",
+        "warning: web: a forwarded signal other than its stop signal (SIGTERM), such as HUP, ends the shell",
+        "warning: app: formation cannot switch to user 0:0 here",
+        "warning: 202 instances need 436 open files, more than this machine's limit of 300",
+    ] {
+        assert!(err.iter().any(|l| l.contains(want)), "{want:?} in {err:#?}");
+    }
+}
