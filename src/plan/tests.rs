@@ -140,11 +140,11 @@ fn base_port_from_the_environment() {
 fn without_web_the_first_server_gets_the_base_port_not_a_task() {
     let mut f = formation(&[("initdb", 1), ("cleanup", 1), ("postgres", 1), ("app", 1)]);
     f.types[0].oneshot = true;
-    f.types[1].schedule = Some(crate::config::graph::ScheduleSpec {
-        schedule: crate::config::cron::Schedule::parse("@hourly").expect("valid"),
+    f.types[1].schedule = Some(crate::config::lifecycle::ScheduleSpec {
+        schedule: crate::time::cron::Schedule::parse("@hourly").expect("valid"),
         text: "@hourly".into(),
         timezone: None,
-        zone: crate::config::tz::Zone::utc(),
+        zone: crate::time::tz::Zone::utc(),
     });
     assert_eq!(port_indexes(&f), [1, 2, 0, 3]);
     // With only tasks, the first is block 0, as before.

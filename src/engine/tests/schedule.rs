@@ -1,9 +1,9 @@
 //! Schedules (SPEC §4.4): fires on a fake wall clock, overlap, failures, gates and jumps.
 
 use super::*;
-use crate::config::cron::Schedule;
-use crate::config::tz::Zone;
 use crate::plan::checks::Timetable;
+use crate::time::cron::Schedule;
+use crate::time::tz::Zone;
 use std::rc::Rc;
 
 fn scheduled(name: &str, t: usize, schedule: &str, after: &[usize]) -> Instance {
@@ -46,7 +46,7 @@ fn nothing_starts_at_formation_start_and_each_fire_runs_once() {
 #[test]
 fn every_counts_from_the_start_to_the_millisecond() {
     let job = scheduled("job", 0, "@every 1s", &[]);
-    let rules = Rules::plain(crate::engine::signals::SignalPolicy::StopOnTerm);
+    let rules = Rules::plain(SignalPolicy::StopOnTerm);
     let mut t = T::started_at(WALL0 + 490, rules, vec![job]);
     assert!(said(&t.at(0)).is_empty());
     assert_eq!(t.e.next_deadline(), Some(t.t0 + ms(1000)));

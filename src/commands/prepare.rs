@@ -4,7 +4,7 @@
 
 use crate::cli::{ConfigFile, Options};
 use crate::config::load;
-use crate::config::units::Level;
+use crate::config::names::Level;
 use crate::plan::blueprint::Blueprint;
 use crate::plan::{self, Instance};
 use std::path::Path;
@@ -116,7 +116,7 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
         .map(|t| t.grace.unwrap_or(grace))
         .collect();
     let now = crate::os::clock::wall_ms().div_euclid(1000);
-    description.push_str(&plan::graph::describe(
+    description.push_str(&plan::link::describe(
         formation, scales, deps, &graces, grace, now,
     ));
     let host = plan::Host {
