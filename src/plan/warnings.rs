@@ -12,6 +12,7 @@ use super::describe::by_type;
 use super::search::candidates;
 use crate::config::model::handover::{self, Shape};
 use crate::config::model::{CommandLine, Formation, SHELL};
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ pub fn warnings(
 ) -> Vec<String> {
     let mut out = Vec::new();
     let groups = by_type(formation.types.len(), instances);
+    // Types often run the same program with the same PATH (10,000 `sleep`s): look once.
+    let mut seen: HashMap<Lookup, bool> = HashMap::new();
     for ((t, &scale), mine) in formation.types.iter().zip(scales).zip(groups) {
         if scale == 0 {
             continue;
@@ -78,7 +81,13 @@ pub fn warnings(
         if let (Some(program), Some(first)) = (program(&t.command), first)
             && cwd_here
             && (!matches!(t.command, CommandLine::Shell(_)) || shell_here)
-            && !found(program, first, host)
+            && !*seen
+                .entry((
+                    program.to_string(),
+                    first.cwd.as_deref().map(Path::to_path_buf),
+                    path_of(first).map(<[u8]>::to_vec),
+                ))
+                .or_insert_with(|| found(program, first, host))
         {
             let looked = if program.contains('/') {
                 "is not an executable file here".to_string()
@@ -130,6 +139,15 @@ fn program(command: &CommandLine) -> Option<&str> {
     }
 }
 
+/// A program looked for: its name, the instance's cwd and PATH.
+type Lookup = (String, Option<PathBuf>, Option<Vec<u8>>);
+
+/// The PATH of an instance's environment.
+fn path_of(instance: &Instance) -> Option<&[u8]> {
+    let path = instance.env.as_ref().and_then(|env| env.get("PATH"));
+    path.map(OsStr::as_bytes)
+}
+
 /// Whether `program` is found as the instance's spawn would find it: a path against its cwd,
 /// else in the PATH of its environment.
 fn found(program: &str, instance: &Instance, host: &Host) -> bool {
@@ -140,8 +158,7 @@ fn found(program: &str, instance: &Instance, host: &Host) -> bool {
         };
         return (host.is_executable)(&path);
     }
-    let path = instance.env.as_ref().and_then(|env| env.get("PATH"));
-    candidates(program.as_bytes(), path.map(OsStr::as_bytes))
+    candidates(program.as_bytes(), path_of(instance))
         .iter()
         .any(|p| (host.is_executable)(Path::new(OsStr::from_bytes(p))))
 }
