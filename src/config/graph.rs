@@ -123,8 +123,15 @@ fn conflicts(t: &ProcessType, errors: &mut Vec<ConfigError>) {
     }
     if t.schedule.is_some() {
         if t.oneshot {
+            // A Procfile's `release` is a oneshot without the key: the `schedule` is then
+            // the place to point at.
+            let key = if at("oneshot").is_some() {
+                "oneshot"
+            } else {
+                "schedule"
+            };
             conflict(
-                "oneshot",
+                key,
                 "`schedule` and `oneshot` conflict: every scheduled run is a task already",
             );
         }

@@ -44,7 +44,7 @@ pub fn formation(file: &ConfigFile) -> (Option<Formation>, Vec<String>) {
         Err(e) => return (None, vec![e]),
     };
     let parsed = match file {
-        ConfigFile::Toml(_) => schema::parse(path, &text, &lookup_user),
+        ConfigFile::Toml(_) => schema::parse_with(path, &text, &lookup_user, &read),
         ConfigFile::Procfile(_) => procfile::parse(path, &text),
     };
     let mut errors = lines(parsed.errors);

@@ -7,13 +7,36 @@
 //! type starts after it — a migration runs before the new processes, and its completion does
 //! not stop the container.
 
-use crate::config::model::{CommandLine, Diagnostics, Formation, Parsed, ProcessType, valid_name};
+use crate::config::model::{
+    CommandLine, ConfigError, Diagnostics, Formation, Parsed, ProcessType, valid_name,
+};
 use crate::config::validate;
 use std::path::Path;
 
 /// Parses a Procfile; `path` names it in errors. A bad line is left out of the formation,
 /// which is always returned (with every error) so that later checks still run.
 pub fn parse(path: &Path, text: &str) -> Parsed {
+    let (types, mut errors) = types(path, text);
+    let formation = Formation {
+        path: path.to_path_buf(),
+        grace: None,
+        env_files: None,
+        env: Vec::new(),
+        types,
+        listen: None,
+    };
+    errors.extend(validate::validate(&formation));
+    errors.sort_by_key(|e| (e.line, e.col));
+    Parsed {
+        formation: Some(formation),
+        errors,
+    }
+}
+
+/// The types of a Procfile, in its order, with the release phase applied, and the errors of
+/// its lines — but not the checks across types (`validate`), which a formation.toml with
+/// `procfile` runs once on the whole (SPEC §3.1).
+pub fn types(path: &Path, text: &str) -> (Vec<ProcessType>, Vec<ConfigError>) {
     let mut diag = Diagnostics::new(path.to_path_buf(), text);
     let mut types: Vec<ProcessType> = Vec::new();
     for (at, content) in crate::config::model::content_lines(text) {
@@ -50,19 +73,7 @@ pub fn parse(path: &Path, text: &str) -> Parsed {
     if types.is_empty() && diag.errors.is_empty() {
         diag.at(0, "no process defined: add a line `name: command`");
     }
-    let formation = Formation {
-        path: path.to_path_buf(),
-        grace: None,
-        env_files: None,
-        env: Vec::new(),
-        types,
-        listen: None,
-    };
-    diag.errors.extend(validate::validate(&formation));
-    Parsed {
-        formation: Some(formation),
-        errors: diag.finish().err().unwrap_or_default(),
-    }
+    (types, diag.finish().err().unwrap_or_default())
 }
 
 /// `release` is a oneshot that every other type starts after.

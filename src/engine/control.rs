@@ -10,7 +10,6 @@
 //! checked when the channel asks ([`Engine::progress`]), so a request nobody waits for costs
 //! nothing after its answer.
 
-use super::graph::type_name;
 use super::table::State;
 use super::waits::Request;
 pub use super::waits::{Goal, Progress, Ticket};
@@ -333,10 +332,5 @@ impl Engine {
                 self.admit(id, now, fx);
             }
         }
-    }
-
-    /// The name of instance `id`'s type.
-    pub(super) fn type_of(&self, id: SlotId) -> &str {
-        type_name(&self.table.slot(id).plan.name)
     }
 }

@@ -47,7 +47,15 @@ impl Engine {
         self.control.kinds = (0..self.table.types())
             .map(|t| {
                 let members = self.table.members(t);
-                let name = members.first().map_or("", |&id| self.type_of(id));
+                // `web` of `web.1`; single-command mode's one instance is named after its
+                // command (`python3.11`), which is its type's name as it stands.
+                let name = members.first().map_or("", |&id| {
+                    let name = &self.table.slot(id).plan.name;
+                    match name.rsplit_once('.') {
+                        Some((t, n)) if n.bytes().all(|b| b.is_ascii_digit()) => t,
+                        _ => name,
+                    }
+                });
                 Kind {
                     name: name.to_string(),
                     scale: u32::try_from(members.len()).unwrap_or(u32::MAX),

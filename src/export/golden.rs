@@ -22,6 +22,7 @@ const CASES: &[(&str, &str, Option<&str>)] = &[
     ("graph", "tests/export/cases/graph.toml", None),
     ("release", "tests/export/cases/Procfile", None),
     ("secrets", "tests/export/cases/secrets.toml", None),
+    ("overrides", "tests/export/cases/overrides.toml", None),
 ];
 
 fn config(path: &str) -> ConfigFile {

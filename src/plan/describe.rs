@@ -75,6 +75,9 @@ pub fn describe(
     for ((t, scale), mine) in formation.types.iter().zip(scales).zip(groups) {
         let _ = writeln!(out, "\n{} (scale {scale}): {}", t.name, t.command);
         let _ = writeln!(out, "  {}", policies(t, mine.first()));
+        if let Some(origins) = origins(formation, t) {
+            let _ = writeln!(out, "  set at: {origins}");
+        }
         for i in mine {
             let port = i
                 .env
@@ -105,6 +108,28 @@ pub fn describe(
         }
     }
     out
+}
+
+/// Where each setting of `t` comes from, when the formation reads a Procfile with overrides
+/// (SPEC §3.1): the Procfile's line or the toml's key. None for a single file.
+fn origins(formation: &Formation, t: &ProcessType) -> Option<String> {
+    let elsewhere = |p: &crate::config::model::Place| p.file != formation.path;
+    if !formation.types.iter().any(|t| elsewhere(&t.place)) {
+        return None;
+    }
+    let mut out = Vec::new();
+    if elsewhere(&t.place) {
+        out.push(format!("command {}", t.place));
+        let keyed = |key: &str| t.keys.iter().any(|(k, _)| k == key);
+        if t.oneshot && t.name == "release" && !keyed("oneshot") {
+            out.push(format!("oneshot {} (release phase)", t.place));
+        }
+        for (_, place) in t.after.iter().filter(|(_, p)| elsewhere(p)) {
+            out.push(format!("after {place} (release phase)"));
+        }
+    }
+    out.extend(t.keys.iter().map(|(key, place)| format!("{key} {place}")));
+    Some(out.join(", "))
 }
 
 pub(super) fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {

@@ -189,6 +189,24 @@ fn health_names_each_instance_that_is_not_running() {
 }
 
 #[test]
+fn an_instance_the_operator_stopped_shows_stopped_and_an_essential_one_is_unhealthy() {
+    let mut snap = healthy();
+    snap.rows.push(row("web.2", Phase::Stopped, false));
+    let (code, _, _) = ask("GET /health HTTP/1.1\r\n\r\n", snap.clone());
+    assert_eq!(code, 200, "a stopped non-essential instance is no failure");
+    assert!(
+        render::status(&snap).contains("\"name\":\"web.2\",\"type\":\"web\",\"state\":\"stopped\"")
+    );
+    assert!(
+        render::metrics(&snap).contains("formation_instance_up{instance=\"web.2\",type=\"web\"} 0")
+    );
+    snap.rows[2].essential = true;
+    let (code, _, body) = ask("GET /health HTTP/1.1\r\n\r\n", snap);
+    assert_eq!(code, 503);
+    assert_eq!(body, "web.2 stopped\n");
+}
+
+#[test]
 fn status_is_json_without_env_or_commands() {
     let body = render::status(&healthy());
     let doc = json::parse(&body).expect("valid JSON");

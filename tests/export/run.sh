@@ -102,6 +102,7 @@ cases=(
   "graph|-c tests/export/cases/graph.toml"
   "release|-f tests/export/cases/Procfile"
   "secrets|-c tests/export/cases/secrets.toml"
+  "overrides|-c tests/export/cases/overrides.toml"
 )
 golden=$here/golden
 for case in "${cases[@]}"; do

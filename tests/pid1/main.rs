@@ -17,6 +17,7 @@ mod formation;
 mod graph;
 mod listener;
 mod logs;
+mod overrides;
 mod robustness;
 mod secrets;
 mod signals;

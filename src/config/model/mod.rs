@@ -389,9 +389,11 @@ impl<'a> Diagnostics<'a> {
         }
     }
 
-    /// The errors, in the order they stand in the file; Err when there is any.
+    /// The errors, in the order they stand in the file (a formation.toml's errors may name
+    /// its Procfile too: file by file); Err when there is any.
     pub fn finish(mut self) -> Result<(), Vec<ConfigError>> {
-        self.errors.sort_by_key(|e| (e.line, e.col));
+        self.errors
+            .sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
         if self.errors.is_empty() {
             Ok(())
         } else {

@@ -20,6 +20,9 @@ use crate::config::validate;
 #[cfg(test)]
 mod env_tests;
 mod graph;
+mod overrides;
+#[cfg(test)]
+mod overrides_tests;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -42,6 +45,9 @@ struct Cx<'a, 't> {
     /// The config file's directory: relative paths are resolved against it.
     dir: &'a Path,
     user: UserLookup<'a>,
+    /// How many of the formation's first types come from the `procfile` (SPEC §3.1): a
+    /// `[process.NAME]` table naming one of them overrides it.
+    procfile_types: usize,
 }
 
 /// One key of a table: its name, and what its value does to the thing being built. The
@@ -77,11 +83,22 @@ const TOP_KEYS: &[Key<Formation>] = &[
         },
     },
     Key {
+        // Read before the walk (`overrides.rs`): the tables below need its types.
+        name: "procfile",
+        set: |_, _, _| {},
+    },
+    Key {
         name: "process",
         set: |cx, f, v| {
             if let Some(table) = table(cx.diag, "process", v) {
                 for (name, value) in table {
-                    f.types.extend(process(cx, name, value));
+                    let from_procfile = f.types[..cx.procfile_types]
+                        .iter_mut()
+                        .find(|t| t.name == *name.get_ref());
+                    match from_procfile {
+                        Some(t) => overrides::apply(cx, t, value),
+                        None => f.types.extend(process(cx, name, value)),
+                    }
                 }
             }
         },
@@ -236,9 +253,21 @@ fn walk_all<T>(cx: &mut Cx<'_, '_>, table: &DeTable<'_>, tables: &[&[Key<T>]], t
     }
 }
 
-/// Parses and checks a formation.toml. `path` names the file in errors and anchors relative
-/// paths; `user` resolves a `user` setting to credentials or says why it cannot.
+/// Reads a file the config names (its `procfile`): the text, or a line saying why not.
+pub type ReadFile<'a> = &'a dyn Fn(&Path) -> Result<String, String>;
+
+/// Parses and checks a formation.toml that names no file to read ([`parse_with`]: one that
+/// may have a `procfile`).
 pub fn parse(path: &Path, text: &str, user: UserLookup<'_>) -> Parsed {
+    parse_with(path, text, user, &|p| {
+        Err(format!("{}: not read here", p.display()))
+    })
+}
+
+/// Parses and checks a formation.toml. `path` names the file in errors and anchors relative
+/// paths; `user` resolves a `user` setting to credentials or says why it cannot; `read`
+/// reads the Procfile of a top-level `procfile` (SPEC §3.1).
+pub fn parse_with(path: &Path, text: &str, user: UserLookup<'_>, read: ReadFile<'_>) -> Parsed {
     let mut diag = Diagnostics::new(path.to_path_buf(), text);
     let (doc, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
@@ -272,9 +301,17 @@ pub fn parse(path: &Path, text: &str, user: UserLookup<'_>) -> Parsed {
         diag: &mut diag,
         dir,
         user,
+        procfile_types: 0,
     };
+    let procfile = doc.get_ref().get("procfile");
+    let mut procfile_errors = Vec::new();
+    if let Some(value) = procfile {
+        (formation.types, procfile_errors) = overrides::procfile(&mut cx, value, read);
+        cx.procfile_types = formation.types.len();
+    }
     walk(&mut cx, doc.get_ref(), TOP_KEYS, &mut formation);
-    if !doc.get_ref().contains_key("process") {
+    diag.errors.extend(procfile_errors);
+    if procfile.is_none() && !doc.get_ref().contains_key("process") {
         diag.at(
             0,
             "no process defined: add a [process.NAME] table with a command",
@@ -303,11 +340,29 @@ fn process(
     let table = table(cx.diag, &what, value)?;
     let place = cx.diag.place(name.span().start);
     let mut t = ProcessType::new(type_name, place, CommandLine::Argv(Vec::new()));
+    settle(cx, &mut t, table);
+    if !table.contains_key("command") {
+        let why = if cx.procfile_types > 0 {
+            " (the procfile has no such type)"
+        } else {
+            ""
+        };
+        cx.diag.at(
+            value.span().start,
+            format!("[{what}] needs a `command`{why}"),
+        );
+    }
+    Some(t)
+}
+
+/// Applies the keys of a `[process.NAME]` table to `t`, and the rules between its keys
+/// that the schema settles itself (`timezone` goes with `schedule`, which is not essential).
+fn settle(cx: &mut Cx<'_, '_>, t: &mut ProcessType, table: &DeTable<'_>) {
     t.keys = table
         .iter()
         .map(|(k, _)| (k.get_ref().to_string(), cx.diag.place(k.span().start)))
         .collect();
-    walk_all(cx, table, &[PROCESS_KEYS, graph::KEYS], &mut t);
+    walk_all(cx, table, &[PROCESS_KEYS, graph::KEYS], t);
     if let Some(s) = t.schedule.as_mut() {
         let zone = t.keys.iter().find(|(k, _)| k == "timezone");
         let name = table.get("timezone").and_then(|v| v.get_ref().as_str());
@@ -325,11 +380,6 @@ fn process(
         // SPEC §4.4: a scheduled type is never essential.
         t.essential = false;
     }
-    if !table.contains_key("command") {
-        cx.diag
-            .at(value.span().start, format!("[{what}] needs a `command`"));
-    }
-    Some(t)
 }
 
 /// `backoff = { initial, max, healthy, restarts }`: every key optional, defaults of SPEC §4.

@@ -205,3 +205,69 @@ fn lines_of(answer: &Answer) -> Vec<&str> {
         }
     }
 }
+
+#[test]
+fn a_whole_lifecycle_with_an_operator_restart_and_a_reload() {
+    let config = r#"
+[process.db]
+command = "db"
+ready = { tcp = 5432 }
+[process.web]
+command = "server"
+scale = 2
+restart = "always"
+after = ["db"]
+"#;
+    let mut t = T::planned(blueprint(config));
+    let fx = t.at(0);
+    assert_eq!(said(&fx), ["db.1 started (pid 100)"], "web is gated");
+    t.probe_ok(0);
+    let fx = t.at(1);
+    assert_eq!(
+        said(&fx),
+        ["web.1 started (pid 101)", "web.2 started (pid 102)"]
+    );
+    // A crash: the policy's backoff.
+    let fx = t.exit(1, Exit::Code(1), false);
+    assert_eq!(said(&fx), ["web.1 exited with code 1; restarting in 1s"]);
+    // The operator's restart: web.1 at once, then web.2 once web.1 runs.
+    let (answer, _) = t.order(Order::Restart(vec!["web".into()]));
+    let restart = ticket(&answer);
+    let fx = t.at(2);
+    assert_eq!(said(&fx)[0], "web.1 started (pid 103)");
+    assert_eq!(signals(&fx), [(Pid::from_raw(102), TERM)]);
+    t.exit(2, Exit::Signal(15), false);
+    t.at(3);
+    assert_eq!(
+        t.e.progress(restart).lines,
+        ["web.1 running", "web.2 running"]
+    );
+    // A reload that changes web's command: rolling again, with the new command.
+    let new = config.replace("\"server\"", "\"server2\"");
+    let (answer, fx) = reload(&mut t, &new, false);
+    let reloaded = ticket(&answer);
+    assert_eq!(signals(&fx), [(Pid::from_raw(103), TERM)]);
+    t.exit(1, Exit::Signal(15), false);
+    let fx = t.at(4);
+    assert_eq!(signals(&fx), [(Pid::from_raw(104), TERM)]);
+    t.exit(2, Exit::Signal(15), false);
+    t.at(5);
+    assert_eq!(
+        (argv(&t, 1), argv(&t, 2)),
+        ("server2".into(), "server2".into())
+    );
+    assert!(t.e.progress(reloaded).done);
+    // The stop: web first, db once web is gone; every end within its grace exits 0.
+    let fx = t.signal(TERM);
+    assert_eq!(signals(&fx), [(t.pid(1), TERM), (t.pid(2), TERM)]);
+    t.exit(1, Exit::Signal(15), false);
+    let fx = t.exit(2, Exit::Signal(15), false);
+    assert_eq!(signals(&fx), [(t.pid(0), TERM)]);
+    t.exit(0, Exit::Code(0), false);
+    t.group_gone(None, false);
+    assert_eq!(t.outcome(), Some(0));
+    let restarts: Vec<u32> = t.e.views().map(|v| v.restarts).collect();
+    // web.1: its crash's restart (the operator's restart only cut its backoff short), the
+    // reload's; web.2: the operator's and the reload's.
+    assert_eq!(restarts, [0, 2, 2]);
+}
