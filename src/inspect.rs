@@ -78,7 +78,7 @@ pub fn status(options: &Options) -> i32 {
     };
     let text = if options.json {
         let addr = addr.map(|a| a.to_string());
-        serve::status::render_json(&procs, known.as_deref(), addr.as_deref())
+        serve::status::render_json(&procs, known.as_deref(), addr.as_deref(), false)
     } else {
         serve::status::render_text(&procs, known.as_deref())
     };

@@ -9,6 +9,7 @@
 
 mod cli;
 mod config;
+mod control;
 mod engine;
 mod export;
 mod exporting;
@@ -100,7 +101,8 @@ fn run() -> i32 {
             }
             Err(errors) => usage(&errors, &options.task),
         },
-        Task::Status => inspect::status(&options),
+        Task::Status => control::status(&options),
+        Task::Control(words) => control::request(words),
         Task::Export(request) => exporting::export(&options, request),
         Task::Probe(name) => match prepare(&options, Some(name)) {
             Ok(p) => inspect::probe(&p, name),
@@ -169,6 +171,7 @@ fn formation(options: &Options, prepared: Prepared) -> i32 {
             .iter()
             .map(|t| t.name.clone())
             .collect(),
+        control: options.control,
         listen: options.listen.or(prepared.blueprint.formation.listen),
         reread: Some(rereader(options, &prepared.blueprint.dir)),
         blueprint: Some(prepared.blueprint),
@@ -226,6 +229,8 @@ fn single(options: &Options, instance: Instance) -> i32 {
         // The one instance's type is its command (or its process type, for `run`).
         types: vec![instance.name.clone()],
         listen: options.listen,
+        // SPEC §10: single-command mode has no control socket.
+        control: false,
         blueprint: None,
         reread: None,
     };
@@ -263,6 +268,8 @@ struct Run {
     types: Vec<String>,
     /// The status listener's address: `--listen`/`FORMATION_LISTEN`, else the config's.
     listen: Option<std::net::SocketAddr>,
+    /// Serve the control socket (SPEC §10).
+    control: bool,
     /// What the instances were planned from (formation mode): for `scale` and `reload`.
     blueprint: Option<plan::blueprint::Blueprint>,
     /// How a `reload` reads the config again (formation mode).
@@ -277,11 +284,12 @@ fn supervise(run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
         level,
         types,
         listen,
+        control,
         blueprint,
         reread,
     } = run;
     // Bound before anything starts: an address in use is a start-up error (exit 2).
-    let listener = match listen.map(os::listener::Listener::bind) {
+    let listener = match listen.map(os::listener::bind) {
         None => None,
         Some(Ok(listener)) => Some(listener),
         Some(Err(e)) => {
@@ -345,13 +353,27 @@ fn supervise(run: Run, instances: Vec<Instance>, log: LogMux) -> i32 {
         supervisor.say(Level::Debug, format_args!("not PID 1: {how}"));
     }
     if let Some(listener) = listener {
-        if let Ok(addr) = listener.local_addr() {
+        if let Ok(addr) = listener.socket().local_addr() {
             supervisor.say(
                 Level::Info,
                 format_args!("status listener on http://{addr}"),
             );
         }
-        supervisor.listen(listener, types);
+        supervisor.listen(listener);
+    }
+    supervisor.name_types(types);
+    if control {
+        // Not a start-up error (SPEC §10): a second formation of this pid namespace (not
+        // PID 1) runs without control.
+        match os::control::bind() {
+            Ok(control) => supervisor.open_control(control),
+            Err(e) => supervisor.say(
+                Level::Warn,
+                format_args!(
+                    "no control socket ({e}): `formation restart` & co cannot reach this formation"
+                ),
+            ),
+        }
     }
     supervisor.run()
 }
