@@ -294,4 +294,26 @@ fn the_dockerfile_rule_sees_a_trailing_comment_and_a_bad_array() {
     assert!(dockerfile_problem(r#"HEALTHCHECK CMD ["/formation" "probe"]"#).is_some());
 }
 
+/// A config shown in a block without the tag would escape the check above.
+#[test]
+fn every_block_that_holds_a_formation_toml_is_tagged_toml() {
+    let mut untagged = Vec::new();
+    for (name, blocks, _) in documents() {
+        for block in blocks.iter().filter(|b| b.lang != "toml") {
+            let config = block.body.lines().any(|l| {
+                let l = l.trim_start();
+                l.starts_with("[process.") || l.starts_with("command = ")
+            });
+            if config {
+                untagged.push(format!("{name}:{}: ```{}", block.line, block.lang));
+            }
+        }
+    }
+    assert!(
+        untagged.is_empty(),
+        "formation.toml examples not tagged ```toml (so not checked):\n{}",
+        untagged.join("\n")
+    );
+}
+
 mod commands;
