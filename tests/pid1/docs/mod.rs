@@ -7,8 +7,9 @@
 //! - Every ```` ```toml ```` block passes `formation check -c formation.toml`, every
 //!   ```` ```procfile ```` block `formation check -f Procfile` (exit 0); a block tagged
 //!   ```` ```toml error ```` (or `procfile error`) shows a mistake and must exit 2. Each runs
-//!   in a fresh directory holding only the block and an empty `.env` (an example may name
-//!   `env_file = [".env"]`).
+//!   in a fresh directory holding the block, an empty `.env` (an example may name
+//!   `env_file = [".env"]`) and, beside a toml block, the last procfile block above it in the
+//!   same file as `Procfile` (an example may say `procfile = "Procfile"`).
 //! - No ```` ```dockerfile ```` block has an exec-form instruction (`ENTRYPOINT [...]`) whose
 //!   array is not valid JSON or is followed by anything, a `# comment` above all: Docker has
 //!   no trailing comments, and turns such a line into a shell form without a word.
