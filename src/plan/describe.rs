@@ -71,11 +71,16 @@ pub fn describe(
         formation.path.display(),
         formation.types.len()
     );
+    // A Procfile with overrides: some type is defined in another file than the config.
+    let procfile = formation
+        .types
+        .iter()
+        .any(|t| t.place.file != formation.path);
     let groups = by_type(formation.types.len(), instances);
     for ((t, scale), mine) in formation.types.iter().zip(scales).zip(groups) {
         let _ = writeln!(out, "\n{} (scale {scale}): {}", t.name, t.command);
         let _ = writeln!(out, "  {}", policies(t, mine.first()));
-        if let Some(origins) = origins(formation, t) {
+        if let Some(origins) = procfile.then(|| origins(formation, t)) {
             let _ = writeln!(out, "  set at: {origins}");
         }
         for i in mine {
@@ -110,13 +115,10 @@ pub fn describe(
     out
 }
 
-/// Where each setting of `t` comes from, when the formation reads a Procfile with overrides
-/// (SPEC §3.1): the Procfile's line or the toml's key. None for a single file.
-fn origins(formation: &Formation, t: &ProcessType) -> Option<String> {
+/// Where each setting of `t` comes from, in a formation that reads a Procfile with overrides
+/// (SPEC §3.1): the Procfile's line or the toml's key.
+fn origins(formation: &Formation, t: &ProcessType) -> String {
     let elsewhere = |p: &crate::config::model::Place| p.file != formation.path;
-    if !formation.types.iter().any(|t| elsewhere(&t.place)) {
-        return None;
-    }
     let mut out = Vec::new();
     if elsewhere(&t.place) {
         out.push(format!("command {}", t.place));
@@ -129,7 +131,7 @@ fn origins(formation: &Formation, t: &ProcessType) -> Option<String> {
         }
     }
     out.extend(t.keys.iter().map(|(key, place)| format!("{key} {place}")));
-    Some(out.join(", "))
+    out.join(", ")
 }
 
 pub(super) fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {

@@ -4,7 +4,8 @@
 //!   heading of that file; every repository path the prose names in backticks
 //!   (`src/cli/mod.rs`, `tests/docker/run.sh`) exists, so a moved file cannot leave its
 //!   description behind.
-//! - Every ```` ```toml ```` block passes `formation check -c formation.toml`, every
+//! - Every ```` ```toml ```` block passes `formation check -c formation.toml` (beside the last
+//!   ```` ```procfile ```` block above it, as `Procfile`), every
 //!   ```` ```procfile ```` block `formation check -f Procfile` (exit 0); a block tagged
 //!   ```` ```toml error ```` (or `procfile error`) shows a mistake and must exit 2. Each runs
 //!   in a fresh directory holding only the block and an empty `.env` (an example may name
@@ -169,13 +170,18 @@ fn every_repository_path_the_docs_name_exists() {
 }
 
 /// `check` on one config block; `Some(problem)` when its exit is not the one its tag asks for.
-fn check_block(name: &str, block: &Block) -> Option<String> {
+/// `procfile`: the last `procfile` block above it, written as `Procfile` beside a `toml` block
+/// (a formation.toml with `procfile = "Procfile"` overrides it).
+fn check_block(name: &str, block: &Block, procfile: Option<&Block>) -> Option<String> {
     let (file, flag) = match block.lang.as_str() {
         "toml" => ("formation.toml", "-c"),
         "procfile" => ("Procfile", "-f"),
         _ => return None,
     };
     let dir = TempDir::new("docs-block");
+    if let Some(p) = procfile.filter(|_| block.lang == "toml") {
+        dir.write("Procfile", &p.body);
+    }
     dir.write(file, &block.body);
     dir.write(".env", "");
     let out = formation_in(dir.path(), &["check", flag, file]);
@@ -196,10 +202,14 @@ fn every_config_example_of_the_docs_passes_check_or_fails_as_tagged() {
     let mut checked = 0;
     let mut wrong = Vec::new();
     for (name, blocks, _) in documents() {
+        let mut procfile = None;
         for block in &blocks {
             if block.lang == "toml" || block.lang == "procfile" {
                 checked += 1;
-                wrong.extend(check_block(&name, block));
+                wrong.extend(check_block(&name, block, procfile));
+            }
+            if block.lang == "procfile" && block.info != "error" {
+                procfile = Some(block);
             }
         }
     }
