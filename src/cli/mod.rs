@@ -6,9 +6,10 @@
 //! Precedence is settled here only between a flag and its own variable (`-t` beats
 //! `FORMATION_GRACE`); against the config file it is settled in `plan.rs`.
 
+use crate::config::names::{self, Level};
 use crate::config::rewrite::{self, Rewrites};
-use crate::config::units::{self, Level};
 use crate::output::format::LogFormat;
+use crate::time::duration;
 use std::ffi::{OsStr, OsString};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +33,9 @@ pub enum Task {
     Probe(String),
     /// `formation status [--json]`: what the formation in this container runs.
     Status,
+    /// `formation restart|stop|start|scale|signal|reload ...`: a request to the formation in
+    /// this container (SPEC §10), its words as typed (checked by the control protocol).
+    Control(Vec<String>),
     /// `formation export TARGET`: write deployment files (SPEC §8); `target` is None while
     /// the parse has not reached it yet.
     Export(Export),
@@ -99,6 +103,8 @@ pub struct Options {
     pub listen: Option<SocketAddr>,
     /// `status --json`.
     pub json: bool,
+    /// `--control on|off`, else `FORMATION_CONTROL`: serve the control socket (SPEC §10).
+    pub control: bool,
     /// `-r SRC:DST` rules, later ones winning for the same SRC.
     pub rewrites: Rewrites,
 }
@@ -112,6 +118,11 @@ usage: formation [OPTIONS]                 run the formation of ./formation.toml
        formation run -- CMD [ARGS]         any command with the formation's environment
        formation probe TYPE                TYPE's ready check, once (0 ready, 1 not, 2 none)
        formation status [--json] [--listen ADDR]       what runs in this container
+       formation restart|stop|start TARGET... [--wait] [--timeout D]
+       formation scale TYPE=N[,...] [--wait] [--timeout D]
+       formation signal SIGNAL TARGET...
+       formation reload [--dry-run] [--wait] [--timeout D]
+                                           control the formation in this container
        formation export compose|kubernetes|fly [-c FILE | -f FILE] [-m SPEC] [-e FILE]
                  [--image IMAGE] [--entrypoint /formation] [-o FILE]
                                            write deployment files, one per process type
@@ -129,6 +140,8 @@ options:
       --log-format FMT   text or json                     (env FORMATION_LOG_FORMAT)
       --listen ADDR      serve /health, /status, /metrics (env FORMATION_LISTEN;
                          9090 = 0.0.0.0:9090, or 127.0.0.1:9090, [::1]:9090)
+      --control on|off   the control socket of `formation restart` & co (env
+                         FORMATION_CONTROL; default on)
   -h, --help             this text
   -V, --version          the version
 env FORMATION_LOG=error|warn|info|debug sets formation's own verbosity.";
@@ -149,6 +162,7 @@ pub fn parse(
     let mut log_format = None;
     let mut listen = None;
     let mut json = false;
+    let mut control = None;
     let mut rewrites = Rewrites::default();
 
     while let Some(arg) = args.next() {
@@ -194,6 +208,14 @@ pub fn parse(
                 }
                 None => {}
             }
+            if crate::serve::control::COMMANDS[1..].contains(&text.as_ref()) {
+                // The control commands' words are the protocol's to check (serve::control).
+                let words = std::iter::once(arg).chain(args.by_ref());
+                task = Some(Task::Control(
+                    words.map(|w| w.to_string_lossy().into_owned()).collect(),
+                ));
+                break;
+            }
             match SUBCOMMANDS.iter().find(|(name, _)| *name == text) {
                 Some((_, sub)) => task = Some(sub.task()),
                 None => {
@@ -231,7 +253,7 @@ pub fn parse(
                 });
             }
             "-e" | "--env-file" => env_files.push(value(&flag)?.into()),
-            "-t" | "--grace" => grace = Some(units::duration(&utf8(&flag, value(&flag)?)?)?),
+            "-t" | "--grace" => grace = Some(duration::duration(&utf8(&flag, value(&flag)?)?)?),
             "-r" | "--rewrite" => {
                 let (src, dst) = rewrite::rule(&utf8(&flag, value(&flag)?)?)
                     .map_err(|e| format!("{flag}: {e}"))?;
@@ -248,6 +270,7 @@ pub fn parse(
                 no_value(&flag)?;
                 json = true;
             }
+            "--control" => control = Some(parse_switch(&flag, &utf8(&flag, value(&flag)?)?)?),
             "--image" | "--entrypoint" | "-o" | "--output" => {
                 let value = value(&flag)?;
                 let Some(Task::Export(export)) = task.as_mut() else {
@@ -312,7 +335,7 @@ pub fn parse(
         Some(g) => Some(g),
         None => from_env("FORMATION_GRACE")
             .map(|v| {
-                units::duration(&utf8("FORMATION_GRACE", v)?)
+                duration::duration(&utf8("FORMATION_GRACE", v)?)
                     .map_err(|e| format!("FORMATION_GRACE: {e}"))
             })
             .transpose()?,
@@ -329,9 +352,16 @@ pub fn parse(
             .transpose()?
             .unwrap_or(LogFormat::Text),
     };
+    let control = match control {
+        Some(on) => on,
+        None => from_env("FORMATION_CONTROL")
+            .map(|v| parse_switch("FORMATION_CONTROL", &utf8("FORMATION_CONTROL", v)?))
+            .transpose()?
+            .unwrap_or(true),
+    };
     let log_level = from_env("FORMATION_LOG")
         .map(|v| {
-            units::level(&utf8("FORMATION_LOG", v)?).map_err(|e| format!("FORMATION_LOG: {e}"))
+            names::level(&utf8("FORMATION_LOG", v)?).map_err(|e| format!("FORMATION_LOG: {e}"))
         })
         .transpose()?;
     Ok(Options {
@@ -346,6 +376,7 @@ pub fn parse(
         log_level,
         listen,
         json,
+        control,
         rewrites,
     })
 }
@@ -407,6 +438,7 @@ fn with_task(task: Task) -> Options {
         log_level: None,
         listen: None,
         json: false,
+        control: true,
         rewrites: Rewrites::default(),
     }
 }
@@ -443,7 +475,7 @@ fn export_rules(export: &Export, grace: bool) -> Result<(), String> {
 
 mod values;
 pub use values::parse_listen;
-use values::{parse_color, parse_log_format, split_attached, utf8};
+use values::{parse_color, parse_log_format, parse_switch, split_attached, utf8};
 
 #[cfg(test)]
 mod tests;

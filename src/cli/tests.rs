@@ -369,3 +369,35 @@ fn help_and_version() {
     );
     assert_eq!(run(&["-V"], &[]).expect("parses").task, Task::Version);
 }
+
+#[test]
+fn control_commands_keep_their_words_and_the_socket_is_a_switch() {
+    let o = run(&["restart", "web", "--wait", "--timeout", "5s"], &[]).expect("parses");
+    let words = ["restart", "web", "--wait", "--timeout", "5s"].map(String::from);
+    assert_eq!(o.task, Task::Control(words.to_vec()));
+    for name in ["stop", "start", "scale", "signal", "reload"] {
+        let o = run(&[name, "-c", "x"], &[]).expect("parses");
+        assert_eq!(
+            o.task,
+            Task::Control(vec![name.into(), "-c".into(), "x".into()])
+        );
+    }
+    // `--` still runs a program of that name.
+    let o = run(&["--", "restart"], &[]).expect("parses");
+    assert_eq!(o.task, Task::Single(vec!["restart".into()]));
+    assert!(run(&[], &[]).expect("parses").control, "on by default");
+    assert!(!run(&["--control", "off"], &[]).expect("parses").control);
+    assert!(
+        !run(&[], &[("FORMATION_CONTROL", "off")])
+            .expect("parses")
+            .control
+    );
+    assert!(
+        run(&["--control=on"], &[("FORMATION_CONTROL", "off")])
+            .expect("parses")
+            .control,
+        "the flag beats its variable"
+    );
+    let e = run(&["--control", "maybe"], &[]).expect_err("refused");
+    assert!(e.contains("on or off"), "{e}");
+}

@@ -65,3 +65,12 @@ pub(super) fn parse_log_format(text: &str) -> Result<LogFormat, String> {
         _ => Err(format!("the log format is text or json, not {text:?}")),
     }
 }
+
+/// `on` or `off` (also `true`/`false`, `1`/`0`, as environment variables are often set).
+pub(super) fn parse_switch(name: &str, text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        _ => Err(format!("{name} takes on or off, not {text:?}")),
+    }
+}

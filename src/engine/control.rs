@@ -21,7 +21,6 @@ use std::time::Instant;
 /// One operator request, as the channel parsed it. Targets are words as typed: a type (`web`)
 /// or an instance (`web.2`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // Built by the control channel's parser (serve/control.rs).
 pub enum Order {
     /// Stop, then start again at once; one instance of a type at a time.
     Restart(Vec<String>),

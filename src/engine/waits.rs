@@ -46,7 +46,6 @@ pub const WAIT_WITHOUT_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Engine {
     /// Where request `ticket` stands.
-    #[allow(dead_code)] // Until the control channel waits for requests.
     pub fn progress(&mut self, ticket: Ticket) -> Progress {
         let Some(i) = self
             .control
@@ -90,14 +89,12 @@ impl Engine {
 
     /// The default `--timeout` of `ticket`: the largest grace plus the largest ready
     /// `timeout` of what it touches (60 s for a type without one).
-    #[allow(dead_code)] // Until the control channel waits for requests.
     pub fn wait_timeout(&self, ticket: Ticket) -> Duration {
         let request = self.control.requests.iter().find(|r| r.ticket == ticket);
         request.map_or(WAIT_WITHOUT_TIMEOUT, |r| r.timeout)
     }
 
     /// Nobody waits for request `ticket` any more.
-    #[allow(dead_code)] // Until the control channel waits for requests.
     pub fn forget(&mut self, ticket: Ticket) {
         self.control.requests.retain(|r| r.ticket != ticket);
     }

@@ -1,6 +1,8 @@
 pub mod cgroup;
 pub mod child;
 pub mod clock;
+pub mod conns;
+pub mod control;
 pub mod listener;
 pub mod probe;
 pub mod procfs;

@@ -1,15 +1,34 @@
-//! `formation status`'s reading of /proc: every process whose environment has `PS`, with
-//! its /proc figures; and the `FORMATION_LISTEN` that formation (PID 1) was started with.
+//! `formation status`'s reading of /proc: every process whose environment has `PS`, or that
+//! belongs to an instance's process group, with its /proc figures; and the
+//! `FORMATION_LISTEN` that formation (PID 1) was started with.
 //!
 //! Must not: interpret what it reads — the parsing is `serve::status`'s, as pure functions.
 //! A process may exit between the listing and the reads: whatever cannot be read is skipped.
 
-use crate::serve::status::{self, Process, Units};
+use crate::serve::status::{self, Known, Process, Units, groups};
 use nix::unistd::{SysconfVar, sysconf};
 use std::fs;
 
 /// Every process of this pid namespace with `PS` set, but the caller itself.
 pub fn instances() -> Vec<Process> {
+    scan(&|pid, _| {
+        let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
+        let name = status::environ_var(&environ, "PS")?;
+        Some(String::from_utf8_lossy(name).into_owned())
+    })
+}
+
+/// Every process of the groups that `known`'s instances lead, named after its instance.
+/// Only `stat` and `statm` are read, which anyone may: it finds the processes of instances
+/// that run as another user, and those that rewrite their environment.
+pub fn groups(known: &[Known]) -> Vec<Process> {
+    let leaders = groups::leaders(known);
+    scan(&|_, pgrp| groups::owner(&leaders, pgrp).map(String::from))
+}
+
+/// The processes of this pid namespace but the caller that `name` (given a pid and its
+/// process group) names, with their /proc figures.
+fn scan(name: &dyn Fn(i32, i32) -> Option<String>) -> Vec<Process> {
     let units = Units {
         ticks_per_second: sysconf(SysconfVar::CLK_TCK)
             .ok()
@@ -32,10 +51,8 @@ pub fn instances() -> Vec<Process> {
         .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| *pid != me)
         .filter_map(|pid| {
-            let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
-            let name = status::environ_var(&environ, "PS")?;
-            let name = String::from_utf8_lossy(name).into_owned();
             let stat = status::parse_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?;
+            let name = name(pid, stat.pgrp)?;
             let pages =
                 status::parse_statm(&fs::read_to_string(format!("/proc/{pid}/statm")).ok()?)?;
             Some(Process::new(name, pid, stat, pages, units))

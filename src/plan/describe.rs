@@ -71,16 +71,16 @@ pub fn describe(
         formation.path.display(),
         formation.types.len()
     );
-    // A Procfile with overrides: some type is defined in another file than the config.
-    let procfile = formation
+    let groups = by_type(formation.types.len(), instances);
+    // Once for the formation, not per type: 10,000 types made it quadratic.
+    let overridden = formation
         .types
         .iter()
         .any(|t| t.place.file != formation.path);
-    let groups = by_type(formation.types.len(), instances);
     for ((t, scale), mine) in formation.types.iter().zip(scales).zip(groups) {
         let _ = writeln!(out, "\n{} (scale {scale}): {}", t.name, t.command);
         let _ = writeln!(out, "  {}", policies(t, mine.first()));
-        if let Some(origins) = procfile.then(|| origins(formation, t)) {
+        if let Some(origins) = origins(formation, t, overridden) {
             let _ = writeln!(out, "  set at: {origins}");
         }
         for i in mine {
@@ -115,10 +115,14 @@ pub fn describe(
     out
 }
 
-/// Where each setting of `t` comes from, in a formation that reads a Procfile with overrides
-/// (SPEC §3.1): the Procfile's line or the toml's key.
-fn origins(formation: &Formation, t: &ProcessType) -> String {
+/// Where each setting of `t` comes from, when the formation reads a Procfile with overrides
+/// (SPEC §3.1): the Procfile's line or the toml's key. None for a single file (`overridden`:
+/// whether any type's command comes from another file).
+fn origins(formation: &Formation, t: &ProcessType, overridden: bool) -> Option<String> {
     let elsewhere = |p: &crate::config::model::Place| p.file != formation.path;
+    if !overridden {
+        return None;
+    }
     let mut out = Vec::new();
     if elsewhere(&t.place) {
         out.push(format!("command {}", t.place));
@@ -131,7 +135,7 @@ fn origins(formation: &Formation, t: &ProcessType) -> String {
         }
     }
     out.extend(t.keys.iter().map(|(key, place)| format!("{key} {place}")));
-    out.join(", ")
+    Some(out.join(", "))
 }
 
 pub(super) fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
@@ -146,7 +150,7 @@ pub(super) fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
         t.stop_signal.as_str()
     );
     if let Some(i) = instance {
-        let _ = write!(text, " grace={}", crate::config::units::Human(i.grace));
+        let _ = write!(text, " grace={}", crate::time::duration::Human(i.grace));
         if let Some(cwd) = &i.cwd {
             let _ = write!(text, " cwd={}", cwd.display());
         }

@@ -13,6 +13,7 @@
 //! received so far and answers Partial until the blank line that ends the head, so a head
 //! split over any number of reads is parsed the same. It accepts HTTP/1.0 and 1.1 only.
 
+pub mod control;
 mod json;
 pub mod render;
 pub mod status;

@@ -3,11 +3,11 @@
 //! sees it), check attempts, and the listener's answers from a snapshot of the table.
 
 use super::Supervisor;
-use crate::config::units::Level;
+use crate::config::names::Level;
 use crate::engine::exit::Exit;
 use crate::engine::{Effect, Probe, Spawned};
 use crate::os::child::{self, Launch};
-use crate::os::listener;
+use crate::os::conns;
 use crate::os::probe::Report;
 use crate::os::{reaper, signals, sweep};
 use crate::output::logmux::Stream;
@@ -19,18 +19,25 @@ use std::time::Instant;
 impl Supervisor {
     /// Serves the listener's ready sockets, answering from a snapshot of the table taken
     /// when a whole request head has arrived; then closes the connections past their deadline.
-    pub(super) fn serve(&mut self, tokens: Vec<listener::Token>) {
+    pub(super) fn serve(&mut self, tokens: Vec<conns::Token>) {
         let Some(listener) = self.listener.as_mut() else {
             return;
         };
         let now = Instant::now();
-        let (engine, types, counts) = (&self.engine, &self.types, self.log.counts());
-        let mut answer =
-            |head: &[u8]| serve::answer(head, || Snapshot::of(engine, types, counts, now));
+        let mut events = Vec::new();
         for token in tokens {
-            listener.ready(token, now, &mut answer);
+            listener.ready(token, now, &mut events);
         }
         listener.expire(now);
+        let (engine, types, counts) = (&self.engine, &self.types, self.log.counts());
+        for event in events {
+            if let conns::Event::Request { conn, bytes, .. } = event {
+                let snapshot = || Snapshot::of(engine, types, counts, now);
+                // A head handed over is whole or refused: there is always an answer.
+                let answer = serve::answer(&bytes, snapshot).unwrap_or_default();
+                listener.answer(conn, &answer, true, now);
+            }
+        }
     }
 
     /// Carries out `fx` and whatever the engine answers to them, in order.

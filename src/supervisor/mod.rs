@@ -12,11 +12,13 @@
 //! With nothing due, poll waits forever: zero wake-ups at idle (the engine's deadlines are the
 //! only timeouts).
 
-use crate::config::units::Level;
+use crate::config::names::Level;
 use crate::engine::{Engine, Probe};
 use crate::os::cgroup::MemoryGroup;
 use crate::os::clock;
-use crate::os::listener::{self, Listener};
+use crate::os::conns;
+use crate::os::control::Control;
+use crate::os::listener::Listener;
 use crate::os::probe::Probes;
 use crate::os::signals::Signals;
 use crate::output::logmux::{LogMux, Token};
@@ -39,6 +41,10 @@ pub struct Supervisor {
     listener: Option<Listener>,
     /// The name of each process type, by index: what the listener shows as an instance's type.
     types: Vec<String>,
+    /// The control socket, unless turned off (SPEC §10).
+    control: Option<Control>,
+    /// `--wait` requests whose connection stays open until they are done.
+    waits: Vec<control::Wait>,
     /// The container's memory group and its OOM-kill count when last read (at start, then at
     /// each SIGKILL exit): a SIGKILL while it rose is the OOM killer's.
     memory: Option<(MemoryGroup, Option<u64>)>,
@@ -55,9 +61,12 @@ enum Owner {
     /// The set of check sockets (attempts and notify sockets).
     Probes,
     /// The status listener's socket or one of its connections.
-    Listener(listener::Token),
+    Listener(conns::Token),
+    /// The control socket or one of its connections.
+    Control(conns::Token),
 }
 
+mod control;
 mod effects;
 
 impl Supervisor {
@@ -75,6 +84,8 @@ impl Supervisor {
             probes: Probes::default(),
             listener: None,
             types: Vec::new(),
+            control: None,
+            waits: Vec::new(),
             memory: MemoryGroup::find().map(|group| {
                 let seen = group.oom_kills();
                 (group, seen)
@@ -90,7 +101,6 @@ impl Supervisor {
 
     /// Carries out an operator's request (SPEC §10) at once, and answers it: the control
     /// channel's way into the engine.
-    #[allow(dead_code)] // Until the control channel (os/control.rs) calls it.
     pub fn control(&mut self, order: crate::engine::Order) -> crate::engine::Answer {
         let mut fx = Vec::new();
         let answer = self
@@ -100,9 +110,13 @@ impl Supervisor {
         answer
     }
 
-    /// Serves the status listener from the loop; `types` names each process type by index.
-    pub fn listen(&mut self, listener: Listener, types: Vec<String>) {
+    /// Serves the status listener from the loop.
+    pub fn listen(&mut self, listener: Listener) {
         self.listener = Some(listener);
+    }
+
+    /// Names each process type by index, for the listener and `status`.
+    pub fn name_types(&mut self, types: Vec<String>) {
         self.types = types;
     }
 
@@ -124,6 +138,9 @@ impl Supervisor {
                 self.report(report, &mut fx);
             }
             self.carry_out(fx);
+            // After the deadlines and before the wait: whatever the last turn and this
+            // tick changed reaches the `--wait` clients before poll blocks.
+            self.progress();
             let pipes_open = self.log.open_sources() > 0;
             if let Some(status) = self.engine.outcome(Instant::now(), pipes_open) {
                 break status;
@@ -132,6 +149,7 @@ impl Supervisor {
                 self.engine.next_deadline(),
                 self.probes.next_deadline(),
                 self.listener.as_ref().and_then(Listener::next_deadline),
+                self.control_deadline(),
             ];
             let timeout = match deadlines.into_iter().flatten().min() {
                 Some(at) => {
@@ -152,6 +170,7 @@ impl Supervisor {
             }
             let mut fx = Vec::new();
             let mut conns = Vec::new();
+            let mut controls = Vec::new();
             for owner in ready {
                 match owner {
                     Owner::Log(token) => self.log.ready(token),
@@ -161,9 +180,11 @@ impl Supervisor {
                         }
                     }
                     Owner::Listener(token) => conns.push(token),
+                    Owner::Control(token) => controls.push(token),
                 }
             }
             self.serve(conns);
+            self.serve_control(controls);
             self.log.pump();
             for slot in self.log.take_matches() {
                 let run = self.engine.run(slot);
@@ -202,6 +223,10 @@ impl Supervisor {
             .flat_map(|l| l.interest(Instant::now()))
         {
             tokens.push(Owner::Listener(token));
+            fds.push(PollFd::new(fd, flags));
+        }
+        for (token, fd, flags) in self.control.iter().flat_map(|c| c.interest(Instant::now())) {
+            tokens.push(Owner::Control(token));
             fds.push(PollFd::new(fd, flags));
         }
         if fds.len() == 1 && timeout == PollTimeout::NONE {

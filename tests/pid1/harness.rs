@@ -591,7 +591,7 @@ pub fn rss_kib(pid: i32) -> u64 {
         .unwrap_or(0)
 }
 
-/// The bound the README states for formation's RSS under a flood with stdout blocked.
+/// The bound docs/output.md states for formation's RSS under a flood with stdout blocked.
 pub const RSS_BOUND_KIB: u64 = 8 * 1024;
 
 const WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer.py");

@@ -94,7 +94,8 @@ fn routes_answer_from_the_table_and_status_reads_proc_inside_the_container() {
          [process.flaky]\ncommand = \"sh -c 'exit 3'\"\nrestart = \"always\"\n\
          backoff = { initial = \"60s\", max = \"60s\" }\n",
     );
-    let mut run = formation(&["-c", &path])
+    // Without the control socket: `status` reads /proc and asks the listener.
+    let mut run = formation(&["-c", &path, "--control", "off"])
         .env("FORMATION_LISTEN", &format!("127.0.0.1:{port}"))
         .spawn();
     let addr = listener_addr(&run);
@@ -194,7 +195,9 @@ fn status_without_a_listener_reads_proc_only() {
     needs_pid1!();
     let dir = TempDir::new("status");
     let path = dir.write("Procfile", "a: sleep 100\nb: sh -c 'sleep 100; true'\n");
-    let mut run = formation(&["-f", s(&path)]).spawn();
+    let mut run = formation(&["-f", s(&path)])
+        .env("FORMATION_CONTROL", "off")
+        .spawn();
     run.wait_stderr("b.1 started");
     // b.1's shell forks its `sleep` a moment after it started: ask until both are there.
     let mut answer = status_inside(&run, &[]);

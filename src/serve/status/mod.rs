@@ -6,7 +6,7 @@
 //! Facts about /proc (proc(5)) relied on:
 //! - `/proc/PID/stat`: the second field is the command name in parentheses, and may itself
 //!   hold spaces and parentheses, so fields are counted from the *last* `)`; after it come
-//!   field 3 (state) …, 14 utime and 15 stime (clock ticks), 22 starttime (ticks after boot).
+//!   field 3 (state), 5 the process group, …, 14 utime and 15 stime (clock ticks), 22 starttime (ticks after boot).
 //! - `/proc/PID/statm`: sizes in pages; the second is the resident set.
 //! - `/proc/uptime`: seconds since boot, then idle seconds.
 //! - `/proc/PID/environ`: `KEY=value` entries, each ended by a NUL; it is the environment
@@ -15,13 +15,15 @@
 
 use super::json::{self, Value};
 use super::render::seconds;
-use crate::config::units::Human;
+use crate::time::duration::Human;
 use std::fmt::Write as _;
 use std::time::Duration;
 
 /// The figures of one process from `/proc/PID/stat`, in clock ticks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stat {
+    /// Its process group: the instance it belongs to is the one whose leader's pid it is.
+    pub pgrp: i32,
     /// User and system CPU time.
     pub cpu_ticks: u64,
     /// When it started, after boot.
@@ -35,6 +37,7 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     // `fields[0]` is field 3 of proc(5).
     let field = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
     Some(Stat {
+        pgrp: fields.get(5 - 3)?.parse().ok()?,
         cpu_ticks: field(14)?.checked_add(field(15)?)?,
         start_ticks: field(22)?,
     })
@@ -116,6 +119,8 @@ pub struct Known {
     pub restarts: u64,
     /// The shell status of its last exit.
     pub last_exit: Option<i64>,
+    /// How long its process has run, when the table says.
+    pub uptime: Option<Duration>,
 }
 
 /// Reads the listener's answer to `GET /status`: the whole HTTP response.
@@ -130,6 +135,11 @@ pub fn parse_known(response: &[u8]) -> Result<Vec<Known>, String> {
         return Err(format!("it answered {}", head.code.unwrap_or(0)));
     }
     let body = std::str::from_utf8(&response[len..]).map_err(|_| "the body is not UTF-8")?;
+    parse_instances(body)
+}
+
+/// Reads a `/status` document (the listener's body, the control socket's answer).
+pub fn parse_instances(body: &str) -> Result<Vec<Known>, String> {
     let doc = json::parse(body).ok_or("the body is not JSON")?;
     let Some(Value::Array(items)) = doc.get("instances") else {
         return Err("the JSON has no instances".into());
@@ -149,6 +159,10 @@ pub fn parse_known(response: &[u8]) -> Result<Vec<Known>, String> {
                     .get("last_exit")
                     .and_then(|e| e.get("status"))
                     .and_then(Value::as_i64),
+                uptime: match item.get("uptime") {
+                    Some(Value::Number(n)) => parse_uptime(n),
+                    _ => None,
+                },
             })
         })
         .collect::<Option<_>>()
@@ -242,9 +256,15 @@ pub fn render_text(procs: &[Process], known: Option<&[Known]>) -> String {
     out
 }
 
-/// `formation status --json`: one object per instance with its processes.
-pub fn render_json(procs: &[Process], known: Option<&[Known]>, listener: Option<&str>) -> String {
-    let mut out = String::from("{\"listener\":");
+/// `formation status --json`: one object per instance with its processes; `control`: the
+/// instances are the control socket's (else /proc's, and the listener's, if any).
+pub fn render_json(
+    procs: &[Process],
+    known: Option<&[Known]>,
+    listener: Option<&str>,
+    control: bool,
+) -> String {
+    let mut out = format!("{{\"control\":{control},\"listener\":");
     push_opt_string(&mut out, listener);
     out.push_str(",\"instances\":[");
     for (n, (name, k, mine)) in group(procs, known.unwrap_or(&[])).into_iter().enumerate() {
@@ -308,5 +328,6 @@ fn show_bytes(n: u64) -> String {
     }
 }
 
+pub mod groups;
 #[cfg(test)]
 mod tests;

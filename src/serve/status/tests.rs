@@ -19,6 +19,7 @@ fn stat_lines() {
     ];
     for (line, want) in table {
         let got = parse_stat(&line).map(|s| (s.cpu_ticks, s.start_ticks));
+        assert_eq!(parse_stat(&line).map(|s| s.pgrp), want.map(|_| 7));
         assert_eq!(got, want, "{line}");
     }
 }
@@ -57,6 +58,7 @@ fn process(name: &str, pid: i32) -> Process {
         boot_uptime: Duration::from_secs(1000),
     };
     let stat = Stat {
+        pgrp: pid,
         cpu_ticks: 150,
         start_ticks: 100 * 900,
     };
@@ -90,6 +92,7 @@ fn table_with_and_without_the_listener() {
             ready: true,
             restarts: 2,
             last_exit: Some(137),
+            uptime: None,
         },
         Known {
             name: "worker.1".into(),
@@ -98,6 +101,7 @@ fn table_with_and_without_the_listener() {
             ready: false,
             restarts: 1,
             last_exit: Some(1),
+            uptime: None,
         },
     ];
     let text = render_text(&procs, Some(&known));
@@ -112,8 +116,13 @@ fn table_with_and_without_the_listener() {
             "db.1      8    -        -      -         -          1m40s   1.0 MiB  1.50s",
         ]
     );
-    let doc = json::parse(&render_json(&procs, Some(&known), Some("127.0.0.1:9090")))
-        .expect("valid JSON");
+    let doc = json::parse(&render_json(
+        &procs,
+        Some(&known),
+        Some("127.0.0.1:9090"),
+        false,
+    ))
+    .expect("valid JSON");
     assert_eq!(
         doc.get("listener").and_then(Value::as_str),
         Some("127.0.0.1:9090")
@@ -134,8 +143,9 @@ fn table_with_and_without_the_listener() {
         web[0].get("rss_bytes").and_then(Value::as_i64),
         Some(1048576)
     );
-    let doc = json::parse(&render_json(&[], None, None)).expect("valid JSON");
+    let doc = json::parse(&render_json(&[], None, None, true)).expect("valid JSON");
     assert_eq!(doc.get("listener"), Some(&Value::Null));
+    assert_eq!(doc.get("control"), Some(&Value::Bool(true)));
 }
 
 #[test]

@@ -4,8 +4,7 @@
 //!   heading of that file; every repository path the prose names in backticks
 //!   (`src/cli/mod.rs`, `tests/docker/run.sh`) exists, so a moved file cannot leave its
 //!   description behind.
-//! - Every ```` ```toml ```` block passes `formation check -c formation.toml` (beside the last
-//!   ```` ```procfile ```` block above it, as `Procfile`), every
+//! - Every ```` ```toml ```` block passes `formation check -c formation.toml`, every
 //!   ```` ```procfile ```` block `formation check -f Procfile` (exit 0); a block tagged
 //!   ```` ```toml error ```` (or `procfile error`) shows a mistake and must exit 2. Each runs
 //!   in a fresh directory holding only the block and an empty `.env` (an example may name
@@ -170,8 +169,8 @@ fn every_repository_path_the_docs_name_exists() {
 }
 
 /// `check` on one config block; `Some(problem)` when its exit is not the one its tag asks for.
-/// `procfile`: the last `procfile` block above it, written as `Procfile` beside a `toml` block
-/// (a formation.toml with `procfile = "Procfile"` overrides it).
+/// A toml block is checked beside the last Procfile block shown before it (the doc's
+/// `procfile = "Procfile"` example names it).
 fn check_block(name: &str, block: &Block, procfile: Option<&Block>) -> Option<String> {
     let (file, flag) = match block.lang.as_str() {
         "toml" => ("formation.toml", "-c"),
@@ -179,11 +178,11 @@ fn check_block(name: &str, block: &Block, procfile: Option<&Block>) -> Option<St
         _ => return None,
     };
     let dir = TempDir::new("docs-block");
-    if let Some(p) = procfile.filter(|_| block.lang == "toml") {
-        dir.write("Procfile", &p.body);
-    }
     dir.write(file, &block.body);
     dir.write(".env", "");
+    if let (Some(procfile), "toml") = (procfile, block.lang.as_str()) {
+        dir.write("Procfile", &procfile.body);
+    }
     let out = formation_in(dir.path(), &["check", flag, file]);
     let want = if block.info == "error" { 2 } else { 0 };
     (out.status.code() != Some(want)).then(|| {
@@ -208,7 +207,7 @@ fn every_config_example_of_the_docs_passes_check_or_fails_as_tagged() {
                 checked += 1;
                 wrong.extend(check_block(&name, block, procfile));
             }
-            if block.lang == "procfile" && block.info != "error" {
+            if block.lang == "procfile" {
                 procfile = Some(block);
             }
         }

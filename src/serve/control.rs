@@ -1,0 +1,500 @@
+//! The control line protocol (SPEC §10), the pure part: the words of a request → a
+//! [`Request`] (the client checks its own arguments with the same parse, the server the line
+//! it received), and the last line of an answer, both ways.
+//!
+//! A request is one line: the command's words as typed after `formation`, tab-separated
+//! (`restart\tweb\t--wait`). An answer is lines, the last of which is `ok`, `error: REASON`
+//! (refused or failed: the client exits 1) or `error: usage: REASON` (an unknown command,
+//! type or instance, bad words, a config with errors: the client exits 2).
+//!
+//! Must not: touch a socket or the engine: the targets are words here, resolved by the engine.
+
+use crate::config::names;
+use crate::time::duration;
+use nix::sys::signal::Signal;
+use std::time::Duration;
+
+/// The longest request line, its newline included.
+pub const MAX_LINE: usize = 4096;
+
+/// The control commands, as the command line and the wire name them.
+pub const COMMANDS: [&str; 7] = [
+    "status", "restart", "stop", "start", "scale", "signal", "reload",
+];
+
+/// What a request asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `status [--json]`: the table; `json` only changes what the client prints.
+    Status { json: bool },
+    /// `restart TARGET...`.
+    Restart(Vec<String>),
+    /// `stop TARGET...`.
+    Stop(Vec<String>),
+    /// `start TARGET...`.
+    Start(Vec<String>),
+    /// `scale TYPE=N[,TYPE=N...]...`: (type, scale) in the order given.
+    Scale(Vec<(String, u32)>),
+    /// `signal SIGNAL TARGET...`.
+    Signal(Signal, Vec<String>),
+    /// `reload [--dry-run]`.
+    Reload { dry_run: bool },
+}
+
+/// One request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub command: Command,
+    /// `--wait`: stream progress until the request is done.
+    pub wait: bool,
+    /// `--timeout D`: how long `--wait` waits (None: the request's default).
+    pub timeout: Option<Duration>,
+}
+
+/// How an answer ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Done: `ok`.
+    Ok,
+    /// Refused, failed or timed out: `error: REASON`; the client exits 1.
+    Failed(String),
+    /// A usage or config error: `error: usage: REASON`; the client exits 2.
+    Usage(String),
+}
+
+impl End {
+    /// The answer's last line, newline included.
+    pub fn line(&self) -> String {
+        match self {
+            End::Ok => "ok\n".into(),
+            End::Failed(reason) => format!("error: {}\n", one_line(reason)),
+            End::Usage(reason) => format!("error: usage: {}\n", one_line(reason)),
+        }
+    }
+
+    /// Reads an answer's line: Some when it is the last one.
+    pub fn parse(line: &str) -> Option<End> {
+        if line == "ok" {
+            return Some(End::Ok);
+        }
+        let reason = line.strip_prefix("error: ")?;
+        Some(match reason.strip_prefix("usage: ") {
+            Some(usage) => End::Usage(usage.into()),
+            None => End::Failed(reason.into()),
+        })
+    }
+
+    /// The client's exit status.
+    pub fn status(&self) -> i32 {
+        match self {
+            End::Ok => 0,
+            End::Failed(_) => 1,
+            End::Usage(_) => 2,
+        }
+    }
+}
+
+/// A line of an answer never holds a newline: one line per line, whatever the text.
+pub fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
+/// The words of a request line (its newline, and a CR before it, removed), or why it is none.
+pub fn words(line: &[u8]) -> Result<Vec<&str>, String> {
+    let Some(line) = line.strip_suffix(b"\n") else {
+        return Err(format!("a request is one line of at most {MAX_LINE} bytes"));
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let text = std::str::from_utf8(line).map_err(|_| "the request is not UTF-8".to_string())?;
+    if text.is_empty() {
+        return Err("an empty request".into());
+    }
+    Ok(text.split('\t').collect())
+}
+
+/// Parses the words of a control command (`restart web --wait`). Errors are usage errors:
+/// one line, naming what is wrong.
+pub fn parse<S: AsRef<str>>(words: &[S]) -> Result<Request, String> {
+    let mut words = words.iter().map(AsRef::as_ref);
+    let name = words.next().unwrap_or_default();
+    if !COMMANDS.contains(&name) {
+        return Err(format!("unknown command {name:?}"));
+    }
+    let mut wait = false;
+    let mut timeout = None;
+    let mut dry_run = false;
+    let mut json = false;
+    let mut rest = Vec::new();
+    while let Some(word) = words.next() {
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value)),
+            _ => (word, None),
+        };
+        let switch = |on: &mut bool, for_: &[&str]| {
+            if !for_.contains(&name) {
+                return Err(format!("{name} takes no {flag}"));
+            }
+            if inline.is_some() {
+                return Err(format!("{flag} takes no value"));
+            }
+            *on = true;
+            Ok(())
+        };
+        match flag {
+            "--wait" => switch(&mut wait, &WAITS)?,
+            "--dry-run" => switch(&mut dry_run, &["reload"])?,
+            "--json" => switch(&mut json, &["status"])?,
+            "--timeout" => {
+                if !WAITS.contains(&name) {
+                    return Err(format!("{name} takes no --timeout"));
+                }
+                let value = inline
+                    .or_else(|| words.next())
+                    .ok_or("--timeout needs a duration")?;
+                timeout = Some(duration::duration(value).map_err(|e| format!("--timeout: {e}"))?);
+            }
+            // `--` ends the options: a target may start with `-` after it.
+            "--" => rest.extend(words.by_ref()),
+            _ if word.starts_with('-') && word.len() > 1 && !is_number(&word[1..]) => {
+                return Err(format!("unknown option {flag} for {name}"));
+            }
+            _ => rest.push(word),
+        }
+    }
+    if timeout.is_some() && !wait {
+        return Err("--timeout is for --wait".into());
+    }
+    if rest.iter().any(|w| w.is_empty()) {
+        return Err(format!("an empty word in {name}'s arguments"));
+    }
+    let targets = |rest: &[&str]| -> Result<Vec<String>, String> {
+        if rest.is_empty() {
+            return Err(format!(
+                "{name} needs a target: a process type (web) or an instance (web.2)"
+            ));
+        }
+        Ok(rest.iter().map(|w| w.to_string()).collect())
+    };
+    let none = |rest: &[&str]| match rest.first() {
+        Some(word) => Err(format!("{name} takes no argument (not {word:?})")),
+        None => Ok(()),
+    };
+    let command = match name {
+        "status" => none(&rest).map(|()| Command::Status { json })?,
+        "restart" => Command::Restart(targets(&rest)?),
+        "stop" => Command::Stop(targets(&rest)?),
+        "start" => Command::Start(targets(&rest)?),
+        "scale" => {
+            if rest.is_empty() {
+                return Err("scale needs TYPE=N (e.g. worker=3)".into());
+            }
+            let mut scales = Vec::new();
+            for word in &rest {
+                scales.extend(crate::plan::parse_scale(word)?);
+            }
+            if scales.is_empty() {
+                return Err("scale needs TYPE=N (e.g. worker=3)".into());
+            }
+            Command::Scale(scales)
+        }
+        "signal" => {
+            let (signal, rest) = rest
+                .split_first()
+                .ok_or("signal needs a signal and a target (signal HUP web)")?;
+            // `-9` as kill(1) takes it.
+            let signal = signal
+                .strip_prefix('-')
+                .filter(|n| is_number(n))
+                .unwrap_or(signal);
+            Command::Signal(names::signal(signal)?, targets(rest)?)
+        }
+        _ => none(&rest).map(|()| Command::Reload { dry_run })?,
+    };
+    Ok(Request {
+        command,
+        wait,
+        timeout,
+    })
+}
+
+/// The commands that take `--wait` and `--timeout`.
+const WAITS: [&str; 5] = ["restart", "stop", "start", "scale", "reload"];
+
+/// `9`: also what makes `-9` (`signal -9 web`) no option.
+fn is_number(word: &str) -> bool {
+    !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ok(words: &str) -> Request {
+        let words: Vec<&str> = words.split(' ').collect();
+        parse(&words).unwrap_or_else(|e| panic!("{words:?}: {e}"))
+    }
+
+    fn err(words: &str) -> String {
+        let words: Vec<&str> = words.split(' ').collect();
+        parse(&words).expect_err(&format!("{words:?} parsed"))
+    }
+
+    fn req(command: Command, wait: bool, timeout: Option<u64>) -> Request {
+        Request {
+            command,
+            wait,
+            timeout: timeout.map(Duration::from_secs),
+        }
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn requests() {
+        let table = [
+            ("status", req(Command::Status { json: false }, false, None)),
+            (
+                "status --json",
+                req(Command::Status { json: true }, false, None),
+            ),
+            (
+                "restart web --wait",
+                req(Command::Restart(names(&["web"])), true, None),
+            ),
+            (
+                "restart --wait --timeout 30s web web.2",
+                req(Command::Restart(names(&["web", "web.2"])), true, Some(30)),
+            ),
+            (
+                "stop worker --wait --timeout=1m",
+                req(Command::Stop(names(&["worker"])), true, Some(60)),
+            ),
+            ("start db", req(Command::Start(names(&["db"])), false, None)),
+            (
+                "scale worker=3,web=0 clock=1",
+                req(
+                    Command::Scale(vec![
+                        ("worker".into(), 3),
+                        ("web".into(), 0),
+                        ("clock".into(), 1),
+                    ]),
+                    false,
+                    None,
+                ),
+            ),
+            (
+                "signal HUP web",
+                req(
+                    Command::Signal(Signal::SIGHUP, names(&["web"])),
+                    false,
+                    None,
+                ),
+            ),
+            (
+                "signal -9 web.1",
+                req(
+                    Command::Signal(Signal::SIGKILL, names(&["web.1"])),
+                    false,
+                    None,
+                ),
+            ),
+            (
+                "signal sigstop -- -odd",
+                req(
+                    Command::Signal(Signal::SIGSTOP, names(&["-odd"])),
+                    false,
+                    None,
+                ),
+            ),
+            (
+                "reload --dry-run",
+                req(Command::Reload { dry_run: true }, false, None),
+            ),
+            (
+                "reload --wait --timeout 2m",
+                req(Command::Reload { dry_run: false }, true, Some(120)),
+            ),
+        ];
+        for (words, want) in table {
+            assert_eq!(ok(words), want, "{words}");
+        }
+    }
+
+    #[test]
+    fn usage_errors_name_what_is_wrong() {
+        let table = [
+            ("frobnicate web", "unknown command \"frobnicate\""),
+            ("", "unknown command \"\""),
+            ("restart", "restart needs a target"),
+            ("restart web --bogus", "unknown option --bogus for restart"),
+            ("status web", "status takes no argument (not \"web\")"),
+            ("status --wait", "status takes no --wait"),
+            ("signal HUP web --wait", "signal takes no --wait"),
+            ("restart web --json", "restart takes no --json"),
+            ("restart web --dry-run", "restart takes no --dry-run"),
+            ("restart web --timeout 5s", "--timeout is for --wait"),
+            ("restart web --wait --timeout", "--timeout needs a duration"),
+            ("restart web --wait --timeout soon", "--timeout: "),
+            ("restart web --wait=yes", "--wait takes no value"),
+            ("scale", "scale needs TYPE=N"),
+            ("scale worker", "is not of the form TYPE=N"),
+            ("scale worker=99999", "from 0 to 10000"),
+            ("signal", "signal needs a signal and a target"),
+            ("signal HUP", "signal needs a target"),
+            ("signal NOPE web", "\"NOPE\" is not a signal name"),
+            ("reload now", "reload takes no argument"),
+        ];
+        for (words, want) in table {
+            let got = err(words);
+            assert!(got.contains(want), "{words}: {got}");
+            assert!(!got.contains('\n'), "one line: {got:?}");
+        }
+    }
+
+    #[test]
+    fn request_lines() {
+        assert_eq!(
+            words(b"restart\tweb\t--wait\n"),
+            Ok(vec!["restart", "web", "--wait"])
+        );
+        assert_eq!(words(b"status\r\n"), Ok(vec!["status"]));
+        assert!(words(b"status").is_err(), "no newline: not a whole line");
+        assert!(words(b"\n").is_err());
+        assert!(words(b"st\xffatus\n").is_err());
+        assert_eq!(
+            parse(&words(b"scale\tweb=2\n").expect("words")).map(|r| r.command),
+            Ok(Command::Scale(vec![("web".into(), 2)]))
+        );
+    }
+
+    #[test]
+    fn last_lines_both_ways() {
+        let table = [
+            (End::Ok, "ok\n", 0),
+            (
+                End::Failed("formation is stopping".into()),
+                "error: formation is stopping\n",
+                1,
+            ),
+            (
+                End::Usage("unknown type \"wbe\"".into()),
+                "error: usage: unknown type \"wbe\"\n",
+                2,
+            ),
+            (End::Failed("a\nb".into()), "error: a b\n", 1),
+        ];
+        for (end, line, status) in table {
+            assert_eq!(end.line(), line);
+            assert_eq!(end.status(), status);
+            let parsed = End::parse(line.trim_end()).expect("a last line");
+            assert_eq!(parsed.line(), line);
+        }
+        assert_eq!(End::parse("web.1 restarted"), None);
+        assert_eq!(End::parse("okay"), None);
+    }
+
+    fn target() -> impl Strategy<Value = String> {
+        "[a-z][a-z0-9_-]{0,8}(\\.[1-9][0-9]{0,2})?"
+    }
+
+    fn command() -> impl Strategy<Value = Command> {
+        let targets = || prop::collection::vec(target(), 1..4);
+        prop_oneof![
+            any::<bool>().prop_map(|json| Command::Status { json }),
+            targets().prop_map(Command::Restart),
+            targets().prop_map(Command::Stop),
+            targets().prop_map(Command::Start),
+            prop::collection::vec(("[a-z][a-z0-9_-]{0,8}", 0u32..=10_000), 1..4)
+                .prop_map(Command::Scale),
+            (
+                prop::sample::select(vec![Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGKILL]),
+                targets()
+            )
+                .prop_map(|(s, t)| Command::Signal(s, t)),
+            any::<bool>().prop_map(|dry_run| Command::Reload { dry_run }),
+        ]
+    }
+
+    /// The words the client sends for a request: what a user would type.
+    fn render(r: &Request) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let with_targets = |name: &str, targets: &[String], out: &mut Vec<String>| {
+            out.push(name.into());
+            out.extend(targets.iter().cloned());
+        };
+        match &r.command {
+            Command::Status { json } => {
+                out.push("status".into());
+                if *json {
+                    out.push("--json".into());
+                }
+            }
+            Command::Restart(t) => with_targets("restart", t, &mut out),
+            Command::Stop(t) => with_targets("stop", t, &mut out),
+            Command::Start(t) => with_targets("start", t, &mut out),
+            Command::Scale(s) => {
+                out.push("scale".into());
+                out.extend(s.iter().map(|(t, n)| format!("{t}={n}")));
+            }
+            Command::Signal(sig, t) => {
+                out.push("signal".into());
+                out.push(sig.as_str().into());
+                out.extend(t.iter().cloned());
+            }
+            Command::Reload { dry_run } => {
+                out.push("reload".into());
+                if *dry_run {
+                    out.push("--dry-run".into());
+                }
+            }
+        }
+        if r.wait {
+            out.push("--wait".into());
+        }
+        if let Some(t) = r.timeout {
+            out.push("--timeout".into());
+            out.push(format!("{}ms", t.as_millis()));
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn what_the_client_sends_the_server_reads(
+            command in command(),
+            wait in any::<bool>(),
+            timeout in proptest::option::of(1u64..100_000),
+        ) {
+            let waits = !matches!(command, Command::Status { .. } | Command::Signal(..));
+            let wait = wait && waits;
+            let request = Request {
+                command,
+                wait,
+                timeout: timeout.filter(|_| wait).map(Duration::from_millis),
+            };
+            let line = format!("{}\n", render(&request).join("\t"));
+            prop_assert!(line.len() <= 4096);
+            let words = words(line.as_bytes()).expect("one line");
+            prop_assert_eq!(parse(&words), Ok(request));
+        }
+
+        #[test]
+        fn any_line_parses_or_is_refused_in_one_line(line in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut line = line;
+            line.push(b'\n');
+            if let Ok(words) = words(&line)
+                && let Err(e) = parse(&words)
+            {
+                prop_assert!(!e.contains('\n'));
+            }
+        }
+
+        #[test]
+        fn any_words_parse_or_are_refused(words in proptest::collection::vec("[-a-z0-9=.,]{0,6}|--wait|--timeout|--dry-run|--json", 0..6)) {
+            let _ = parse(&words);
+        }
+    }
+}
