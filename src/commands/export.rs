@@ -2,8 +2,9 @@
 //! file written to `-o` or stdout, and one stderr line per thing the target cannot express.
 //! The rendering itself is pure and lives in `export/`.
 
-use crate::cli::{self, ConfigFile, Options};
+use crate::cli::{self, Options};
 use crate::commands::{USAGE_ERROR, say_to};
+use crate::config::load::ConfigFile;
 use crate::config::{self, load};
 use crate::export;
 use crate::output::logmux::Stream;

@@ -8,11 +8,19 @@
 //! Must not: stop at the first bad file. Each function returns what it could read together
 //! with every error, so that `main` reports config, env-file and `-m` errors in one run.
 
-use crate::cli::ConfigFile;
 use crate::config::model::{ConfigError, Formation, Place, Var};
 use crate::config::users::{self, Credentials};
 use crate::config::{envfile, procfile, schema};
 use std::path::{Path, PathBuf};
+
+/// Where the config comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigFile {
+    /// A formation.toml.
+    Toml(PathBuf),
+    /// A Procfile.
+    Procfile(PathBuf),
+}
 
 /// The config to run: the one named, else `./formation.toml`, else `./Procfile`.
 pub fn discover(named: Option<ConfigFile>, dir: &Path) -> Result<ConfigFile, String> {

@@ -1,5 +1,5 @@
 pub mod envfile;
-pub mod lifecycle;
+pub mod listen;
 pub mod load;
 pub mod model;
 pub mod names;

@@ -8,8 +8,8 @@
 //! the same golden files to the targets' own tools.
 
 use super::{Input, Target, app_name, render};
-use crate::cli::ConfigFile;
 use crate::config::load;
+use crate::config::load::ConfigFile;
 use std::path::{Path, PathBuf};
 
 /// The cases: (name, config as given to `-c`/`-f`, `-m`).

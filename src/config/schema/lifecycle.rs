@@ -4,10 +4,10 @@
 
 use super::values::{command_line, duration, table, whole_number};
 use super::{Cx, Key, Value, walk};
-use crate::config::lifecycle::{
+use crate::config::model::ProcessType;
+use crate::config::model::{
     CheckSpec, HEALTH_INTERVAL, HealthSpec, READY_INTERVAL, ReadySpec, ScheduleSpec,
 };
-use crate::config::model::ProcessType;
 use crate::time::cron::Schedule;
 use crate::time::tz::Zone;
 use std::time::Duration;
