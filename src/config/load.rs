@@ -2,11 +2,12 @@
 //!
 //! Owns: config discovery (`-c`/`-f`, `FORMATION_CONFIG`, `./formation.toml`, `./Procfile`),
 //! reading files (UTF-8, a leading byte-order mark skipped), and the `user` lookup in the
-//! container's /etc/passwd and /etc/group. The parsing itself is pure and lives in
-//! `schema.rs`, `procfile.rs` and `envfile.rs`.
+//! container's /etc/passwd and /etc/group; which env files apply ([`which_env_files`]). The
+//! parsing itself is pure and lives in `schema/`, `procfile.rs` and `envfile.rs`.
 //!
 //! Must not: stop at the first bad file. Each function returns what it could read together
-//! with every error, so that `main` reports config, env-file and `-m` errors in one run.
+//! with every error, so that `commands/prepare.rs` reports config, env-file and `-m` errors
+//! in one run.
 
 use crate::config::model::{ConfigError, Formation, Place, Var};
 use crate::config::users::{self, Credentials};

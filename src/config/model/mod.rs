@@ -1,5 +1,5 @@
-//! The validated formation: what `config.rs` and `procfile.rs` produce and `plan.rs` expands
-//! into instances. Also the error type that points at a file, line and column, and the rule
+//! The validated formation: what `schema/` (formation.toml) and `procfile.rs` produce and
+//! `plan/` expands into instances. Also the error type that points at a file, line and column, and the rule
 //! that decides whether a command string needs a shell.
 
 mod lifecycle;
