@@ -10,6 +10,7 @@
 mod cgroups;
 mod harness;
 
+mod check;
 mod control;
 mod docs;
 mod export;
@@ -19,6 +20,7 @@ mod graph;
 mod listener;
 mod logs;
 mod overrides;
+mod reload;
 mod robustness;
 mod secrets;
 mod signals;
