@@ -1,7 +1,7 @@
 //! formation: a process formation as PID 1 of a container.
 //!
 //! Parses the options and dispatches to a command's start-up (`commands/`), and exits with
-//! the status it returns. The layers are folders (ARCHITECTURE.md): `cli/` → `config/`,
+//! the status it returns. The layers are folders (docs/architecture.md): `cli/` → `config/`,
 //! `time/` → `plan/` → `engine/` (pure) ← `supervisor/` (the loop) → `os/`, `output/`,
 //! `serve/`; `export/` renders a config for other runtimes.
 

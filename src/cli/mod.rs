@@ -6,6 +6,7 @@
 //! Precedence is settled here only between a flag and its own variable (`-t` beats
 //! `FORMATION_GRACE`); against the config file it is settled in `plan.rs`.
 
+use crate::config::load::ConfigFile;
 use crate::config::names::{self, Level};
 use crate::config::rewrite::{self, Rewrites};
 use crate::output::format::LogFormat;
@@ -59,15 +60,6 @@ pub struct Export {
     pub output: Option<PathBuf>,
     /// `--config-in-image`: the config's path as the image's containers find it.
     pub config_in_image: Option<String>,
-}
-
-/// Where the config comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConfigFile {
-    /// A formation.toml.
-    Toml(PathBuf),
-    /// A Procfile.
-    Procfile(PathBuf),
 }
 
 /// `--color`.
@@ -479,7 +471,7 @@ fn export_rules(export: &Export, grace: bool) -> Result<(), String> {
 }
 
 mod values;
-pub use values::parse_listen;
+use crate::config::listen::parse_listen;
 use values::{parse_color, parse_log_format, parse_switch, split_attached, utf8};
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
-//! The values of options: attached option values, UTF-8, colours, log formats and the
-//! listener's address, each a one-line reason when wrong.
+//! The values of options: attached option values, UTF-8, colours and log formats, each a
+//! one-line reason when wrong. (The listener's address is `config::listen`: the config file
+//! writes it too.)
 
 use super::Color;
 use crate::output::format::LogFormat;
 use std::ffi::{OsStr, OsString};
-use std::net::SocketAddr;
 
 /// An option and its attached value, if any: `--grace=5s` → (`--grace`, `5s`); `-t5s` and
 /// `-t=5s` → (`-t`, `5s`) (getopt's attached short values; the `=` is dropped because no
@@ -45,17 +45,6 @@ pub(super) fn parse_color(text: &str) -> Result<Color, String> {
         "never" => Ok(Color::Never),
         _ => Err(format!("--color takes auto, always or never, not {text:?}")),
     }
-}
-
-/// The listener's address: `9090` is `0.0.0.0:9090`; otherwise an IP address and a port
-/// (`127.0.0.1:9090`, `[::1]:9090`). No host names: PID 1 resolves nothing.
-pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
-    if let Ok(port) = text.parse::<u16>() {
-        return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
-    }
-    text.parse().map_err(|_| {
-        format!("--listen takes a port or an IP address and port (9090, 127.0.0.1:9090, [::1]:9090), not {text:?}")
-    })
 }
 
 pub(super) fn parse_log_format(text: &str) -> Result<LogFormat, String> {

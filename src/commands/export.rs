@@ -2,8 +2,9 @@
 //! file written to `-o` or stdout, and one stderr line per thing the target cannot express.
 //! The rendering itself is pure and lives in `export/`.
 
-use crate::cli::{self, ConfigFile, Options};
+use crate::cli::{self, Options};
 use crate::commands::{USAGE_ERROR, say_to};
+use crate::config::load::ConfigFile;
 use crate::config::{self, load};
 use crate::export;
 use crate::output::logmux::Stream;
@@ -62,27 +63,16 @@ fn export_text(options: &Options, request: &cli::Export) -> Result<export::Outpu
             .to_string_lossy(),
     );
     // SPEC §3.4's rule for which env files apply; paths as seen from the written file.
-    let files = match &formation.env_files {
-        None if options.env_files.is_empty() => {
-            let default = dir.join(".env");
-            if default.is_file() {
-                vec![default]
-            } else {
-                Vec::new()
-            }
-        }
-        named => named
-            .iter()
-            .flatten()
-            .map(|(path, _)| path)
-            .chain(&options.env_files)
-            .cloned()
-            .collect(),
-    };
+    let files = load::which_env_files(
+        &formation.path,
+        formation.env_files.as_deref(),
+        &options.env_files,
+        &std::path::Path::is_file,
+    );
     let out_dir = request.output.as_deref().map(config::model::dir_of);
     let env_files = files
         .iter()
-        .map(|f| match out_dir {
+        .map(|(f, _)| match out_dir {
             Some(out) => relative(&absolute(&cwd, out), &absolute(&cwd, f)),
             None => f.display().to_string(),
         })

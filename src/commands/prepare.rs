@@ -2,8 +2,9 @@
 //! and read, the env files, `-m`, the instances planned and linked into a graph, and
 //! `check`'s description — every error of one run at once, as printable lines.
 
-use crate::cli::{ConfigFile, Options};
+use crate::cli::Options;
 use crate::config::load;
+use crate::config::load::ConfigFile;
 use crate::config::names::Level;
 use crate::plan::blueprint::Blueprint;
 use crate::plan::{self, Instance};

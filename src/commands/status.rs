@@ -1,8 +1,9 @@
 //! `formation status` (SPEC §2.1): what runs in this container, from /proc and the status
 //! listener.
 
-use crate::cli::{self, Options};
+use crate::cli::Options;
 use crate::commands::say_to;
+use crate::config::listen::parse_listen;
 use crate::output::logmux::Stream;
 use crate::{os, serve};
 
@@ -12,7 +13,7 @@ pub fn status(options: &Options) -> i32 {
     let procs = os::procfs::instances();
     let addr = match options.listen {
         Some(addr) => Some(addr),
-        None => match os::procfs::pid1_listen().map(|text| cli::parse_listen(&text)) {
+        None => match os::procfs::pid1_listen().map(|text| parse_listen(&text)) {
             Some(Ok(addr)) => Some(addr),
             Some(Err(e)) => {
                 say_to(

@@ -2,17 +2,26 @@
 //!
 //! Owns: config discovery (`-c`/`-f`, `FORMATION_CONFIG`, `./formation.toml`, `./Procfile`),
 //! reading files (UTF-8, a leading byte-order mark skipped), and the `user` lookup in the
-//! container's /etc/passwd and /etc/group. The parsing itself is pure and lives in
-//! `schema.rs`, `procfile.rs` and `envfile.rs`.
+//! container's /etc/passwd and /etc/group; which env files apply ([`which_env_files`]). The
+//! parsing itself is pure and lives in `schema/`, `procfile.rs` and `envfile.rs`.
 //!
 //! Must not: stop at the first bad file. Each function returns what it could read together
-//! with every error, so that `main` reports config, env-file and `-m` errors in one run.
+//! with every error, so that `commands/prepare.rs` reports config, env-file and `-m` errors
+//! in one run.
 
-use crate::cli::ConfigFile;
 use crate::config::model::{ConfigError, Formation, Place, Var};
 use crate::config::users::{self, Credentials};
 use crate::config::{envfile, procfile, schema};
 use std::path::{Path, PathBuf};
+
+/// Where the config comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigFile {
+    /// A formation.toml.
+    Toml(PathBuf),
+    /// A Procfile.
+    Procfile(PathBuf),
+}
 
 /// The config to run: the one named, else `./formation.toml`, else `./Procfile`.
 pub fn discover(named: Option<ConfigFile>, dir: &Path) -> Result<ConfigFile, String> {
@@ -115,31 +124,42 @@ fn wrong_format_hint(
     }
 }
 
-/// The env files' variables, in order: the config's `env_file` entries, then `-e` files; or
-/// the default `.env` beside the config when neither is given (and it exists). Every error
+/// Which env files apply (SPEC §3.4), in order: the config's `env_file` entries (each with
+/// its place), then `-e` files; or the default `.env` beside the config when neither is given
+/// and `is_file` says it exists. The one decision: a run reads these files and `export`
+/// names them.
+/// `named` is the config's `env_file` (None when it has none, or could not be read).
+pub fn which_env_files<'a>(
+    config: &Path,
+    named: Option<&'a [(PathBuf, Place)]>,
+    extra: &[PathBuf],
+    is_file: &dyn Fn(&Path) -> bool,
+) -> Vec<(PathBuf, Option<&'a Place>)> {
+    if named.is_none() && extra.is_empty() {
+        let default = crate::config::model::dir_of(config).join(".env");
+        return if is_file(&default) {
+            vec![(default, None)]
+        } else {
+            Vec::new()
+        };
+    }
+    named
+        .into_iter()
+        .flatten()
+        .map(|(path, place)| (path.clone(), Some(place)))
+        .chain(extra.iter().map(|path| (path.clone(), None)))
+        .collect()
+}
+
+/// The env files' variables, in order (the files [`which_env_files`] decides). Every error
 /// of every file, as printable lines; a missing file named by `env_file` is reported at
 /// that entry.
-/// `named` is the config's `env_file` (None when it has none, or could not be read).
 pub fn env_files(
     config: &Path,
     named: Option<&[(PathBuf, Place)]>,
     extra: &[PathBuf],
 ) -> (Vec<Var>, Vec<String>) {
-    let files: Vec<(PathBuf, Option<&Place>)> = if named.is_none() && extra.is_empty() {
-        let default = crate::config::model::dir_of(config).join(".env");
-        if default.is_file() {
-            vec![(default, None)]
-        } else {
-            Vec::new()
-        }
-    } else {
-        named
-            .into_iter()
-            .flatten()
-            .map(|(path, place)| (path.clone(), Some(place)))
-            .chain(extra.iter().map(|path| (path.clone(), None)))
-            .collect()
-    };
+    let files = which_env_files(config, named, extra, &Path::is_file);
     let mut vars = Vec::new();
     let mut errors = Vec::new();
     for (file, named_at) in files {
@@ -209,6 +229,40 @@ fn load_zone(t: &mut crate::config::model::ProcessType) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn which_env_files_apply() {
+        let at = Place {
+            file: "app/formation.toml".into(),
+            line: 1,
+            col: 1,
+        };
+        let named = [(PathBuf::from("app/a.env"), at.clone())];
+        let config = Path::new("app/formation.toml");
+        let paths = |files: Vec<(PathBuf, Option<&Place>)>| -> Vec<(String, bool)> {
+            files
+                .into_iter()
+                .map(|(p, place)| (p.display().to_string(), place.is_some()))
+                .collect()
+        };
+        let yes = |_: &Path| true;
+        let no = |_: &Path| false;
+        // Neither `env_file` nor `-e`: `.env` beside the config, when it exists.
+        let got = which_env_files(config, None, &[], &yes);
+        assert_eq!(paths(got), [("app/.env".to_string(), false)]);
+        assert!(which_env_files(config, None, &[], &no).is_empty());
+        // Either one given: exactly those, the config's first, and no default.
+        let extra = [PathBuf::from("b.env")];
+        let got = which_env_files(config, Some(&named), &extra, &yes);
+        assert_eq!(
+            paths(got),
+            [("app/a.env".into(), true), ("b.env".into(), false)]
+        );
+        let got = which_env_files(config, None, &extra, &yes);
+        assert_eq!(paths(got), [("b.env".to_string(), false)]);
+        // `env_file = []` names none: no default either.
+        assert!(which_env_files(config, Some(&[]), &[], &yes).is_empty());
+    }
 
     #[test]
     fn a_byte_order_mark_is_skipped() {

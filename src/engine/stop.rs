@@ -1,11 +1,11 @@
 //! The stop of a formation (SPEC §4.1): its cause, whether anything had to be SIGKILLed,
 //! the sweep of what is left, and when formation may exit.
 //!
-//! Owns: the stop's own state and deadlines (pure: `now` is passed in), and the sweep's
-//! `kill` of the processes left in the container.
+//! Owns: the stop's own state and deadlines (pure: `now` is passed in), and what the sweep of
+//! the processes left in the container needs next ([`Stop::sweep_step`]).
 //!
-//! Must not: know instances; the supervisor signals their groups and asks [`Stop::sweep_step`]
-//! what the sweep needs next.
+//! Must not: know instances, or signal anything: the supervisor signals the instances' groups,
+//! and carries out the sweep's `kill` (`os/sweep.rs`).
 //!
 //! Sequence: each instance gets its stop signal, SIGKILL at its grace (the supervisor); once
 //! the last instance has ended, the sweep begins — the rest of the container gets SIGTERM —

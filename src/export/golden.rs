@@ -3,13 +3,13 @@
 //! included (`CASE.TARGET.notes`, absent when there are none). `UPDATE_GOLDEN=1 cargo test
 //! --bin formation export::golden` rewrites them; review the diff before committing.
 //!
-//! The cases are the examples (what the README shows) and the configs under
+//! The cases are the examples (what the docs show) and the configs under
 //! `tests/export/cases/`, which reach every row and every note; `tests/export/run.sh` feeds
 //! the same golden files to the targets' own tools.
 
 use super::{Input, Target, app_name, render};
-use crate::cli::ConfigFile;
 use crate::config::load;
+use crate::config::load::ConfigFile;
 use std::path::{Path, PathBuf};
 
 /// The cases: (name, config as given to `-c`/`-f`, `-m`).

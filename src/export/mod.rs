@@ -36,7 +36,7 @@ mod yaml;
 #[cfg(test)]
 mod golden;
 
-use crate::config::lifecycle::{CheckSpec, ReadySpec, ScheduleSpec};
+use crate::config::model::{CheckSpec, ReadySpec, ScheduleSpec};
 use crate::config::model::{Formation, ProcessType, Restart};
 use crate::plan;
 use crate::time::cron::Schedule;

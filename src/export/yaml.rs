@@ -3,8 +3,8 @@
 //!
 //! Why not a YAML crate: serde emitters (serde_norway, serde_yaml) cannot write comments,
 //! and §8 needs them for whatever a target cannot express; and the smallest of them costs
-//! more bytes of the static binary than the whole budget has left (the figures are in the
-//! README's "Scaling out" section). What a document needs here is small: block maps and
+//! more bytes of the static binary than the whole budget has left (the figures are in
+//! docs/decisions.md). What a document needs here is small: block maps and
 //! sequences, strings and integers. It writes straight into a `String` rather than building
 //! a tree first: a first version built a tree of nodes and cost twice the bytes.
 //!

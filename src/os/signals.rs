@@ -5,7 +5,8 @@
 //! for). No code runs in a signal handler, so nothing here has to be async-signal-safe (tini
 //! and catatonit block and wait the same way).
 //!
-//! Must not: wait for children or send signals; the supervisor acts on what [`classify`] says.
+//! Must not: wait for children or send signals; the supervisor acts on what
+//! [`crate::engine::signal_rules::classify`] says.
 //!
 //! Kernel facts: blocked signals stay pending until read from the signalfd; SIGKILL and SIGSTOP
 //! cannot be blocked (the mask silently leaves them out). SIGPIPE is blocked like the rest, so

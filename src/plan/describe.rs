@@ -7,7 +7,7 @@ use crate::config::model::{Formation, ProcessType, Restart};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 
-/// The instances of each type, by type index: [`instances`] makes them type by type, so
+/// The instances of each type, by type index: [`super::instances`] makes them type by type, so
 /// each type's are one run (none for a type scaled to 0). Linear, for 10,000 types.
 pub(super) fn by_type(types: usize, instances: &[Instance]) -> Vec<&[Instance]> {
     let mut groups: Vec<&[Instance]> = vec![&[]; types];

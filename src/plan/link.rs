@@ -9,7 +9,7 @@
 use super::Instance;
 use super::checks::{HealthCheck, ProbeKind, ReadyCheck, Timetable};
 use super::order;
-use crate::config::lifecycle::CheckSpec;
+use crate::config::model::CheckSpec;
 use crate::config::model::Formation;
 use crate::time::civil::rfc3339;
 use crate::time::duration::Human;

@@ -140,7 +140,7 @@ fn base_port_from_the_environment() {
 fn without_web_the_first_server_gets_the_base_port_not_a_task() {
     let mut f = formation(&[("initdb", 1), ("cleanup", 1), ("postgres", 1), ("app", 1)]);
     f.types[0].oneshot = true;
-    f.types[1].schedule = Some(crate::config::lifecycle::ScheduleSpec {
+    f.types[1].schedule = Some(crate::config::model::ScheduleSpec {
         schedule: crate::time::cron::Schedule::parse("@hourly").expect("valid"),
         text: "@hourly".into(),
         timezone: None,

@@ -87,8 +87,8 @@ fn ready_then_after(app: &str, ready: &str) -> Vec<String> {
 #[test]
 fn tcp_readiness_waits_for_the_port() {
     needs_pid1!();
-    let server = "\"python3 -c \\\"import socket,time; time.sleep(0.3); s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', 23101)); s.listen(); time.sleep(100)\\\"\"";
-    let err = ready_then_after(server, "{ tcp = 23101, interval = \"50ms\" }");
+    let server = format!("\"python3 {} 23101\"", fixture("late_listener.py"));
+    let err = ready_then_after(&server, "{ tcp = 23101, interval = \"50ms\" }");
     assert!(
         err.iter()
             .any(|l| l.contains("app.1 ready (tcp 127.0.0.1:23101, ")),
@@ -141,8 +141,8 @@ fn log_readiness_waits_for_the_line() {
 #[test]
 fn notify_readiness_takes_ready_from_the_instances_own_socket() {
     needs_pid1!();
-    let notify = "\"python3 -c \\\"import os,socket,time; a=os.environ['NOTIFY_SOCKET']; a='\\\\0'+a[1:] if a[0]=='@' else a; time.sleep(0.2); s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b'STATUS=up\\\\nREADY=1', a); time.sleep(100)\\\"\"";
-    let err = ready_then_after(notify, "{ notify = true }");
+    let notify = format!("\"python3 {}\"", fixture("notify_ready.py"));
+    let err = ready_then_after(&notify, "{ notify = true }");
     assert!(
         err.iter().any(|l| l.contains("app.1 ready (notify")),
         "{err:#?}"

@@ -1,6 +1,12 @@
-//! The validated formation: what `config.rs` and `procfile.rs` produce and `plan.rs` expands
-//! into instances. Also the error type that points at a file, line and column, and the rule
+//! The validated formation: what `schema/` (formation.toml) and `procfile.rs` produce and
+//! `plan/` expands into instances. Also the error type that points at a file, line and column, and the rule
 //! that decides whether a command string needs a shell.
+
+mod lifecycle;
+
+pub use lifecycle::{
+    CheckSpec, HEALTH_INTERVAL, HealthSpec, READY_INTERVAL, ReadySpec, ScheduleSpec,
+};
 
 use crate::config::users::Credentials;
 use nix::sys::signal::Signal;
@@ -109,13 +115,13 @@ pub struct ProcessType {
     /// The types it starts after, with where each is named.
     pub after: Vec<(String, Place)>,
     /// Its readiness check.
-    pub ready: Option<crate::config::lifecycle::ReadySpec>,
+    pub ready: Option<ReadySpec>,
     /// Its health check.
-    pub health: Option<crate::config::lifecycle::HealthSpec>,
+    pub health: Option<HealthSpec>,
     /// A task: runs to completion (SPEC §4.3).
     pub oneshot: bool,
     /// When it runs, for a scheduled type (SPEC §4.4).
-    pub schedule: Option<crate::config::lifecycle::ScheduleSpec>,
+    pub schedule: Option<ScheduleSpec>,
     /// Its stdout and stderr are one pseudo-terminal instead of two pipes (SPEC §5).
     pub tty: bool,
     /// The keys its table sets, with their places (for the rules across keys).

@@ -1,13 +1,13 @@
 //! The graph keys of `[process.NAME]` (SPEC §3.2, §4.2–§4.5): `after`, `ready`, `health`,
 //! `oneshot`, `schedule`, `timezone`, each checked at its place. Their rules across keys and
-//! types are `config::lifecycle::validate`.
+//! types are `config::validate::lifecycle`.
 
 use super::values::{command_line, duration, table, whole_number};
 use super::{Cx, Key, Value, walk};
-use crate::config::lifecycle::{
+use crate::config::model::ProcessType;
+use crate::config::model::{
     CheckSpec, HEALTH_INTERVAL, HealthSpec, READY_INTERVAL, ReadySpec, ScheduleSpec,
 };
-use crate::config::model::ProcessType;
 use crate::time::cron::Schedule;
 use crate::time::tz::Zone;
 use std::time::Duration;

@@ -73,7 +73,7 @@ const TOP_KEYS: &[Key<Formation>] = &[
     },
     Key {
         name: "listen",
-        set: |cx, f, v| match scalar_text(v).map(|t| crate::cli::parse_listen(&t)) {
+        set: |cx, f, v| match scalar_text(v).map(|t| crate::config::listen::parse_listen(&t)) {
             Some(Ok(addr)) => f.listen = Some(addr),
             Some(Err(e)) => cx.diag.at(v.span().start, format!("`listen`: {e}")),
             None => cx.diag.at(

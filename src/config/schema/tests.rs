@@ -366,7 +366,7 @@ fn check_positions(text: &str) {
 
 #[test]
 fn graph_keys_are_read_with_their_defaults() {
-    use crate::config::lifecycle::{CheckSpec, HealthSpec, ReadySpec};
+    use crate::config::model::{CheckSpec, HealthSpec, ReadySpec};
     let f = ok(r#"
 [process.db]
 command = "postgres"

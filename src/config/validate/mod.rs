@@ -11,6 +11,8 @@
 //! types were bad (a type is still listed with its defaults), so that one run reports every
 //! error; each error points at the place of the type or key concerned.
 
+mod lifecycle;
+
 use crate::config::model::{ConfigError, Formation, ProcessType};
 use std::collections::HashMap;
 
@@ -18,7 +20,7 @@ use std::collections::HashMap;
 pub fn validate(formation: &Formation) -> Vec<ConfigError> {
     let mut errors = Vec::new();
     unique_names(formation, &mut errors);
-    crate::config::lifecycle::validate(formation, &mut errors);
+    lifecycle::validate(formation, &mut errors);
     errors
 }
 

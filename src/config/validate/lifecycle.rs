@@ -1,72 +1,11 @@
-//! The graph keys of a process type as the config gives them (SPEC §3.2, §4.2–§4.5): `after`,
-//! `ready`, `health`, `oneshot`, `schedule`, `timezone` — and their rules across types
-//! (SPEC §3.4): names `after` may use, cycles, and keys that conflict.
+//! The rules across types and keys of the lifecycle keys (SPEC §3.4, §4.2–§4.5): names
+//! `after` may use, cycles, and keys that conflict (`oneshot` with `restart = "always"`, …).
 //!
-//! Pure: values come checked from the schema (`schema/lifecycle.rs`) with their places; the
-//! plan resolves `$PORT` and type names into what the engine runs.
+//! Pure: values come checked from the schema (`schema/lifecycle.rs`) with their places, as
+//! the model's `lifecycle.rs` types hold them.
 
-use crate::config::model::{CommandLine, ConfigError, Formation, Place, ProcessType, Restart};
-use crate::time::cron::Schedule;
-use crate::time::tz::Zone;
+use crate::config::model::{ConfigError, Formation, ProcessType, Restart};
 use std::collections::HashMap;
-use std::time::Duration;
-
-/// How a check is made, as written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CheckSpec {
-    /// `tcp = 5432`, `"127.0.0.1:5432"` or `"$PORT"`.
-    Tcp(String),
-    /// `http = "http://127.0.0.1:$PORT/up"`.
-    Http(String),
-    /// `exec = "pg_isready -q"` (the §3.4 shell rule applies).
-    Exec(CommandLine),
-    /// `log = "text"`.
-    Log(String),
-    /// `notify = true`.
-    Notify,
-}
-
-/// `ready = { … }`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReadySpec {
-    /// What is checked.
-    pub check: CheckSpec,
-    /// Time between attempts (default 250 ms).
-    pub interval: Duration,
-    /// A failed start after this long; None: wait for ever.
-    pub timeout: Option<Duration>,
-}
-
-/// `health = { … }`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HealthSpec {
-    /// What is checked (tcp, http or exec).
-    pub check: CheckSpec,
-    /// Time between attempts (default 10 s).
-    pub interval: Duration,
-    /// Failures in a row that make it unhealthy (default 3).
-    pub failures: u32,
-    /// The bound of one attempt (default 1 s).
-    pub timeout: Duration,
-}
-
-/// `schedule` and `timezone`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScheduleSpec {
-    /// When it fires.
-    pub schedule: Schedule,
-    /// The schedule as written (what `export` hands to an orchestrator's cron).
-    pub text: String,
-    /// `timezone`, where `schedule` is read; None: UTC.
-    pub timezone: Option<(String, Place)>,
-    /// The zone, once loaded from the image's zoneinfo (`load.rs`).
-    pub zone: Zone,
-}
-
-/// The default `ready.interval`.
-pub const READY_INTERVAL: Duration = Duration::from_millis(250);
-/// The default `health.interval`.
-pub const HEALTH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Every rule of the graph keys across types, errors at the place concerned.
 pub fn validate(formation: &Formation, errors: &mut Vec<ConfigError>) {
@@ -202,6 +141,9 @@ fn cycle(formation: &Formation, index: &HashMap<&str, usize>) -> Option<(usize, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::model::{CommandLine, Place, ScheduleSpec};
+    use crate::time::cron::Schedule;
+    use crate::time::tz::Zone;
 
     fn formation(types: &[(&str, &[&str])]) -> Formation {
         let place = |line| Place {
