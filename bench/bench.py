@@ -24,7 +24,9 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FORMATION = os.path.join(ROOT, "target/x86_64-unknown-linux-musl/release/formation")
+# FORMATION_BIN: a binary built elsewhere (a CARGO_TARGET_DIR of one's own).
+FORMATION = os.environ.get("FORMATION_BIN") or os.path.join(
+    ROOT, "target/x86_64-unknown-linux-musl/release/formation")
 WORK = tempfile.mkdtemp(prefix="formation-bench-")
 UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 TICK = os.sysconf("SC_CLK_TCK")
@@ -1038,6 +1040,9 @@ def report(res):
             rss = "—" if k == "raw pipe" else fmt(v.get("peak_rss_kib"))
             out.append(f"| {k} | {fmt(mbs, '', 1)} | {ratio(mbs, raw)} | {vs} | {cpu} | {rss} |")
         out.append("")
+    if "rolling" in res:
+        import rolling
+        out.append(rolling.report(res["rolling"]))
     return "\n".join(out) + "\n"
 
 
@@ -1057,7 +1062,8 @@ def machine():
             "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()}
 
 
-ALL_SECTIONS = "size,idle,ready-idle,schedule,ready-latency,start,stop,reap,scale,scale-peers,logs"
+ALL_SECTIONS = ("size,idle,ready-idle,schedule,ready-latency,start,stop,reap,scale,scale-peers,logs,"
+                "rolling")
 
 
 def main():
@@ -1098,6 +1104,9 @@ def main():
                 res["scale-peers"] = bench_scale_peers(args.quick)
             elif section == "logs":
                 res["logs"] = bench_logs(args.quick)
+            elif section == "rolling":
+                import rolling  # bench/rolling.py: the zero-downtime restart
+                res["rolling"] = rolling.bench_rolling()
             else:
                 sys.exit(f"unknown section {section}")
             log(f"{section}: {time.monotonic() - t:.0f} s")

@@ -6,9 +6,10 @@
 //! Precedence is settled here only between a flag and its own variable (`-t` beats
 //! `FORMATION_GRACE`); against the config file it is settled in `plan.rs`.
 
+use crate::config::names::{self, Level};
 use crate::config::rewrite::{self, Rewrites};
-use crate::config::units::{self, Level};
 use crate::output::format::LogFormat;
+use crate::time::duration;
 use std::ffi::{OsStr, OsString};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -252,7 +253,7 @@ pub fn parse(
                 });
             }
             "-e" | "--env-file" => env_files.push(value(&flag)?.into()),
-            "-t" | "--grace" => grace = Some(units::duration(&utf8(&flag, value(&flag)?)?)?),
+            "-t" | "--grace" => grace = Some(duration::duration(&utf8(&flag, value(&flag)?)?)?),
             "-r" | "--rewrite" => {
                 let (src, dst) = rewrite::rule(&utf8(&flag, value(&flag)?)?)
                     .map_err(|e| format!("{flag}: {e}"))?;
@@ -334,7 +335,7 @@ pub fn parse(
         Some(g) => Some(g),
         None => from_env("FORMATION_GRACE")
             .map(|v| {
-                units::duration(&utf8("FORMATION_GRACE", v)?)
+                duration::duration(&utf8("FORMATION_GRACE", v)?)
                     .map_err(|e| format!("FORMATION_GRACE: {e}"))
             })
             .transpose()?,
@@ -360,7 +361,7 @@ pub fn parse(
     };
     let log_level = from_env("FORMATION_LOG")
         .map(|v| {
-            units::level(&utf8("FORMATION_LOG", v)?).map_err(|e| format!("FORMATION_LOG: {e}"))
+            names::level(&utf8("FORMATION_LOG", v)?).map_err(|e| format!("FORMATION_LOG: {e}"))
         })
         .transpose()?;
     Ok(Options {

@@ -184,7 +184,7 @@ fn load_zone(t: &mut crate::config::model::ProcessType) -> Option<String> {
     let spec = t.schedule.as_mut()?;
     let (name, place) = spec.timezone.as_ref()?;
     let dir = std::env::var_os("TZDIR").unwrap_or_else(|| "/usr/share/zoneinfo".into());
-    match crate::config::tz::Zone::load(name, Path::new(&dir)) {
+    match crate::time::tz::Zone::load(name, Path::new(&dir)) {
         Ok(zone) => {
             spec.zone = zone;
             None

@@ -1,13 +1,10 @@
-pub mod civil;
-pub mod cron;
 pub mod envfile;
-pub mod graph;
+pub mod lifecycle;
 pub mod load;
 pub mod model;
+pub mod names;
 pub mod procfile;
 pub mod rewrite;
 pub mod schema;
-pub mod tz;
-pub mod units;
 pub mod users;
 pub mod validate;

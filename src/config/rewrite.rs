@@ -3,11 +3,11 @@
 //! every received signal, and a type's `signals = { HUP = "USR1", WINCH = "" }` for what is
 //! forwarded to that type's groups.
 //!
-//! Owns: the table, the `SRC:DST` grammar (numbers or names, as `units::signal` reads them;
+//! Owns: the table, the `SRC:DST` grammar (numbers or names, as `names::signal` reads them;
 //! DST `0` drops), and which signals may stand on each side. Pure: text in, a value or a
 //! one-line reason out; the caller adds where the text came from.
 //!
-//! Must not: decide what a signal means — `engine::signals` looks the received signal up here
+//! Must not: decide what a signal means — `engine::signal_rules` looks the received signal up here
 //! and then classifies what it became, as if that had arrived (dumb-init rewrites before it
 //! acts, too).
 //!
@@ -15,7 +15,7 @@
 //! works the same way); a later rule for the same SRC wins. The table covers the signals that
 //! have names (1–31): real-time signals are never forwarded, so they have nothing to rewrite.
 
-use crate::config::units;
+use crate::config::names;
 use nix::sys::signal::Signal;
 use std::fmt;
 
@@ -106,13 +106,13 @@ pub fn rule(text: &str) -> Result<(Signal, Option<Signal>), String> {
             "{text:?} is not of the form SRC:DST (e.g. TERM:QUIT, 15:3, or WINCH:0 to drop it)"
         ));
     };
-    let src = units::signal(src.trim())?;
+    let src = names::signal(src.trim())?;
     if let Some(why) = fixed_source(src) {
         return Err(format!("{} cannot be rewritten: {why}", src.as_str()));
     }
     let dst = match dst.trim() {
         "0" => None,
-        text => Some(units::signal(text)?),
+        text => Some(names::signal(text)?),
     };
     if dst == Some(Signal::SIGCHLD) {
         return Err(
@@ -157,7 +157,7 @@ pub fn per_type_error(sig: Signal) -> Option<String> {
 pub fn target(text: &str) -> Result<Option<Signal>, String> {
     match text.trim() {
         "" | "0" => Ok(None),
-        text => units::signal(text).map(Some),
+        text => names::signal(text).map(Some),
     }
 }
 

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 pub fn validate(formation: &Formation) -> Vec<ConfigError> {
     let mut errors = Vec::new();
     unique_names(formation, &mut errors);
-    crate::config::graph::validate(formation, &mut errors);
+    crate::config::lifecycle::validate(formation, &mut errors);
     errors
 }
 

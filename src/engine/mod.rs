@@ -20,35 +20,36 @@
 //! grace, and only once the group is empty has the instance ended — so a restart never runs two
 //! copies of one instance, and a stop gives the real server its own grace.
 
-mod checks;
 pub mod control;
 pub mod exit;
-mod exits;
-mod graph;
+mod gate;
+mod on_check;
+mod on_exit;
+mod on_stop;
 pub mod policy;
 mod reload;
 mod rolling;
 mod scale;
 mod schedule;
-pub mod signals;
+pub mod signal_rules;
 pub mod stop;
-mod stopping;
 mod table;
 #[cfg(test)]
 mod tests;
 mod waits;
 
-use crate::config::units::{Human, Level};
+use crate::config::names::Level;
 use crate::plan::Instance;
-pub use checks::Probe;
+use crate::time::duration::Human;
 #[allow(unused_imports)] // Progress and Ticket: for the control channel's `--wait`.
 pub use control::{Answer, Order, Progress, Reread, Ticket};
 use exit::Exit;
-use graph::Graph;
+use gate::Graph;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
+pub use on_check::Probe;
 use policy::StopCause;
-use signals::{Action, Rules, Sender};
+use signal_rules::{Action, Rules, Sender};
 use std::fmt::Display;
 use std::time::{Duration, Instant};
 use stop::Stop;
@@ -347,7 +348,7 @@ impl Engine {
     pub fn signal(&mut self, signo: i32, sender: Sender, now: Instant, fx: &mut Vec<Effect>) {
         let level = self.settings.level;
         let name = |now| Named { signo, now };
-        match signals::classify(signo, sender, &self.settings.signals) {
+        match signal_rules::classify(signo, sender, &self.settings.signals) {
             Action::Reap => fx.push(Effect::Reap),
             Action::Own => {}
             Action::Ignore => say(

@@ -9,7 +9,7 @@
 //! wins: it drops the rollouts and teardowns, and stops whatever runs.
 
 use super::control::{Answer, Goal, Kind, Reread};
-use super::graph::Graph;
+use super::gate::Graph;
 use super::schedule::Fire;
 use super::{Effect, Engine, Level, SlotId, say};
 use crate::plan::Instance;

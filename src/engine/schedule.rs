@@ -9,8 +9,8 @@
 
 use super::table::State;
 use super::{Effect, Engine, Level, say};
-use crate::config::civil::rfc3339;
 use crate::plan::checks::Timetable;
+use crate::time::civil::rfc3339;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -77,7 +77,7 @@ impl Engine {
             return;
         }
         let members = self.table.members(t).to_vec();
-        let name = super::graph::type_name(&self.table.slot(members[0]).plan.name).to_string();
+        let name = super::gate::type_name(&self.table.slot(members[0]).plan.name).to_string();
         let level = self.settings.level;
         // An instance the operator stopped does not run, and holds nothing back.
         let stopped = |state: State| matches!(state, State::Idle | State::Stopped);
@@ -98,7 +98,7 @@ impl Engine {
             .collect();
         if let Some(&d) = unmet.first() {
             let first = self.table.members(d)[0];
-            let dep = super::graph::type_name(&self.table.slot(first).plan.name);
+            let dep = super::gate::type_name(&self.table.slot(first).plan.name);
             let text = format_args!(
                 "{name}: the run of {} is skipped: {dep} is not ready",
                 rfc3339(time)

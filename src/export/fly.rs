@@ -12,7 +12,7 @@
 
 use super::toml_text::{comment, key, string, strings};
 use super::{Input, Notes, Unit, restart_word, shell_word, source, units};
-use crate::config::graph::CheckSpec;
+use crate::config::lifecycle::CheckSpec;
 use crate::config::model::Restart;
 use std::fmt::Write as _;
 use std::time::Duration;

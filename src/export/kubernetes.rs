@@ -20,8 +20,8 @@ use super::yaml::Writer;
 use super::{
     Input, Notes, Unit, cron_text, dns_label, restart_word, secs_at_least_1, source, units,
 };
-use crate::config::cron::Schedule;
 use crate::config::model::Restart;
+use crate::time::cron::Schedule;
 
 /// The objects, or why the types cannot be named in Kubernetes.
 pub fn render(input: &Input, notes: &mut Notes) -> Result<String, String> {

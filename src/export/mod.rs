@@ -7,7 +7,7 @@
 //! that neither can be forgotten.
 //!
 //! Must not: read the host's environment, the clock or any file. Everything is passed in
-//! through [`Input`] (main.rs reads the config and settles the options), so the output is a
+//! through [`Input`] (`commands/export.rs` reads the config and settles the options), so the output is a
 //! function of the input: same input, same bytes. Golden files pin it (`golden.rs`).
 //!
 //! The idea every target shares: one process type = one deployment (a compose service, a
@@ -36,10 +36,10 @@ mod yaml;
 #[cfg(test)]
 mod golden;
 
-use crate::config::cron::Schedule;
-use crate::config::graph::{CheckSpec, ReadySpec, ScheduleSpec};
+use crate::config::lifecycle::{CheckSpec, ReadySpec, ScheduleSpec};
 use crate::config::model::{Formation, ProcessType, Restart};
 use crate::plan;
+use crate::time::cron::Schedule;
 use std::time::Duration;
 
 /// The targets of SPEC §8.
@@ -490,7 +490,7 @@ mod tests {
                 schedule: Schedule::parse(text).expect("parses"),
                 text: text.into(),
                 timezone: None,
-                zone: crate::config::tz::Zone::utc(),
+                zone: crate::time::tz::Zone::utc(),
             };
             assert_eq!(cron_text(&spec).as_deref(), Some(want), "{text:?}");
         }

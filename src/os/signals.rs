@@ -17,7 +17,7 @@
 //! once are one (standard signals do not queue): the first one's sender is the one read.
 //! Each child gets an empty mask and default dispositions (`spawn/`, [`reset_dispositions`]).
 
-use crate::engine::signals::Sender;
+use crate::engine::signal_rules::Sender;
 use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::{AsFd, BorrowedFd};

@@ -265,7 +265,7 @@ pub fn now_if(needed: bool) -> [u8; 24] {
 fn rfc3339_millis(secs: u64, millis: u32) -> [u8; 24] {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    let (year, month, day) = crate::config::civil::civil_from_days(days);
+    let (year, month, day) = crate::time::civil::civil_from_days(days);
     let text = format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
         rem / 3600,

@@ -5,7 +5,7 @@
 //! Pure: our own environment, the env files' variables, our working directory at the start
 //! and our credentials are data passed in; nothing here reads the host.
 
-use super::{Instance, graph};
+use super::{Instance, link};
 use crate::config::model::{Formation, Var};
 use nix::unistd::{Gid, Uid};
 use std::ffi::OsString;
@@ -46,7 +46,7 @@ impl Blueprint {
         dir: PathBuf,
         me: (Uid, Gid),
     ) -> Blueprint {
-        let (deps, notes) = graph::deps(&formation, &scales);
+        let (deps, notes) = link::deps(&formation, &scales);
         Blueprint {
             formation,
             scales,
@@ -93,7 +93,7 @@ impl Blueprint {
         instances.retain(keep);
         keep_own_credentials(&mut instances, self.me);
         absolute_cwds(&mut instances, &self.dir);
-        graph::link(f, &self.deps, &mut instances);
+        link::link(f, &self.deps, &mut instances);
         Ok(instances)
     }
 }

@@ -79,7 +79,7 @@ pub fn attempt_bound(interval: Duration) -> Duration {
 #[derive(Debug)]
 pub struct Timetable {
     /// When it fires.
-    pub schedule: crate::config::cron::Schedule,
+    pub schedule: crate::time::cron::Schedule,
     /// The zone cron fields are read in.
-    pub zone: crate::config::tz::Zone,
+    pub zone: crate::time::tz::Zone,
 }

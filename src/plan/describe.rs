@@ -72,10 +72,15 @@ pub fn describe(
         formation.types.len()
     );
     let groups = by_type(formation.types.len(), instances);
+    // Once for the formation, not per type: 10,000 types made it quadratic.
+    let overridden = formation
+        .types
+        .iter()
+        .any(|t| t.place.file != formation.path);
     for ((t, scale), mine) in formation.types.iter().zip(scales).zip(groups) {
         let _ = writeln!(out, "\n{} (scale {scale}): {}", t.name, t.command);
         let _ = writeln!(out, "  {}", policies(t, mine.first()));
-        if let Some(origins) = origins(formation, t) {
+        if let Some(origins) = origins(formation, t, overridden) {
             let _ = writeln!(out, "  set at: {origins}");
         }
         for i in mine {
@@ -111,10 +116,11 @@ pub fn describe(
 }
 
 /// Where each setting of `t` comes from, when the formation reads a Procfile with overrides
-/// (SPEC §3.1): the Procfile's line or the toml's key. None for a single file.
-fn origins(formation: &Formation, t: &ProcessType) -> Option<String> {
+/// (SPEC §3.1): the Procfile's line or the toml's key. None for a single file (`overridden`:
+/// whether any type's command comes from another file).
+fn origins(formation: &Formation, t: &ProcessType, overridden: bool) -> Option<String> {
     let elsewhere = |p: &crate::config::model::Place| p.file != formation.path;
-    if !formation.types.iter().any(|t| elsewhere(&t.place)) {
+    if !overridden {
         return None;
     }
     let mut out = Vec::new();
@@ -144,7 +150,7 @@ pub(super) fn policies(t: &ProcessType, instance: Option<&Instance>) -> String {
         t.stop_signal.as_str()
     );
     if let Some(i) = instance {
-        let _ = write!(text, " grace={}", crate::config::units::Human(i.grace));
+        let _ = write!(text, " grace={}", crate::time::duration::Human(i.grace));
         if let Some(cwd) = &i.cwd {
             let _ = write!(text, " cwd={}", cwd.display());
         }

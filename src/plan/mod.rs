@@ -81,7 +81,7 @@ pub mod blueprint;
 pub mod checks;
 mod describe;
 pub mod env;
-pub mod graph;
+pub mod link;
 pub mod order;
 pub mod reload;
 pub mod run;

@@ -9,7 +9,8 @@
 //!
 //! Must not: touch a socket or the engine: the targets are words here, resolved by the engine.
 
-use crate::config::units;
+use crate::config::names;
+use crate::time::duration;
 use nix::sys::signal::Signal;
 use std::time::Duration;
 
@@ -150,7 +151,7 @@ pub fn parse<S: AsRef<str>>(words: &[S]) -> Result<Request, String> {
                 let value = inline
                     .or_else(|| words.next())
                     .ok_or("--timeout needs a duration")?;
-                timeout = Some(units::duration(value).map_err(|e| format!("--timeout: {e}"))?);
+                timeout = Some(duration::duration(value).map_err(|e| format!("--timeout: {e}"))?);
             }
             // `--` ends the options: a target may start with `-` after it.
             "--" => rest.extend(words.by_ref()),
@@ -205,7 +206,7 @@ pub fn parse<S: AsRef<str>>(words: &[S]) -> Result<Request, String> {
                 .strip_prefix('-')
                 .filter(|n| is_number(n))
                 .unwrap_or(signal);
-            Command::Signal(units::signal(signal)?, targets(rest)?)
+            Command::Signal(names::signal(signal)?, targets(rest)?)
         }
         _ => none(&rest).map(|()| Command::Reload { dry_run })?,
     };

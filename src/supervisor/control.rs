@@ -6,12 +6,13 @@
 //! so `docker logs` shows who changed what; `status`, which changes nothing, only at debug.
 
 use super::Supervisor;
-use crate::config::units::{Human, Level};
+use crate::config::names::Level;
 use crate::engine::{Answer, Order, Ticket};
 use crate::os::conns::{ConnId, Event, Token};
 use crate::os::control::Control;
 use crate::serve::control::{self, Command, End, Request};
 use crate::serve::render::{self, Snapshot};
+use crate::time::duration::Human;
 use std::time::{Duration, Instant};
 
 /// A `--wait` request: its connection stays open until the engine says it is done, or its

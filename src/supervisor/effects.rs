@@ -3,7 +3,7 @@
 //! sees it), check attempts, and the listener's answers from a snapshot of the table.
 
 use super::Supervisor;
-use crate::config::units::Level;
+use crate::config::names::Level;
 use crate::engine::exit::Exit;
 use crate::engine::{Effect, Probe, Spawned};
 use crate::os::child::{self, Launch};

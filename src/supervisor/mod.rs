@@ -12,7 +12,7 @@
 //! With nothing due, poll waits forever: zero wake-ups at idle (the engine's deadlines are the
 //! only timeouts).
 
-use crate::config::units::Level;
+use crate::config::names::Level;
 use crate::engine::{Engine, Probe};
 use crate::os::cgroup::MemoryGroup;
 use crate::os::clock;

@@ -13,7 +13,7 @@ use std::process::Command;
 
 /// Runs `formation ARGS` inside formation's pid and mount namespaces, through `via` (e.g.
 /// `setpriv …`) when given: (exit status, stdout, stderr).
-fn inside_via(run: &Run, via: &[&str], args: &[&str]) -> (i32, String, String) {
+pub(crate) fn inside_via(run: &Run, via: &[&str], args: &[&str]) -> (i32, String, String) {
     let pid = run.pid().to_string();
     let out = Command::new("nsenter")
         .args(["--target", &pid, "--pid", "--mount"])
@@ -30,7 +30,7 @@ fn inside_via(run: &Run, via: &[&str], args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn inside(run: &Run, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn inside(run: &Run, args: &[&str]) -> (i32, String, String) {
     inside_via(run, &[], args)
 }
 
@@ -276,7 +276,7 @@ fn a_second_formation_in_the_namespace_runs_without_control() {
 }
 
 /// Pids of `status`'s rows: instance → pid ("-" when it has none).
-fn pids(run: &Run) -> std::collections::HashMap<String, String> {
+pub(crate) fn pids(run: &Run) -> std::collections::HashMap<String, String> {
     let (code, text, err) = inside(run, &["status"]);
     assert_eq!(code, 0, "{err}");
     rows(&text)
@@ -286,7 +286,7 @@ fn pids(run: &Run) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
-fn state(run: &Run, name: &str) -> String {
+pub(crate) fn state(run: &Run, name: &str) -> String {
     let (_, text, _) = inside(run, &["status"]);
     rows(&text)
         .into_iter()

@@ -19,6 +19,7 @@ mod graph;
 mod listener;
 mod logs;
 mod overrides;
+mod reload;
 mod robustness;
 mod secrets;
 mod signals;

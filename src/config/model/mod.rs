@@ -109,13 +109,13 @@ pub struct ProcessType {
     /// The types it starts after, with where each is named.
     pub after: Vec<(String, Place)>,
     /// Its readiness check.
-    pub ready: Option<crate::config::graph::ReadySpec>,
+    pub ready: Option<crate::config::lifecycle::ReadySpec>,
     /// Its health check.
-    pub health: Option<crate::config::graph::HealthSpec>,
+    pub health: Option<crate::config::lifecycle::HealthSpec>,
     /// A task: runs to completion (SPEC §4.3).
     pub oneshot: bool,
     /// When it runs, for a scheduled type (SPEC §4.4).
-    pub schedule: Option<crate::config::graph::ScheduleSpec>,
+    pub schedule: Option<crate::config::lifecycle::ScheduleSpec>,
     /// Its stdout and stderr are one pseudo-terminal instead of two pipes (SPEC §5).
     pub tty: bool,
     /// The keys its table sets, with their places (for the rules across keys).

@@ -13,13 +13,13 @@ use crate::config::model::{
     Backoff, CommandLine, Diagnostics, Formation, MAX_SCALE, Parsed, ProcessType, Restart,
     valid_name,
 };
-use crate::config::units;
+use crate::config::names;
 use crate::config::users::Credentials;
 use crate::config::validate;
 
 #[cfg(test)]
 mod env_tests;
-mod graph;
+mod lifecycle;
 mod overrides;
 #[cfg(test)]
 mod overrides_tests;
@@ -147,7 +147,7 @@ const PROCESS_KEYS: &[Key<ProcessType>] = &[
     },
     Key {
         name: "stop_signal",
-        set: |cx, t, v| match scalar_text(v).map(|s| units::signal(&s)) {
+        set: |cx, t, v| match scalar_text(v).map(|s| names::signal(&s)) {
             Some(Ok(sig)) => t.stop_signal = sig,
             Some(Err(e)) => cx.diag.at(v.span().start, format!("`stop_signal`: {e}")),
             None => cx.diag.at(
@@ -362,7 +362,7 @@ fn settle(cx: &mut Cx<'_, '_>, t: &mut ProcessType, table: &DeTable<'_>) {
         .iter()
         .map(|(k, _)| (k.get_ref().to_string(), cx.diag.place(k.span().start)))
         .collect();
-    walk_all(cx, table, &[PROCESS_KEYS, graph::KEYS], t);
+    walk_all(cx, table, &[PROCESS_KEYS, lifecycle::KEYS], t);
     if let Some(s) = t.schedule.as_mut() {
         let zone = t.keys.iter().find(|(k, _)| k == "timezone");
         let name = table.get("timezone").and_then(|v| v.get_ref().as_str());

@@ -249,7 +249,7 @@ fn one_table_drives_the_keys_and_the_message() {
         ("zz = 1\n[process.a]\ncommand = \"x\"\n", names(TOP_KEYS)),
         (
             "[process.a]\ncommand = \"x\"\nzz = 1\n",
-            [names(PROCESS_KEYS), names(graph::KEYS)].concat(),
+            [names(PROCESS_KEYS), names(lifecycle::KEYS)].concat(),
         ),
         (
             "[process.a]\ncommand = \"x\"\nbackoff = { zz = 1 }\n",
@@ -280,7 +280,7 @@ fn one_table_drives_the_keys_and_the_message() {
         ]
     );
     assert_eq!(
-        names(graph::KEYS),
+        names(lifecycle::KEYS),
         [
             "after", "ready", "health", "oneshot", "schedule", "timezone"
         ]
@@ -366,7 +366,7 @@ fn check_positions(text: &str) {
 
 #[test]
 fn graph_keys_are_read_with_their_defaults() {
-    use crate::config::graph::{CheckSpec, HealthSpec, ReadySpec};
+    use crate::config::lifecycle::{CheckSpec, HealthSpec, ReadySpec};
     let f = ok(r#"
 [process.db]
 command = "postgres"

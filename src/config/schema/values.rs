@@ -3,8 +3,9 @@
 
 use super::{Cx, Value};
 use crate::config::model::{CommandLine, Diagnostics, Place, Var, VarValue};
+use crate::config::names;
 use crate::config::rewrite::{self, Rewrites};
-use crate::config::units;
+use crate::time::duration;
 use std::path::PathBuf;
 use toml::de::{DeTable, DeValue};
 
@@ -91,7 +92,7 @@ pub(super) fn duration(
 ) -> Option<std::time::Duration> {
     let at = value.span().start;
     match scalar_text(value).filter(|_| !value.get_ref().is_bool()) {
-        Some(text) => match units::duration(&text) {
+        Some(text) => match duration::duration(&text) {
             Ok(d) => Some(d),
             Err(e) => {
                 diag.at(at, format!("`{what}`: {e}"));
@@ -194,7 +195,7 @@ pub(super) fn signals(diag: &mut Diagnostics, value: &Value) -> Rewrites {
     let mut seen = Vec::new();
     for (key, value) in table {
         let at = key.span().start;
-        let src = match units::signal(key.get_ref()) {
+        let src = match names::signal(key.get_ref()) {
             Ok(sig) => sig,
             Err(e) => {
                 diag.at(at, format!("`signals`: {e}"));

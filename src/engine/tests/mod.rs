@@ -3,10 +3,10 @@
 //! the engine asks for is checked.
 
 use super::*;
-use crate::engine::signals::SignalPolicy;
+use crate::engine::signal_rules::SignalPolicy;
 
 mod control;
-mod graph;
+mod gate;
 mod lifecycle;
 mod reload;
 mod schedule;

@@ -1,9 +1,9 @@
 //! Schedules (SPEC §4.4): fires on a fake wall clock, overlap, failures, gates and jumps.
 
 use super::*;
-use crate::config::cron::Schedule;
-use crate::config::tz::Zone;
 use crate::plan::checks::Timetable;
+use crate::time::cron::Schedule;
+use crate::time::tz::Zone;
 use std::rc::Rc;
 
 fn scheduled(name: &str, t: usize, schedule: &str, after: &[usize]) -> Instance {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::config::rewrite::Rewrites;
-use crate::engine::signals::SignalPolicy;
+use crate::engine::signal_rules::SignalPolicy;
 
 const HUP: Signal = Signal::SIGHUP;
 const USR1: Signal = Signal::SIGUSR1;

@@ -328,7 +328,7 @@ pub fn once(kind: &ProbeKind, plan: &Instance, bound: Duration) -> Result<(), St
             probes.cancel(0);
             return Err(format!(
                 "no answer within {}",
-                crate::config::units::Human(bound)
+                crate::time::duration::Human(bound)
             ));
         }
     }

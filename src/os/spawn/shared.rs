@@ -8,9 +8,9 @@
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl, open};
-use nix::unistd::dup3;
 use nix::libc;
 use nix::sys::stat::Mode;
+use nix::unistd::dup3;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
 

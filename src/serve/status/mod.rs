@@ -15,7 +15,7 @@
 
 use super::json::{self, Value};
 use super::render::seconds;
-use crate::config::units::Human;
+use crate::time::duration::Human;
 use std::fmt::Write as _;
 use std::time::Duration;
 

@@ -169,7 +169,9 @@ fn every_repository_path_the_docs_name_exists() {
 }
 
 /// `check` on one config block; `Some(problem)` when its exit is not the one its tag asks for.
-fn check_block(name: &str, block: &Block) -> Option<String> {
+/// A toml block is checked beside the last Procfile block shown before it (the doc's
+/// `procfile = "Procfile"` example names it).
+fn check_block(name: &str, block: &Block, procfile: Option<&Block>) -> Option<String> {
     let (file, flag) = match block.lang.as_str() {
         "toml" => ("formation.toml", "-c"),
         "procfile" => ("Procfile", "-f"),
@@ -178,6 +180,9 @@ fn check_block(name: &str, block: &Block) -> Option<String> {
     let dir = TempDir::new("docs-block");
     dir.write(file, &block.body);
     dir.write(".env", "");
+    if let (Some(procfile), "toml") = (procfile, block.lang.as_str()) {
+        dir.write("Procfile", &procfile.body);
+    }
     let out = formation_in(dir.path(), &["check", flag, file]);
     let want = if block.info == "error" { 2 } else { 0 };
     (out.status.code() != Some(want)).then(|| {
@@ -196,10 +201,14 @@ fn every_config_example_of_the_docs_passes_check_or_fails_as_tagged() {
     let mut checked = 0;
     let mut wrong = Vec::new();
     for (name, blocks, _) in documents() {
+        let mut procfile = None;
         for block in &blocks {
             if block.lang == "toml" || block.lang == "procfile" {
                 checked += 1;
-                wrong.extend(check_block(&name, block));
+                wrong.extend(check_block(&name, block, procfile));
+            }
+            if block.lang == "procfile" {
+                procfile = Some(block);
             }
         }
     }

@@ -1,15 +1,15 @@
 //! The graph keys of `[process.NAME]` (SPEC §3.2, §4.2–§4.5): `after`, `ready`, `health`,
 //! `oneshot`, `schedule`, `timezone`, each checked at its place. Their rules across keys and
-//! types are `config::graph::validate`.
+//! types are `config::lifecycle::validate`.
 
 use super::values::{command_line, duration, table, whole_number};
 use super::{Cx, Key, Value, walk};
-use crate::config::cron::Schedule;
-use crate::config::graph::{
+use crate::config::lifecycle::{
     CheckSpec, HEALTH_INTERVAL, HealthSpec, READY_INTERVAL, ReadySpec, ScheduleSpec,
 };
 use crate::config::model::ProcessType;
-use crate::config::tz::Zone;
+use crate::time::cron::Schedule;
+use crate::time::tz::Zone;
 use std::time::Duration;
 use toml::de::DeValue;
 

@@ -2,7 +2,7 @@
 //! zoneinfo (tzdata must be installed: `apt-get install -y tzdata`) against glibc's `date`.
 
 use super::*;
-use crate::config::civil::{rfc3339, utc};
+use crate::time::civil::{rfc3339, utc};
 use std::path::PathBuf;
 
 const TZDIR: &str = "/usr/share/zoneinfo";

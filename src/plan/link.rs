@@ -9,10 +9,10 @@
 use super::Instance;
 use super::checks::{HealthCheck, ProbeKind, ReadyCheck, Timetable};
 use super::order;
-use crate::config::civil::rfc3339;
-use crate::config::graph::CheckSpec;
+use crate::config::lifecycle::CheckSpec;
 use crate::config::model::Formation;
-use crate::config::units::Human;
+use crate::time::civil::rfc3339;
+use crate::time::duration::Human;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::rc::Rc;

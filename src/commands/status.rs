@@ -1,47 +1,10 @@
-//! The subcommands that look at a formation from inside its container (SPEC §2.1):
-//! `formation probe TYPE` (its ready check, once) and `formation status` (what runs, from
-//! /proc and the status listener).
+//! `formation status` (SPEC §2.1): what runs in this container, from /proc and the status
+//! listener.
 
 use crate::cli::{self, Options};
+use crate::commands::say_to;
 use crate::output::logmux::Stream;
-use crate::prepare::Prepared;
-use crate::{USAGE_ERROR, os, plan, say_to, serve};
-
-/// `formation probe TYPE`: its readiness check once, against its first instance: 0 ready,
-/// 1 not ready (one line says why), 2 when it has no check that can be made from outside.
-pub fn probe(prepared: &Prepared, name: &str) -> i32 {
-    let first = prepared
-        .instances
-        .iter()
-        .find(|i| i.name == format!("{name}.1"));
-    let Some((instance, ready)) = first.and_then(|i| Some((i, i.ready.as_ref()?))) else {
-        say_to(
-            Stream::Stderr,
-            format_args!("formation: {name} has no ready check\n"),
-        );
-        return USAGE_ERROR;
-    };
-    if !ready.kind.active() {
-        let kind = ready.kind.describe();
-        say_to(
-            Stream::Stderr,
-            format_args!("formation: {name}'s check ({kind}) cannot be made from outside\n"),
-        );
-        return USAGE_ERROR;
-    }
-    let bound = plan::checks::attempt_bound(ready.interval);
-    match os::probe::once(&ready.kind, instance, bound) {
-        Ok(()) => 0,
-        Err(e) => {
-            let kind = ready.kind.describe();
-            say_to(
-                Stream::Stderr,
-                format_args!("{name} is not ready ({kind}): {e}\n"),
-            );
-            1
-        }
-    }
-}
+use crate::{os, serve};
 
 /// `formation status`: the instances of this container from /proc, and what the status
 /// listener says of them when there is one (`--listen`, `FORMATION_LISTEN`, or PID 1's).

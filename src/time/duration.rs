@@ -1,9 +1,9 @@
-//! Small value parsers shared by the command line, the environment and the config file:
-//! durations (and how they are printed), signal names and log levels.
+//! Durations as formation reads and prints them (SPEC §2, §3): `-t 5`, `grace = "1m30s"`,
+//! `@every 10s`, and every line of ours that shows one ([`Human`]). Shared by the command
+//! line, the environment, the config file and the schedule grammar.
 //!
 //! Pure: text in, value or a one-line reason out. The caller adds where the text came from.
 
-use nix::sys::signal::Signal;
 use std::time::Duration;
 
 /// The longest duration accepted anywhere: a year. Longer is surely a typo, and the cap keeps
@@ -148,48 +148,6 @@ impl std::fmt::Display for Human {
     }
 }
 
-/// Parses `SIGQUIT`, `QUIT` (any case) or `3`.
-pub fn signal(text: &str) -> Result<Signal, String> {
-    let bad =
-        || format!("{text:?} is not a signal name or number (e.g. \"SIGQUIT\", \"QUIT\", \"3\")");
-    if let Ok(number) = text.parse::<i32>() {
-        return Signal::try_from(number).map_err(|_| bad());
-    }
-    let upper = text.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    name.parse::<Signal>().map_err(|_| bad())
-}
-
-/// formation's own verbosity (`FORMATION_LOG`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// Only errors.
-    Error,
-    /// Errors and warnings.
-    Warn,
-    /// Lifecycle lines: started, exited, restarting, stopping (formation mode's default).
-    Info,
-    /// Everything, including single-command mode's otherwise silent decisions.
-    Debug,
-}
-
-/// Parses `error`, `warn`, `info` or `debug`.
-pub fn level(text: &str) -> Result<Level, String> {
-    match text.to_ascii_lowercase().as_str() {
-        "error" => Ok(Level::Error),
-        "warn" | "warning" => Ok(Level::Warn),
-        "info" => Ok(Level::Info),
-        "debug" => Ok(Level::Debug),
-        _ => Err(format!(
-            "{text:?} is not a log level (error, warn, info, debug)"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,29 +219,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn signals() {
-        for text in ["SIGQUIT", "QUIT", "quit", "3"] {
-            assert_eq!(signal(text), Ok(Signal::SIGQUIT), "{text}");
-        }
-        for bad in ["SIGNOPE", "0", "65", "", "-1"] {
-            assert!(signal(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn levels() {
-        assert_eq!(level("DEBUG"), Ok(Level::Debug));
-        assert!(level("loud").is_err());
-        assert!(Level::Debug > Level::Info && Level::Warn > Level::Error);
-    }
-
     proptest::proptest! {
         #[test]
-        fn durations_and_signals_never_panic(text in "\\PC{0,30}") {
+        fn durations_never_panic(text in "\\PC{0,30}") {
             let _ = duration(&text);
-            let _ = signal(&text);
-            let _ = level(&text);
         }
 
         #[test]

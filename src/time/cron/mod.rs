@@ -24,8 +24,8 @@ mod props;
 #[cfg(test)]
 mod tests;
 
-use crate::config::civil::{DAY, HOUR, MINUTE, civil_from_days, days_from_civil, weekday};
-use crate::config::units;
+use crate::time::civil::{DAY, HOUR, MINUTE, civil_from_days, days_from_civil, weekday};
+use crate::time::duration;
 
 /// A parsed `schedule`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,7 +135,7 @@ fn every(text: &str) -> Result<Schedule, String> {
     if text.is_empty() {
         return Err("@every needs a duration, e.g. \"@every 10m\"".into());
     }
-    let d = units::duration(text).map_err(|e| format!("@every: {e}"))?;
+    let d = duration::duration(text).map_err(|e| format!("@every: {e}"))?;
     if d.as_secs() < 1 {
         return Err(format!("@every {text}: the interval must be at least 1s"));
     }

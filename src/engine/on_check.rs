@@ -9,7 +9,7 @@
 
 use super::table::{Check, NOTICE_EVERY, State};
 use super::{Effect, Engine, Level, SlotId, say};
-use crate::config::units::Human;
+use crate::time::duration::Human;
 use std::time::{Duration, Instant};
 
 /// Which check an attempt is for.

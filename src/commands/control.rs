@@ -5,11 +5,12 @@
 //! nothing to ask) or 2 (usage: one line naming what is wrong, no usage text).
 
 use crate::cli::Options;
+use crate::commands::{USAGE_ERROR, say_to};
+use crate::os;
 use crate::os::control::{Client, Unreachable};
 use crate::output::logmux::Stream;
 use crate::serve::control::{self, End};
 use crate::serve::status::{self, groups};
-use crate::{USAGE_ERROR, inspect, os, say_to};
 use std::time::Duration;
 
 /// How long the client waits for a line of an answer that is not streamed (`--wait`).
@@ -92,7 +93,7 @@ pub fn status(options: &Options) -> i32 {
                 Stream::Stderr,
                 format_args!("formation status: {why}; showing what /proc tells\n"),
             );
-            return inspect::status(options);
+            return super::status::status(options);
         }
     };
     let procs = os::procfs::groups(&known);

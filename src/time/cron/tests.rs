@@ -3,8 +3,8 @@
 //! brute-force references are in `props.rs`.
 
 use super::*;
-use crate::config::civil::{rfc3339, utc};
-use crate::config::tz::Zone;
+use crate::time::civil::{rfc3339, utc};
+use crate::time::tz::Zone;
 use std::path::Path;
 
 /// A set as compact ranges: `0-5,7,9-10`.

@@ -2,12 +2,12 @@
 //! `ready`, `health`, `oneshot`, `schedule`, `timezone` — and their rules across types
 //! (SPEC §3.4): names `after` may use, cycles, and keys that conflict.
 //!
-//! Pure: values come checked from the schema (`schema/graph.rs`) with their places; the
+//! Pure: values come checked from the schema (`schema/lifecycle.rs`) with their places; the
 //! plan resolves `$PORT` and type names into what the engine runs.
 
-use crate::config::cron::Schedule;
 use crate::config::model::{CommandLine, ConfigError, Formation, Place, ProcessType, Restart};
-use crate::config::tz::Zone;
+use crate::time::cron::Schedule;
+use crate::time::tz::Zone;
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -14,9 +14,7 @@
 //! meaning the last. A rule whose DST lasts all year (`EST5EDT,0/0,J365/25`) has no changes.
 
 use super::Change;
-use crate::config::civil::{
-    DAY, civil_from_days, days_from_civil, days_in_month, is_leap, weekday,
-};
+use crate::time::civil::{DAY, civil_from_days, days_from_civil, days_in_month, is_leap, weekday};
 
 /// A parsed `TZ` rule: standard offset, and optionally DST with its start and end.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -240,7 +238,7 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::civil::{rfc3339, utc};
+    use crate::time::civil::{rfc3339, utc};
 
     fn changes(rule: &str, at: &str) -> Vec<String> {
         let rule = Rule::parse(rule).unwrap().unwrap();

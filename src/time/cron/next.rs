@@ -23,8 +23,8 @@
 //! jumping back repeats nothing. The next fire is recomputed from the wall clock each time.
 
 use super::{Cron, Schedule};
-use crate::config::civil::DAY;
-use crate::config::tz::Zone;
+use crate::time::civil::DAY;
+use crate::time::tz::Zone;
 
 /// How late (seconds) a wake-up may be and still run the fire it was for.
 pub const LATE: i64 = 60;

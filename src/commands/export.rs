@@ -3,13 +3,10 @@
 //! The rendering itself is pure and lives in `export/`.
 
 use crate::cli::{self, ConfigFile, Options};
+use crate::commands::{USAGE_ERROR, say_to};
 use crate::config::{self, load};
 use crate::export;
-
-/// Writes start-up text; a closed stream is not a panic.
-fn say(mut to: impl std::io::Write, text: std::fmt::Arguments) {
-    let _ = to.write_fmt(text);
-}
+use crate::output::logmux::Stream;
 
 /// `formation export`: reads the config, writes the target's file to `-o` or stdout, and
 /// one stderr line per thing the target cannot express.
@@ -18,7 +15,7 @@ pub fn export(options: &Options, request: &cli::Export) -> i32 {
         match &request.output {
             Some(path) => std::fs::write(path, &out.text)
                 .map_err(|e| vec![format!("formation: {}: cannot write: {e}", path.display())])?,
-            None => say(std::io::stdout(), format_args!("{}", out.text)),
+            None => say_to(Stream::Stdout, format_args!("{}", out.text)),
         }
         Ok(out.notes)
     });
@@ -26,8 +23,8 @@ pub fn export(options: &Options, request: &cli::Export) -> i32 {
         Ok(notes) => {
             for note in notes {
                 let target = request.target.map_or("", |t| t.name());
-                say(
-                    std::io::stderr(),
+                say_to(
+                    Stream::Stderr,
                     format_args!("formation: export {target}: {note}\n"),
                 );
             }
@@ -35,9 +32,9 @@ pub fn export(options: &Options, request: &cli::Export) -> i32 {
         }
         Err(errors) => {
             for e in &errors {
-                say(std::io::stderr(), format_args!("{e}\n"));
+                say_to(Stream::Stderr, format_args!("{e}\n"));
             }
-            2
+            USAGE_ERROR
         }
     }
 }

@@ -101,7 +101,7 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
         .map(|t| t.grace.unwrap_or(grace))
         .collect();
     let now = crate::os::clock::wall_ms().div_euclid(1000);
-    description.push_str(&plan::graph::describe(
+    description.push_str(&plan::link::describe(
         formation, scales, deps, &graces, grace, now,
     ));
     let mut warnings = plan::warnings(formation, scales, &instances, &Path::is_dir, &Path::is_file);

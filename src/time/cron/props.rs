@@ -4,9 +4,9 @@
 //! a jumping clock.
 
 use super::*;
-use crate::config::civil::utc;
-use crate::config::civil::{DateTime, days_in_month, rfc3339};
-use crate::config::tz::Zone;
+use crate::time::civil::utc;
+use crate::time::civil::{DateTime, days_in_month, rfc3339};
+use crate::time::tz::Zone;
 use proptest::prelude::*;
 use std::path::Path;
 

@@ -7,7 +7,7 @@ use super::exit::Exit;
 use super::policy::{self, AfterExit, StopCause};
 use super::table::{Check, State};
 use super::{Effect, Engine, Level, SlotId, say};
-use crate::config::units::Human;
+use crate::time::duration::Human;
 use nix::unistd::Pid;
 use std::time::{Duration, Instant};
 

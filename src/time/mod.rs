@@ -1,0 +1,4 @@
+pub mod civil;
+pub mod cron;
+pub mod duration;
+pub mod tz;
