@@ -18,6 +18,21 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+INTRO = """
+## Soak: 30 minutes of restarts, schedules, checks, a flood and control requests (as PID 1)
+
+`bench/run.sh soak` (`bench/soak.py`): formation as PID 1 of a pid namespace running two
+crash-looping instances (`exit 1`, restarted every 0.5–1 s: about 3,600 restarts), a job
+scheduled `@every 1s` (1,800 runs), a Python HTTP server with an `http` ready and health check
+every second, a `sleep` with an `exec` health check every second (1,800 check processes), and a
+flood of up to 2,000 lines a second plus one 40 KB line (cut into 16 KiB pieces) every 0.1 s; every
+10 s an operator's `formation restart web` (a rolling restart behind its ready check) and
+`formation restart checked` over the control socket. formation's RSS and its
+open fds (the fewest over half a second: a check's socket is open only for a moment) sampled
+each minute, at nice 19.
+
+"""
+
 CONFIG = """
 # Restarts about once a second, forever (the crash-loop limit is set out of reach).
 [process.crash]
@@ -90,6 +105,25 @@ def drain(stream, counter, key, tail):
         tail.append(line)
 
 
+def render(result):
+    """BENCHMARKS.md's soak section (bench/bench.py appends it when bench/soak.json exists)."""
+    rows = "\n".join(
+        f"| {s['minute']} | {s['rss_kib']:,} | {s['fds']} | {s['stdout_lines']:,} | "
+        f"{s['stderr_lines']:,} | {s['control_ok']} |"
+        for s in result["samples"] if s["minute"] % 3 == 0 or s["minute"] in (1, 2))
+    settled = result["samples"][2]["rss_kib"] if len(result["samples"]) > 3 else 0
+    last = result["samples"][-1]
+    verdict = "Flat" if result["flat"] else "NOT flat"
+    return (INTRO + "| minute | RSS (KiB) | fds | stdout lines | stderr lines | control requests |\n"
+            "|---:|---:|---:|---:|---:|---:|\n" + rows + "\n\n"
+            f"**{verdict}:** RSS grew {result['rss_growth_kib']} KiB from minute 2 to minute "
+            f"{last['minute']} ({settled:,} → {last['rss_kib']:,} KiB), the fd count moved by "
+            f"{result['fd_spread']}, {last['control_ok']} control requests were answered "
+            f"({last['control_failed']} failed), and the stop at the end exited "
+            f"{result['exit']}. The per-minute series is in `bench/soak.json`.\n"
+            + (f"\nRun: {result['run']}.\n" if result.get("run") else ""))
+
+
 def main():
     args = sys.argv[1:]
     minutes = 30
@@ -151,17 +185,15 @@ def main():
     rss_slope = max(s["rss_kib"] for s in settled) - base["rss_kib"]
     fd_spread = max(s["fds"] for s in settled) - min(s["fds"] for s in settled)
     flat = rss_slope <= max(512, base["rss_kib"] // 10) and fd_spread <= 2
-    result = {"minutes": minutes, "samples": samples, "exit": code,
+    built = subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"],
+                           capture_output=True, text=True).stdout.strip()
+    run = (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(start))}, {os.path.basename(binary)} "
+           f"built from {built or 'this checkout'}, {os.cpu_count()} cores")
+    result = {"run": run, "minutes": minutes, "samples": samples, "exit": code,
               "rss_growth_kib": rss_slope, "fd_spread": fd_spread, "flat": flat}
     with open(os.path.join(HERE, "soak.json"), "w") as f:
         json.dump(result, f, indent=1)
-    print("\n| minute | RSS (KiB) | fds | stdout lines | stderr lines | control ok/failed |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    for s in samples:
-        print(f"| {s['minute']} | {s['rss_kib']} | {s['fds']} | {s['stdout_lines']:,} | "
-              f"{s['stderr_lines']:,} | {s['control_ok']}/{s['control_failed']} |")
-    print(f"\nRSS growth after minute 2: {rss_slope} KiB; fd spread: {fd_spread}; "
-          f"exit {code}; {'FLAT' if flat else 'NOT FLAT'}")
+    print(render(result))
     return 0 if flat and code == 0 else 1
 
 

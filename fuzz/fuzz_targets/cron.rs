@@ -1,8 +1,8 @@
 //! `schedule`: five-field cron and `@` words. A schedule that parses gives fire times that
 //! move forward, from any instant (the first 8 bytes) and any start.
 #![no_main]
-use formation_fuzz::config::cron::Schedule;
-use formation_fuzz::config::tz::Zone;
+use formation_fuzz::time::cron::Schedule;
+use formation_fuzz::time::tz::Zone;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -10,7 +10,7 @@
 //! moves (a folder renamed), this list follows — CI's short fuzz run notices at once.
 //!
 //! Only what the targets reach is here: the layers below the loop (no `os/`, `supervisor/`
-//! or start-up code), which make no system calls of their own beyond what `config/` reads.
+//! or `commands/`), which make no system calls of their own beyond what `config/` reads.
 #![allow(dead_code, unused_imports, unused_macros, unreachable_pub)]
 
 #[path = "../../src/cli/mod.rs"]
@@ -27,3 +27,5 @@ pub mod output;
 pub mod plan;
 #[path = "../../src/serve/mod.rs"]
 pub mod serve;
+#[path = "../../src/time/mod.rs"]
+pub mod time;
