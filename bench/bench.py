@@ -814,32 +814,76 @@ def bench_scale_peers(quick):
 
 
 def bench_logs(quick):
-    """4 writers × 200,000 lines of 100 B: through each manager vs straight into one pipe."""
+    """4 writers × 200,000 lines of 100 B: through each manager vs straight into one pipe, and
+    formation's own paths side by side in the same run — pipes and text (the default), pipes and
+    `--log-format json` of text lines (escaped into `line`) and of JSON-object lines (merged),
+    and `tty = true` (a pseudo-terminal per instance). With FORMATION_BASELINE set to another
+    formation binary (e.g. one built before a change), its text and JSON paths are measured in
+    the same rounds too. Rounds are interleaved, so a shared machine's drift falls on every
+    path alike."""
     lines, writers = 200_000, 4
     runs = 3 if quick else 5
     data = os.path.join(WORK, "lines.txt")
     with open(data, "wb") as f:
         f.write((b"x" * 98 + b"#\n") * lines)
+    objects = os.path.join(WORK, "lines.json")
+    with open(objects, "wb") as f:
+        f.write((b'{"level":"info","msg":"' + b"x" * 73 + b'#"}\n') * lines)
     payload = writers * lines * 100
     writer = f"sh -c 'cat {data}; exec sleep 1000'"
-    tools = {"raw pipe": None}
-    tools.update(managers(writers, writer))
-    del tools["supervisord"]  # it writes to log files, not to one stream
+    json_writer = f"sh -c 'cat {objects}; exec sleep 1000'"
+    text_end, json_end = b"#\n", b'#"}\n'
+    # name -> (argv, the bytes that end each of the writers' lines on formation's stdout)
+    tools = {"raw pipe": (None, text_end)}
+    peers = managers(writers, writer)
+    del peers["supervisord"]  # it writes to log files, not to one stream
+    tools.update({k: (v, text_end) for k, v in peers.items()})
+
+    def toml(name, command, extra=""):
+        path = os.path.join(WORK, name)
+        with open(path, "w") as f:
+            f.write(f"[process.s]\ncommand = \"{command}\"\nscale = {writers}\n{extra}")
+        return path
+
+    text_toml, json_toml = toml("text.toml", writer), toml("json.toml", json_writer)
+    tty_toml = toml("tty.toml", writer, "tty = true\n")
+    binaries = [("formation", FORMATION)]
+    if os.environ.get("FORMATION_BASELINE"):
+        binaries.append((f"formation baseline ({os.environ.get('FORMATION_BASELINE_NAME', 'before')})",
+                         os.environ["FORMATION_BASELINE"]))
+    for label, binary in binaries:
+        own = {
+            "text": ([binary, "-c", text_toml], text_end),
+            "JSON, text lines": ([binary, "-c", text_toml, "--log-format", "json"], json_end),
+            "JSON, JSON-object lines": ([binary, "-c", json_toml, "--log-format", "json"], json_end),
+        }
+        if binary == FORMATION:
+            own["text, tty = true"] = ([binary, "-c", tty_toml], text_end)
+        tools.update({f"{label}: {k}": v for k, v in own.items()})
+    rows = {name: [] for name in tools}
+    for round_ in range(runs):
+        for name, (argv, end) in tools.items():
+            log(f"logs: round {round_ + 1}/{runs}: {name}")
+            r = logs_once(argv, data, writers, lines, end)
+            if r:
+                rows[name].append(r)
     out = {}
-    for name, argv in tools.items():
-        log(f"logs: {name}")
-        rows = [r for r in (logs_once(argv, data, writers, lines) for _ in range(runs)) if r]
-        if not rows:
+    for name, rs in rows.items():
+        if not rs:
             out[name] = None
             continue
-        secs = median([r["secs"] for r in rows])
+        secs = median([r["secs"] for r in rs])
         out[name] = {"mb_per_s": payload / secs / 1e6, "secs": secs,
-                     "cpu_s": median([r["cpu_s"] for r in rows]),
-                     "peak_rss_kib": median([r["hwm"] for r in rows])}
+                     "cpu_s": median([r["cpu_s"] for r in rs]),
+                     "peak_rss_kib": median([r["hwm"] for r in rs])}
+    # The first table's "formation" row is formation's default path (pipes and text).
+    out["formation"] = out.pop("formation: text", None)
+    first = ["raw pipe", "formation", *peers]
+    out = {k: out[k] for k in first + [k for k in out if k not in first]}
     return {"writers": writers, "lines": lines, "line_bytes": 100, "runs": runs, "results": out}
 
 
-def logs_once(argv, data, writers, lines):
+def logs_once(argv, data, writers, lines, end=b"#\n"):
     want = writers * lines
     r, w = os.pipe()
     t0 = time.perf_counter()
@@ -860,14 +904,21 @@ def logs_once(argv, data, writers, lines):
         chunk = os.read(r, 1 << 20)
         if not chunk:
             break
-        seen += (tail + chunk).count(b"#\n") - tail.count(b"#\n")
-        tail = chunk[-1:]
+        seen += (tail + chunk).count(end) - tail.count(end)
+        tail = (tail + chunk)[-(len(end) - 1):]
     secs = time.perf_counter() - t0
     if root is not None:
         pids = manager_pids(root)
         hwm = sum(status(p)["hwm"] for p in pids)
         cpu = sum(cpu_ticks(p) for p in pids) / TICK
     for p in procs:
+        # SIGTERM first: a manager stops its instances (each in a group of its own, which
+        # killing the manager's group would leave behind), then SIGKILL for what is left.
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
         stop(p)
     os.close(r)
     if seen < want:
@@ -1032,13 +1083,29 @@ def report(res):
         out.append(f"## Log throughput: {lg['writers']} writers × {lg['lines']:,} lines of {lg['line_bytes']} B ({lg['runs']} runs)\n")
         out.append("| path | MB/s | vs raw pipe | formation vs it | manager CPU s | manager peak RSS KiB |\n|---|---:|---:|---:|---:|---:|")
         fm = (rs.get("formation") or {}).get("mb_per_s")
+        own = {k: v for k, v in rs.items() if k.startswith("formation")}
         for k, v in rs.items():
+            if k in own and k != "formation":
+                continue
             v = v or {}
             mbs = v.get("mb_per_s")
             vs = "" if k in ("formation", "raw pipe") else ratio(fm, mbs)
             cpu = "—" if k == "raw pipe" else fmt(v.get("cpu_s"))
             rss = "—" if k == "raw pipe" else fmt(v.get("peak_rss_kib"))
             out.append(f"| {k} | {fmt(mbs, '', 1)} | {ratio(mbs, raw)} | {vs} | {cpu} | {rss} |")
+        if len(own) > 1:
+            out.append("\nformation's own paths, in the same interleaved rounds (\"formation\" above is pipes and "
+                       "text). JSON-object lines are `{\"level\":\"info\",\"msg\":\"x…#\"}`, merged with formation's "
+                       "fields; text lines in JSON are escaped into `line`. `tty = true` gives each writer a "
+                       "pseudo-terminal instead of pipes.\n")
+            out.append("| formation path | MB/s | vs pipes and text | vs raw pipe | CPU s | peak RSS KiB |\n"
+                       "|---|---:|---:|---:|---:|---:|")
+            for k, v in own.items():
+                v = v or {}
+                mbs = v.get("mb_per_s")
+                name = "formation: text (pipes)" if k == "formation" else k
+                out.append(f"| {name} | {fmt(mbs, '', 1)} | {ratio(mbs, fm)} | {ratio(mbs, raw)} "
+                           f"| {fmt(v.get('cpu_s'))} | {fmt(v.get('peak_rss_kib'))} |")
         out.append("")
     if "rolling" in res:
         import rolling

@@ -33,7 +33,9 @@ fn run() -> i32 {
         Err(e) => {
             say_to(
                 Stream::Stderr,
-                format_args!("formation: {e}\n\n{}\n", cli::USAGE),
+                // One line: what is wrong, and where the usage is (not its 27 lines, which
+                // would push the one that matters off a terminal).
+                format_args!("formation: {e} (formation --help shows the usage)\n"),
             );
             return USAGE_ERROR;
         }

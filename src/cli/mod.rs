@@ -24,7 +24,7 @@ pub enum Task {
     Check,
     /// Single-command mode: `-- CMD ARGS…`, verbatim.
     Single(Vec<OsString>),
-    /// `formation run TYPE [ARGS…]`: one instance of TYPE with single-command semantics
+    /// `formation run TYPE [CMD…]`: one instance of TYPE (running CMD instead, when given)
     /// (an empty TYPE while the parse has not reached it yet).
     RunType(String, Vec<OsString>),
     /// `formation run -- CMD [ARGS…]`: any command with the formation's common environment.
@@ -45,7 +45,8 @@ pub enum Task {
     Version,
 }
 
-/// `formation export TARGET [--image IMAGE] [--entrypoint PATH] [-o FILE]`.
+/// `formation export TARGET [--image IMAGE] [--entrypoint PATH] [--config-in-image PATH]
+/// [-o FILE]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Export {
     /// compose, kubernetes or fly.
@@ -56,6 +57,8 @@ pub struct Export {
     pub entrypoint: String,
     /// `-o`/`--output`; None: stdout.
     pub output: Option<PathBuf>,
+    /// `--config-in-image`: the config's path as the image's containers find it.
+    pub config_in_image: Option<String>,
 }
 
 /// Where the config comes from.
@@ -114,7 +117,7 @@ pub const USAGE: &str = "\
 usage: formation [OPTIONS]                 run the formation of ./formation.toml or ./Procfile
        formation [OPTIONS] [--] CMD [ARGS] run one command as PID 1 (like tini)
        formation check [-c FILE | -f FILE] [-m SPEC]   validate the config, print the plan
-       formation run TYPE [ARGS]           one instance of TYPE in the foreground
+       formation run TYPE [CMD [ARGS]]     TYPE's command, or CMD, in TYPE's environment
        formation run -- CMD [ARGS]         any command with the formation's environment
        formation probe TYPE                TYPE's ready check, once (0 ready, 1 not, 2 none)
        formation status [--json] [--listen ADDR]       what runs in this container
@@ -124,7 +127,7 @@ usage: formation [OPTIONS]                 run the formation of ./formation.toml
        formation reload [--dry-run] [--wait] [--timeout D]
                                            control the formation in this container
        formation export compose|kubernetes|fly [-c FILE | -f FILE] [-m SPEC] [-e FILE]
-                 [--image IMAGE] [--entrypoint /formation] [-o FILE]
+                 [--image IMAGE] [--entrypoint /formation] [--config-in-image PATH] [-o FILE]
                                            write deployment files, one per process type
 
 options:
@@ -271,7 +274,7 @@ pub fn parse(
                 json = true;
             }
             "--control" => control = Some(parse_switch(&flag, &utf8(&flag, value(&flag)?)?)?),
-            "--image" | "--entrypoint" | "-o" | "--output" => {
+            "--image" | "--entrypoint" | "--config-in-image" | "-o" | "--output" => {
                 let value = value(&flag)?;
                 let Some(Task::Export(export)) = task.as_mut() else {
                     return Err(format!("{flag} is for `formation export`"));
@@ -279,6 +282,7 @@ pub fn parse(
                 match flag.as_str() {
                     "--image" => export.image = Some(utf8(&flag, value)?),
                     "--entrypoint" => export.entrypoint = utf8(&flag, value)?,
+                    "--config-in-image" => export.config_in_image = Some(utf8(&flag, value)?),
                     _ => export.output = Some(value.into()),
                 }
             }
@@ -410,6 +414,7 @@ impl Subcommand {
                 image: None,
                 entrypoint: "/formation".into(),
                 output: None,
+                config_in_image: None,
             }),
         }
     }

@@ -323,7 +323,16 @@ fn listen_addresses_and_status() {
 fn export_and_its_options() {
     let o = run(
         &[
-            "export", "compose", "-c", "f.toml", "--image", "app:1", "-o", "out.yaml",
+            "export",
+            "compose",
+            "-c",
+            "f.toml",
+            "--image",
+            "app:1",
+            "-o",
+            "out.yaml",
+            "--config-in-image",
+            "/app/f.toml",
         ],
         &[],
     )
@@ -333,6 +342,7 @@ fn export_and_its_options() {
         image: Some("app:1".into()),
         entrypoint: "/formation".into(),
         output: Some("out.yaml".into()),
+        config_in_image: Some("/app/f.toml".into()),
     };
     assert_eq!(o.task, Task::Export(want));
     assert_eq!(o.config, Some(ConfigFile::Toml("f.toml".into())));

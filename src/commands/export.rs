@@ -44,18 +44,16 @@ fn export_text(options: &Options, request: &cli::Export) -> Result<export::Outpu
         std::env::current_dir().map_err(|e| vec![format!("formation: current directory: {e}")])?;
     let file = load::discover(options.config.clone(), &cwd)
         .map_err(|e| vec![format!("formation: {e}")])?;
-    let (formation, errors) = load::formation(&file);
+    let (formation, errors) = load::formation_elsewhere(&file);
     let formation = match formation {
         Some(f) if errors.is_empty() => f,
         _ => return Err(errors),
     };
-    // The containers get the config the way export got it: named, or found by discovery in
-    // the image's working directory.
-    let config_args = match &options.config {
-        Some(ConfigFile::Toml(p)) => vec!["-c".into(), p.display().to_string()],
-        Some(ConfigFile::Procfile(p)) => vec!["-f".into(), p.display().to_string()],
-        None => Vec::new(),
+    let (path, procfile) = match &file {
+        ConfigFile::Toml(p) => (p, false),
+        ConfigFile::Procfile(p) => (p, true),
     };
+    let config_args = export::config_in_image(path, procfile, request.config_in_image.as_deref());
     let dir = config::model::dir_of(&formation.path);
     let app = export::app_name(
         &absolute(&cwd, dir)

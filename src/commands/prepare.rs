@@ -4,6 +4,7 @@
 
 use crate::cli::{ConfigFile, Options};
 use crate::config::load;
+use crate::config::names::Level;
 use crate::plan::blueprint::Blueprint;
 use crate::plan::{self, Instance};
 use std::path::Path;
@@ -13,8 +14,10 @@ pub struct Prepared {
     /// The config, the env files' variables (for `run`) and all else the instances are
     /// planned from, for a `scale` or a `reload` later.
     pub blueprint: Blueprint,
-    /// Lines for the start of a run (a dependency scaled to 0 that drops out).
-    pub notes: Vec<String>,
+    /// Lines for the start of a run (a dependency scaled to 0 that drops out), each with its
+    /// level: `debug` for one scaled to 0 by `all=0` (SPEC §8: in an exported container it
+    /// runs elsewhere), else `info` (SPEC §4.2).
+    pub notes: Vec<(Level, String)>,
     pub instances: Vec<Instance>,
     pub grace: std::time::Duration,
     pub description: String,
@@ -90,9 +93,21 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
     }
     let (formation, scales, deps) = (&blueprint.formation, &blueprint.scales, &blueprint.deps);
     let inherited = &blueprint.inherited;
-    let notes = blueprint.notes.clone();
+    let elsewhere = plan::set_by_all(formation, spec);
+    let notes: Vec<(Level, String)> = blueprint
+        .notes
+        .iter()
+        .map(|(dep, note)| {
+            let level = if elsewhere.get(*dep).copied().unwrap_or(false) {
+                Level::Debug
+            } else {
+                Level::Info
+            };
+            (level, note.clone())
+        })
+        .collect();
     let mut description = plan::describe(formation, scales, &instances, inherited);
-    for note in &notes {
+    for (_, note) in &notes {
         description.push_str(&format!("\nnote: {note}\n"));
     }
     let graces: Vec<std::time::Duration> = formation
@@ -104,7 +119,14 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
     description.push_str(&plan::link::describe(
         formation, scales, deps, &graces, grace, now,
     ));
-    let mut warnings = plan::warnings(formation, scales, &instances, &Path::is_dir, &Path::is_file);
+    let host = plan::Host {
+        is_dir: &Path::is_dir,
+        is_file: &Path::is_file,
+        is_executable: &crate::os::host::is_executable,
+        can_switch_user: crate::os::host::can_switch_user(),
+        fd_limit: crate::os::host::fd_limit(),
+    };
+    let mut warnings = plan::warnings(formation, scales, &instances, &host);
     warnings.extend(secret_warnings);
     Ok(Prepared {
         instances,

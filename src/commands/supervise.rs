@@ -61,8 +61,8 @@ fn formation_of(options: &Options, prepared: Prepared) -> i32 {
         .collect();
     let mut log = LogMux::new(style, &names, false);
     let level = options.log_level.unwrap_or(Level::Info);
-    if level >= Level::Info {
-        for note in &prepared.notes {
+    for (at, note) in &prepared.notes {
+        if level >= *at {
             log.own(note);
         }
     }

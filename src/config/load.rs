@@ -36,6 +36,19 @@ pub fn discover(named: Option<ConfigFile>, dir: &Path) -> Result<ConfigFile, Str
 /// Reads and parses the config: the formation when the file could be read as one, and
 /// every error as a printable line (empty when it is valid).
 pub fn formation(file: &ConfigFile) -> (Option<Formation>, Vec<String>) {
+    formation_with(file, &lookup_user)
+}
+
+/// The config as `export` reads it (SPEC §8): a `user` is resolved in the container, never in
+/// the /etc/passwd of the machine that exports, so only its form is checked here.
+pub fn formation_elsewhere(file: &ConfigFile) -> (Option<Formation>, Vec<String>) {
+    formation_with(file, &|_| Ok(Credentials::unresolved()))
+}
+
+fn formation_with(
+    file: &ConfigFile,
+    lookup_user: &dyn Fn(&str) -> Result<Credentials, String>,
+) -> (Option<Formation>, Vec<String>) {
     let path = match file {
         ConfigFile::Toml(p) | ConfigFile::Procfile(p) => p,
     };
@@ -44,7 +57,7 @@ pub fn formation(file: &ConfigFile) -> (Option<Formation>, Vec<String>) {
         Err(e) => return (None, vec![e]),
     };
     let parsed = match file {
-        ConfigFile::Toml(_) => schema::parse_with(path, &text, &lookup_user, &read),
+        ConfigFile::Toml(_) => schema::parse_with(path, &text, lookup_user, &read),
         ConfigFile::Procfile(_) => procfile::parse(path, &text),
     };
     let mut errors = lines(parsed.errors);

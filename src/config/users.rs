@@ -27,6 +27,19 @@ pub struct Credentials {
     pub home: String,
 }
 
+impl Credentials {
+    /// Credentials not looked up: what `export` keeps for a `user` that the container will
+    /// resolve (SPEC §8). Never used to switch: export spawns nothing.
+    pub fn unresolved() -> Credentials {
+        Credentials {
+            uid: Uid::from_raw(0),
+            gid: Gid::from_raw(0),
+            groups: Vec::new(),
+            home: "/".into(),
+        }
+    }
+}
+
 /// One line of /etc/passwd that matters here.
 struct PasswdEntry<'a> {
     name: &'a str,

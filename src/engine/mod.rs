@@ -135,8 +135,8 @@ pub struct Engine {
     stop: Option<Stop>,
     /// The fires of scheduled types.
     fires: Vec<schedule::Fire>,
-    /// The formation's start on the wall clock, in seconds (`@every` counts from it).
-    start_wall: i64,
+    /// The formation's start on the wall clock, in ms (`@every` counts from it, to the ms).
+    start_wall_ms: i64,
     /// The first non-zero status of an instance that ended for good.
     first_failure: Option<i32>,
     /// As of the last reap: some child of ours is still alive.
@@ -164,15 +164,15 @@ impl Engine {
             graph,
             stop: None,
             fires: Vec::new(),
-            start_wall: wall_ms.div_euclid(1000),
+            start_wall_ms: wall_ms,
             first_failure: None,
             children_left: false,
             left_cwd: false,
             control: control::Control::default(),
         };
         engine.default_kinds();
-        engine.control.wall = engine.start_wall;
-        engine.fires = engine.fires(engine.start_wall, now);
+        engine.control.wall = wall_ms.div_euclid(1000);
+        engine.fires = engine.fires(wall_ms.div_euclid(1000), now);
         engine
     }
 

@@ -11,6 +11,7 @@ use super::table::State;
 use super::{Effect, Engine, Level, say};
 use crate::plan::checks::Timetable;
 use crate::time::civil::rfc3339;
+use crate::time::cron::Schedule;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -49,19 +50,30 @@ impl Engine {
 
     /// Acts on every fire whose wake-up has come, at `now` (wall clock `wall_ms`).
     pub(super) fn fires_due(&mut self, now: Instant, wall_ms: i64, fx: &mut Vec<Effect>) {
-        let wall = wall_ms.div_euclid(1000);
         for i in 0..self.fires.len() {
             if self.fires[i].at.is_none_or(|at| at > now) {
                 continue;
             }
             let fire = &self.fires[i];
             let tt = &fire.timetable;
-            let wake = tt.schedule.wake(wall, fire.last, &tt.zone, self.start_wall);
+            // Fire times are whole seconds. `@every D` counts from the start to the ms (SPEC
+            // §4.4): its seconds are counted on a clock shifted by the start's fraction of a
+            // second, so that its first fire comes D after the start, never at the next whole
+            // second. Cron fires on the wall clock's own seconds.
+            let phase = match tt.schedule {
+                Schedule::Every(_) => self.start_wall_ms.rem_euclid(1000),
+                Schedule::Cron(_) => 0,
+            };
+            let shifted = wall_ms.saturating_sub(phase);
+            let start = self.start_wall_ms.div_euclid(1000);
+            let wake = tt
+                .schedule
+                .wake(shifted.div_euclid(1000), fire.last, &tt.zone, start);
             let t = fire.t;
             let fire = &mut self.fires[i];
             fire.next = wake.next;
             fire.at = wake.next.map(|next| {
-                let ms = next.saturating_mul(1000).saturating_sub(wall_ms).max(0);
+                let ms = next.saturating_mul(1000).saturating_sub(shifted).max(0);
                 now + Duration::from_millis(ms.unsigned_abs())
             });
             if let Some(time) = wake.run {

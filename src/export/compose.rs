@@ -178,8 +178,11 @@ fn deploy(unit: &Unit, w: &mut Writer) {
 }
 
 /// `ready` tcp/http/exec: a healthcheck running `formation probe TYPE` in the container.
-/// Docker keeps probing for the container's life, so the interval is at least 1 s; without
-/// a `timeout` formation waits for ever, which a long `start_period` stands for (failures
+/// Docker keeps probing for the container's life, so it probes fast (the check's `interval`,
+/// at least 1 s) only while the container starts — `start_interval`, which Docker Engine 25+
+/// and docker compose 2.20.2+ read (older engines ignore it and probe at `interval` from the
+/// start) — and every 30 s (or the check's own slower `interval`) once healthy (SPEC §8). Without a
+/// `timeout` formation waits for ever, which a long `start_period` stands for (failures
 /// within it do not count; the first success ends it).
 fn ready(input: &Input, unit: &Unit, notes: &mut Notes, w: &mut Writer) {
     if let Some(note) = unit.unprobeable_note() {
@@ -197,13 +200,17 @@ fn ready(input: &Input, unit: &Unit, notes: &mut Notes, w: &mut Writer) {
         w.item(&literal(&arg));
     }
     w.close();
-    w.str("interval", &duration(interval));
+    w.str("interval", &duration(interval.max(HEALTHY_INTERVAL)));
     w.str("timeout", &duration(interval));
     w.int("retries", 3);
     let start = ready.timeout.unwrap_or(Duration::from_secs(24 * 3600));
     w.str("start_period", &duration(start));
+    w.str("start_interval", &duration(interval));
     w.close();
 }
+
+/// How often a healthy container is probed: at most every 30 s, Docker's own default.
+const HEALTHY_INTERVAL: Duration = Duration::from_secs(30);
 
 /// `after`: `depends_on` with what each dependency must reach first.
 fn after(unit: &Unit, units: &[Unit], w: &mut Writer) {

@@ -36,7 +36,7 @@ fn config(path: &str) -> ConfigFile {
 fn export(path: &str, spec: Option<&str>, target: Target) -> super::Output {
     let file = config(path);
     let formation = load::formation(&file).0.expect("the case parses");
-    let flag = if path.ends_with(".toml") { "-c" } else { "-f" };
+    let procfile = !path.ends_with(".toml");
     let dir = Path::new(path).parent().and_then(Path::file_name);
     let app = app_name(&dir.map(|d| d.to_string_lossy()).unwrap_or_default());
     let env_files = formation
@@ -51,7 +51,7 @@ fn export(path: &str, spec: Option<&str>, target: Target) -> super::Output {
     let input = Input::new(
         &formation,
         spec,
-        vec![flag.into(), path.into()],
+        super::config_in_image(Path::new(path), procfile, None),
         app,
         env_files,
         image,
@@ -161,7 +161,7 @@ fn the_graph_case_maps_every_graph_key() {
     let f = export("tests/export/cases/graph.toml", None, Target::Fly);
     assert!(
         f.text
-            .contains("release_command = \"-c tests/export/cases/graph.toml run release\"")
+            .contains("release_command = \"-c graph.toml run release\"")
     );
     assert!(f.text.contains("[checks.web_ready]\n"));
     assert!(

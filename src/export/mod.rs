@@ -40,6 +40,7 @@ use crate::config::lifecycle::{CheckSpec, ReadySpec, ScheduleSpec};
 use crate::config::model::{Formation, ProcessType, Restart};
 use crate::plan;
 use crate::time::cron::Schedule;
+use std::path::Path;
 use std::time::Duration;
 
 /// The targets of SPEC §8.
@@ -83,8 +84,8 @@ impl Target {
 pub struct Input<'a> {
     /// The validated config.
     pub formation: &'a Formation,
-    /// The config as given to export (`-c FILE`/`-f FILE`), passed on to every container so
-    /// that it runs the same file; empty when it was found by discovery.
+    /// The config's arguments in every container ([`config_in_image`]): empty when the
+    /// image's discovery finds it.
     pub config_args: Vec<String>,
     /// The app's name (the config directory's name): Kubernetes names and labels, the
     /// Secret's name, fly's `app`.
@@ -391,6 +392,20 @@ pub fn cron_text(spec: &ScheduleSpec) -> Option<String> {
     }
 }
 
+/// The config's arguments in every container (SPEC §8), never a path of the machine that runs
+/// `export`: `--config-in-image PATH` when given (`-c PATH`, or `-f PATH` for a Procfile);
+/// else none when the file is named `formation.toml` or `Procfile`, which discovery finds in
+/// the image's working directory; else its file name (`-c prod.toml`), in that directory.
+pub fn config_in_image(path: &Path, procfile: bool, in_image: Option<&str>) -> Vec<String> {
+    let flag = if procfile { "-f" } else { "-c" };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    match (in_image, name.as_deref()) {
+        (Some(given), _) => vec![flag.into(), given.into()],
+        (None, Some("formation.toml" | "Procfile") | None) => Vec::new(),
+        (None, Some(name)) => vec![flag.into(), name.into()],
+    }
+}
+
 /// The config's name for the header of each file.
 pub fn source(input: &Input) -> String {
     input.formation.path.display().to_string()
@@ -493,6 +508,40 @@ mod tests {
                 zone: crate::time::tz::Zone::utc(),
             };
             assert_eq!(cron_text(&spec).as_deref(), Some(want), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_config_is_named_as_the_image_finds_it() {
+        let table: [(&str, bool, Option<&str>, &[&str]); 6] = [
+            ("/home/me/app/formation.toml", false, None, &[]),
+            ("Procfile", true, None, &[]),
+            ("deploy/prod.toml", false, None, &["-c", "prod.toml"]),
+            (
+                "/home/me/app/Procfile.dev",
+                true,
+                None,
+                &["-f", "Procfile.dev"],
+            ),
+            (
+                "formation.toml",
+                false,
+                Some("/app/formation.toml"),
+                &["-c", "/app/formation.toml"],
+            ),
+            (
+                "x/Procfile",
+                true,
+                Some("conf/Procfile"),
+                &["-f", "conf/Procfile"],
+            ),
+        ];
+        for (path, procfile, given, want) in table {
+            assert_eq!(
+                config_in_image(Path::new(path), procfile, given),
+                want,
+                "{path}"
+            );
         }
     }
 

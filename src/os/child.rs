@@ -29,9 +29,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// PATH when the child's environment has none: musl's execvp default (the release binary is
-/// static musl).
-const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
+use crate::plan::search::candidates;
 
 /// Everything needed to start one instance.
 pub struct Launch<'a> {
@@ -235,24 +233,6 @@ fn pointers(strings: &[CString]) -> Vec<*const c_char> {
         .iter()
         .map(|s| s.as_ptr())
         .chain([std::ptr::null()])
-        .collect()
-}
-
-/// The paths execvp tries for a `program` without `/`, in order, given the child's PATH.
-fn candidates(program: &[u8], path: Option<&[u8]>) -> Vec<Vec<u8>> {
-    if program.is_empty() {
-        return Vec::new();
-    }
-    path.unwrap_or(DEFAULT_PATH)
-        .split(|b| *b == b':')
-        .map(|dir| {
-            let mut full = dir.to_vec();
-            if !dir.is_empty() {
-                full.push(b'/');
-            }
-            full.extend_from_slice(program);
-            full
-        })
         .collect()
 }
 

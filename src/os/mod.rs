@@ -3,6 +3,7 @@ pub mod child;
 pub mod clock;
 pub mod conns;
 pub mod control;
+pub mod host;
 pub mod listener;
 pub mod probe;
 pub mod procfs;

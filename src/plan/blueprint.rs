@@ -30,9 +30,10 @@ pub struct Blueprint {
     pub dir: PathBuf,
     /// Who formation runs as: a `user` naming it needs no switch.
     pub me: (Uid, Gid),
-    /// Per type: the types it starts after (types scaled to 0 dropped), and their notes.
+    /// Per type: the types it starts after (types scaled to 0 dropped), and their notes (with
+    /// the dropped type's index).
     pub deps: Vec<Vec<usize>>,
-    pub notes: Vec<String>,
+    pub notes: Vec<(usize, String)>,
 }
 
 impl Blueprint {

@@ -1,51 +1,15 @@
 //! `formation check`'s account of a plan (SPEC §2.1): types, scale, commands, policies, each
-//! instance's `PORT` and the environment *keys* it adds (never the values), and the warnings
-//! about what would make a spawn fail where `check` runs. Pure: the file tests are passed in.
+//! instance's `PORT` and the environment *keys* it adds (never the values). Its warnings are
+//! `warnings.rs`.
 
 use super::Instance;
-use crate::config::model::{CommandLine, Formation, ProcessType, Restart, SHELL};
+use crate::config::model::{Formation, ProcessType, Restart};
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::path::Path;
-
-/// What `check` warns about without failing: things that make a spawn fail (126/127) in
-/// this file system, which may not be the one the config is meant for (a config checked on
-/// a developer's machine for an image's `/app`). `is_dir` and `is_file` ask the file system.
-pub fn warnings(
-    formation: &Formation,
-    scales: &[u32],
-    instances: &[Instance],
-    is_dir: &dyn Fn(&Path) -> bool,
-    is_file: &dyn Fn(&Path) -> bool,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    let groups = by_type(formation.types.len(), instances);
-    for ((t, &scale), mine) in formation.types.iter().zip(scales).zip(groups) {
-        if scale == 0 {
-            continue;
-        }
-        let cwd = mine.first().and_then(|i| i.cwd.as_deref());
-        if let Some(cwd) = cwd.filter(|cwd| !is_dir(cwd)) {
-            out.push(format!(
-                "{}: warning: {}: cwd {} is not a directory here",
-                t.place,
-                t.name,
-                cwd.display()
-            ));
-        }
-        if matches!(t.command, CommandLine::Shell(_)) && !is_file(Path::new(SHELL)) {
-            out.push(format!(
-                "{}: warning: {}: the command needs {SHELL}, which is not here (use an array command to run without a shell)",
-                t.place, t.name
-            ));
-        }
-    }
-    out
-}
 
 /// The instances of each type, by type index: [`instances`] makes them type by type, so
 /// each type's are one run (none for a type scaled to 0). Linear, for 10,000 types.
-fn by_type(types: usize, instances: &[Instance]) -> Vec<&[Instance]> {
+pub(super) fn by_type(types: usize, instances: &[Instance]) -> Vec<&[Instance]> {
     let mut groups: Vec<&[Instance]> = vec![&[]; types];
     for run in instances.chunk_by(|a, b| a.type_index == b.type_index) {
         if let Some(slot) = groups.get_mut(run[0].type_index) {

@@ -19,8 +19,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 /// The types each type starts after, by index, without types scaled to 0; and a note for
-/// each one dropped.
-pub fn deps(formation: &Formation, scales: &[u32]) -> (Vec<Vec<usize>>, Vec<String>) {
+/// each one dropped, with the dropped type's index.
+pub fn deps(formation: &Formation, scales: &[u32]) -> (Vec<Vec<usize>>, Vec<(usize, String)>) {
     let index = |name: &str| formation.types.iter().position(|t| t.name == name);
     let mut notes = Vec::new();
     let deps = formation
@@ -32,9 +32,9 @@ pub fn deps(formation: &Formation, scales: &[u32]) -> (Vec<Vec<usize>>, Vec<Stri
                 .filter_map(|(name, _)| {
                     let d = index(name)?;
                     if scales[d] == 0 {
-                        notes.push(format!(
-                            "{}: not waiting for {name}: it is scaled to 0",
-                            t.name
+                        notes.push((
+                            d,
+                            format!("{}: not waiting for {name}: it is scaled to 0", t.name),
                         ));
                         return None;
                     }
@@ -166,7 +166,8 @@ pub fn describe(
         .zip(&running)
         .map(|(g, &r)| if r { *g } else { Duration::ZERO })
         .collect();
-    let worst = order::worst_stop(deps, &graces, default_grace);
+    let oneshot: Vec<bool> = formation.types.iter().map(|t| t.oneshot).collect();
+    let worst = order::worst_stop(deps, &graces, &oneshot, default_grace);
     let _ = writeln!(out, "\nworst-case stop: {}", Human(worst));
     if worst > Duration::from_secs(10) {
         let _ = writeln!(

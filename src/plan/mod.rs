@@ -85,10 +85,13 @@ pub mod link;
 pub mod order;
 pub mod reload;
 pub mod run;
+pub mod search;
 pub mod secrets;
+mod warnings;
 
 use checks::{HealthCheck, ReadyCheck, Timetable};
-pub use describe::{describe, warnings};
+pub use describe::describe;
+pub use warnings::{Host, warnings};
 
 impl Instance {
     /// The one constructor: an instance named `name` that runs `argv` with the defaults of
@@ -173,6 +176,19 @@ pub fn scales(formation: &Formation, spec: Option<&str>) -> Result<Vec<u32>, Str
         .collect())
 }
 
+/// Per type, in config order: whether `-m`/`FORMATION` set its scale through `all=N` rather
+/// than by its name. A type scaled to 0 that way in an exported container
+/// (`-m web=1,all=0`, SPEC §8) runs in a container of its own.
+pub fn set_by_all(formation: &Formation, spec: Option<&str>) -> Vec<bool> {
+    let named = spec.and_then(|s| parse_scale(s).ok()).unwrap_or_default();
+    let all = named.iter().any(|(n, _)| n == "all");
+    formation
+        .types
+        .iter()
+        .map(|t| all && !named.iter().any(|(n, _)| *n == t.name))
+        .collect()
+}
+
 /// The default grace: `-t`/`FORMATION_GRACE`, else the config's, else 5 s.
 pub fn default_grace(option: Option<Duration>, formation: Option<&Formation>) -> Duration {
     option
@@ -182,16 +198,25 @@ pub fn default_grace(option: Option<Duration>, formation: Option<&Formation>) ->
 
 /// Each type's index in the `PORT` blocks (SPEC §3.3): the type named `web` is 0 wherever
 /// it stands in the file — the platform routes its `PORT` to `web` —, the others follow in
-/// file order from 1. Without a `web`, the first type is 0, as foreman numbers them, so that
-/// the platform's `PORT` still reaches a process. Types scaled to 0 keep their index.
+/// file order from 1. Without a `web`, the first server (a type that is neither a oneshot nor
+/// scheduled) is 0, so that the platform's `PORT` reaches a process that listens, not an
+/// `initdb` task listed before it; with only tasks, the first type is 0, as foreman numbers
+/// them. Types scaled to 0 keep their index.
 pub fn port_indexes(formation: &Formation) -> Vec<u64> {
-    let has_web = formation.types.iter().any(|t| t.name == "web");
-    let mut next = u64::from(has_web);
-    formation
-        .types
+    let types = &formation.types;
+    let first = types
         .iter()
+        .position(|t| t.name == "web")
+        .or_else(|| {
+            types
+                .iter()
+                .position(|t| !t.oneshot && t.schedule.is_none())
+        })
+        .unwrap_or(0);
+    let mut next = 1;
+    (0..types.len())
         .map(|t| {
-            if t.name == "web" {
+            if t == first {
                 0
             } else {
                 next += 1;

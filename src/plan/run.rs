@@ -3,13 +3,15 @@
 //! data like any other; single-command mode runs it.
 
 use super::{Instance, StdioMode};
-use crate::config::model::{CommandLine, Formation, Var};
-use std::ffi::{OsStr, OsString};
+use crate::config::model::{Formation, Var};
+use std::ffi::OsString;
 use std::time::Duration;
 
-/// `run TYPE ARGS…`: TYPE's first instance (its environment, cwd, user and `PORT`) as
-/// `TYPE.run`, with ARGS appended to its command — to an array as they are, to a string each
-/// quoted for the shell. Its dependencies are not started.
+/// `run TYPE [CMD…]`: TYPE's first instance (its environment, cwd, user and `PORT`) as
+/// `TYPE.run`, running CMD instead of TYPE's command when one is given — exec'd as given, no
+/// shell (SPEC §2.1: `formation run web bin/rails console`, as `foreman run` and `heroku run`
+/// do; `run web -- CMD` for a CMD that starts with `-`) —, else TYPE's own command. Its
+/// dependencies are not started.
 pub fn run_type(
     formation: &Formation,
     instances: &[Instance],
@@ -35,20 +37,14 @@ pub fn run_type(
         .find(|i| i.type_index == index)
         .ok_or_else(|| format!("{name} has no instance to take its environment from"))?;
     let run_name = format!("{name}.run");
-    let argv: Vec<OsString> = match &t.command {
-        CommandLine::Argv(words) => words
-            .iter()
-            .map(OsString::from)
-            .chain(args.iter().cloned())
-            .collect(),
-        CommandLine::Shell(text) => {
-            let mut line = OsString::from(text);
-            for arg in args {
-                line.push(" ");
-                line.push(quote(arg));
-            }
-            vec!["/bin/sh".into(), "-c".into(), line]
-        }
+    let cmd = match args.split_first() {
+        Some((dashes, rest)) if dashes == "--" => rest,
+        _ => args,
+    };
+    let argv: Vec<OsString> = if cmd.is_empty() {
+        t.command.argv().into_iter().map(OsString::from).collect()
+    } else {
+        cmd.to_vec()
     };
     let env = first.env.as_ref().map(|env| env.with("PS", &run_name));
     Ok(Instance {
@@ -85,23 +81,11 @@ pub fn run_command(
     }
 }
 
-/// One word for `/bin/sh`, single-quoted: nothing in it is expanded.
-fn quote(word: &OsStr) -> OsString {
-    let text = word.to_string_lossy();
-    if !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b))
-    {
-        return word.to_owned();
-    }
-    OsString::from(format!("'{}'", text.replace('\'', "'\\''")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::{Place, ProcessType};
+    use crate::config::model::{CommandLine, Place, ProcessType};
+    use std::ffi::OsStr;
 
     fn formation(command: CommandLine) -> Formation {
         let place = Place {
@@ -135,16 +119,18 @@ mod tests {
         }
     }
 
+    /// SPEC §2.1: a CMD after TYPE runs instead of TYPE's command, exec'd as given, in TYPE's
+    /// environment (`formation run web bin/rails console`, as `foreman run` and `heroku run`);
+    /// `run web -- CMD` is the same; with no CMD, TYPE's own command runs.
     #[test]
-    fn args_are_appended_as_they_are_or_quoted_for_the_shell() {
+    fn a_command_after_the_type_runs_instead_of_its_command() {
         let stdio = StdioMode::Inherit {
             take_terminal: false,
         };
-        let args: Vec<OsString> = vec!["db:migrate".into(), "it's here".into()];
-        let argv = CommandLine::Argv(vec!["bin/rails".into()]);
-        let i =
-            run_type(&formation(argv), &[web_instance()], "web", &args, stdio).expect("known type");
-        assert_eq!(*i.argv, ["bin/rails", "db:migrate", "it's here"]);
+        let args: Vec<OsString> = vec!["bin/rails".into(), "console".into()];
+        let shell = formation(CommandLine::Shell("bundle exec puma -p $PORT".into()));
+        let i = run_type(&shell, &[web_instance()], "web", &args, stdio).expect("known type");
+        assert_eq!(*i.argv, ["bin/rails", "console"]);
         assert_eq!(i.name, "web.run");
         let env = i.env.expect("env");
         assert_eq!(env.get("PS"), Some(OsStr::new("web.run")));
@@ -152,18 +138,14 @@ mod tests {
             env.get("PORT") == Some(OsStr::new("5000")),
             "its first instance's PORT"
         );
-        let shell = CommandLine::Shell("bundle exec rails $1".into());
-        let i = run_type(&formation(shell), &[web_instance()], "web", &args, stdio).expect("known");
-        assert_eq!(i.argv[2], "bundle exec rails $1 db:migrate 'it'\\''s here'");
-        assert!(
-            run_type(
-                &formation(CommandLine::Argv(vec!["x".into()])),
-                &[],
-                "db",
-                &[],
-                stdio
-            )
-            .is_err()
-        );
+        let dashed: Vec<OsString> = vec!["--".into(), "-x".into()];
+        let argv = formation(CommandLine::Argv(vec!["bin/web".into()]));
+        let i = run_type(&argv, &[web_instance()], "web", &dashed, stdio).expect("known");
+        assert_eq!(*i.argv, ["-x"]);
+        let i = run_type(&argv, &[web_instance()], "web", &[], stdio).expect("known");
+        assert_eq!(*i.argv, ["bin/web"], "no CMD: the type's own command");
+        let i = run_type(&shell, &[web_instance()], "web", &[], stdio).expect("known");
+        assert_eq!(i.argv[0], "/bin/sh");
+        assert!(run_type(&argv, &[], "db", &[], stdio).is_err());
     }
 }

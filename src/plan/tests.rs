@@ -134,6 +134,29 @@ fn base_port_from_the_environment() {
     );
 }
 
+/// SPEC §3.3: without a `web`, the server gets the base PORT, not a task listed before it
+/// (an `initdb` oneshot first took 5000 and the server got 5100).
+#[test]
+fn without_web_the_first_server_gets_the_base_port_not_a_task() {
+    let mut f = formation(&[("initdb", 1), ("cleanup", 1), ("postgres", 1), ("app", 1)]);
+    f.types[0].oneshot = true;
+    f.types[1].schedule = Some(crate::config::lifecycle::ScheduleSpec {
+        schedule: crate::time::cron::Schedule::parse("@hourly").expect("valid"),
+        text: "@hourly".into(),
+        timezone: None,
+        zone: crate::time::tz::Zone::utc(),
+    });
+    assert_eq!(port_indexes(&f), [1, 2, 0, 3]);
+    // With only tasks, the first is block 0, as before.
+    let mut f = formation(&[("a", 1), ("b", 1)]);
+    f.types.iter_mut().for_each(|t| t.oneshot = true);
+    assert_eq!(port_indexes(&f), [0, 1]);
+    // A web still wins.
+    let mut f = formation(&[("initdb", 1), ("worker", 1), ("web", 1)]);
+    f.types[0].oneshot = true;
+    assert_eq!(port_indexes(&f), [1, 2, 0]);
+}
+
 /// SPEC §3.3: `web` is block 0 wherever it stands; the others count from 1 in file order;
 /// a type scaled to 0 keeps its block; without `web` the first type is block 0.
 #[test]
@@ -298,6 +321,17 @@ fn home_comes_from_the_user_unless_the_config_sets_it() {
     );
 }
 
+/// A machine where everything is there: no warning.
+fn host_with_all<'a>() -> Host<'a> {
+    Host {
+        is_dir: &|_| true,
+        is_file: &|_| true,
+        is_executable: &|_| true,
+        can_switch_user: true,
+        fd_limit: 1 << 20,
+    }
+}
+
 #[test]
 fn check_warns_about_a_missing_cwd_or_shell() {
     let mut f = formation(&[("web", 1), ("worker", 1), ("off", 0)]);
@@ -306,7 +340,12 @@ fn check_warns_about_a_missing_cwd_or_shell() {
     f.types[2].cwd = Some("/nope".into());
     let all = ok(&f, &[1, 1, 0], &[], &[]);
     let is_dir = |p: &Path| p == Path::new("/app");
-    let got = warnings(&f, &[1, 1, 0], &all, &is_dir, &|_| false);
+    let host = Host {
+        is_dir: &is_dir,
+        is_file: &|_| false,
+        ..host_with_all()
+    };
+    let got = warnings(&f, &[1, 1, 0], &all, &host);
     assert_eq!(
         got,
         [
@@ -315,8 +354,68 @@ fn check_warns_about_a_missing_cwd_or_shell() {
         ]
     );
     assert_eq!(
-        warnings(&f, &[1, 1, 0], &all, &|_| true, &|_| true),
+        warnings(&f, &[1, 1, 0], &all, &host_with_all()),
         Vec::<String>::new()
+    );
+}
+
+/// SPEC §2.1 (issue #24): `check` warns, without failing (it may run outside the image), for
+/// a program not on PATH (`ngnix`), a `user` formation cannot switch to, more pipes than the
+/// fd limit, and a compound shell string that a forwarded signal would end (SPEC §3.4).
+#[test]
+fn check_warns_about_what_would_fail_at_run_time() {
+    let mut f = formation(&[
+        ("web", 1),
+        ("proxy", 1),
+        ("tool", 1),
+        ("job", 1),
+        ("app", 2),
+    ]);
+    f.types[0].command = CommandLine::from_text("bin/server --port $PORT");
+    f.types[1].command = CommandLine::from_text("ngnix -g 'daemon off;'");
+    f.types[2].command = CommandLine::from_text("run-tool");
+    f.types[3].command = CommandLine::from_text("migrate && server");
+    f.types[4].user = Some(crate::config::users::Credentials {
+        uid: nix::unistd::Uid::from_raw(1000),
+        gid: nix::unistd::Gid::from_raw(1000),
+        groups: Vec::new(),
+        home: "/".into(),
+    });
+    let scales = [1, 1, 1, 1, 2];
+    let mut all = ok(&f, &scales, &[("PATH", "/usr/bin:/bin")], &[]);
+    all.iter_mut()
+        .for_each(|i| i.cwd = Some(Path::new("/app").into()));
+    let executable =
+        |p: &Path| p == Path::new("/bin/run-tool") || p == Path::new("/app/bin/server");
+    let host = Host {
+        is_executable: &executable,
+        can_switch_user: false,
+        fd_limit: 40,
+        ..host_with_all()
+    };
+    let got = warnings(&f, &scales, &all, &host);
+    assert_eq!(
+        got,
+        [
+            "/app/formation.toml:11:1: warning: proxy: the program \"ngnix\" is not on its PATH here",
+            "/app/formation.toml:13:1: warning: job: a forwarded signal other than its stop signal (SIGTERM), such as HUP, ends the shell that runs this compound command, not its program: write `exec` before the last command",
+            "/app/formation.toml:14:1: warning: app: the program \"run\" is not on its PATH here",
+            "/app/formation.toml:14:1: warning: app: formation cannot switch to user 1000:1000 here (it needs root, or CAP_SETUID and CAP_SETGID)",
+            "/app/formation.toml: warning: 6 instances need 44 open files, more than this machine's limit of 40 (RLIMIT_NOFILE): raise it (docker run --ulimit nofile=N) or lower the scale",
+        ],
+        "{got:#?}"
+    );
+    // A compound string whose last command execs, or that traps signals itself: no warning.
+    f.types[3].command = CommandLine::from_text("migrate && exec server");
+    f.types[2].command = CommandLine::from_text("trap 'echo bye' HUP; run-tool");
+    let host = Host {
+        is_executable: &executable,
+        ..host_with_all()
+    };
+    let got = warnings(&f, &scales, &all, &host);
+    assert!(
+        got.iter().all(|w| !w.contains("forwarded signal")),
+        "{got:#?}"
     );
 }
 

@@ -75,12 +75,21 @@ awk '/^FROM scratch AS app$/ {on=1}
      on' "$root/Dockerfile.example" > "$ctx/example/Dockerfile"
 grep -q '^FROM scratch AS app$' "$ctx/example/Dockerfile" || { echo "FAIL Dockerfile.example has no final FROM scratch stage"; exit 1; }
 if docker build -q -t "$app" "$ctx/example" >/dev/null 2>"$ctx/build.log"; then
-  c=$(run "$app")
+  # The image's own HEALTHCHECK command, probed every second here instead of every 30 s.
+  c=$(run --health-interval 1s "$app")
   health=$(docker inspect -f '{{json .Config.Healthcheck.Test}}' "$app")
-  if wait_log "$c" "web.1     | web.1 listening on port 5000" && docker stop "$c" >/dev/null && [ "$(exit_code "$c")" = 0 ] &&
+  healthy() { [ "$(docker inspect -f '{{.State.Health.Status}}' "$c")" = healthy ]; }
+  deadline=$((SECONDS + 20))
+  until healthy || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
+  # It runs until stopped: a scheduled run ends and nothing stops (the old example's
+  # essential clock ended the container after 12 s).
+  if wait_log "$c" "web.1     | hello from web.1, listening on port 5000" && healthy &&
+     wait_log "$c" "clock.1 exited with code 0; next run at" 20 &&
+     [ "$(docker inspect -f '{{.State.Running}}' "$c")" = true ] &&
+     docker stop "$c" >/dev/null && [ "$(exit_code "$c")" = 0 ] &&
      [ "$health" = '["CMD","/formation","probe","web"]' ]; then
-    pass "Dockerfile.example builds and runs the example formation, with HEALTHCHECK $health"
-  else fail "Dockerfile.example" "did not run and stop cleanly, or health check $health" "$c"; fi
+    pass "Dockerfile.example runs the example formation until stopped, healthy with HEALTHCHECK $health"
+  else fail "Dockerfile.example" "not healthy, stopped by itself, or health check $health: $(docker inspect -f '{{.State.Health.Status}} {{.State.Running}}' "$c")" "$c"; fi
 else
   fail "Dockerfile.example" "the image did not build: $(cat "$ctx/build.log")"
 fi
@@ -251,7 +260,7 @@ oom_scenario() {
   docker rm -f "$c" >/dev/null
 }
 
-for scenario in probe status user pids oom ${E2E_ENABLE:-}; do "${scenario}_scenario"; done
+for scenario in probe status user hup dockerfile pids oom ${E2E_ENABLE:-}; do "${scenario}_scenario"; done
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

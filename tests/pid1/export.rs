@@ -35,7 +35,7 @@ fn compose_and_kubernetes_need_an_image_and_fly_takes_none() {
     ] {
         let out = export(dir.path(), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(text(&out.stderr).contains("usage:"), "{args:?}");
+        assert!(text(&out.stderr).contains("formation --help"), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
     let out = export(dir.path(), &["fly"]);
@@ -112,8 +112,110 @@ fn output_file_sees_env_files_from_its_own_directory() {
         "{yaml}"
     );
     assert!(
-        yaml.contains("      - -c\n      - app/formation.toml\n"),
-        "{yaml}"
+        !yaml.contains("      - -c\n"),
+        "a formation.toml is found by discovery in the image: {yaml}"
+    );
+}
+
+/// SPEC §8: the exported files never hold a path of the machine that ran `export`. The config
+/// is named as the image will find it: nothing for `formation.toml` or `Procfile` (discovery
+/// finds it in the image's working directory), else its file name, or `--config-in-image`.
+#[test]
+fn the_config_is_named_as_the_image_finds_it() {
+    let dir = TempDir::new("export-config-path");
+    std::fs::create_dir_all(dir.path().join("deploy")).expect("mkdir");
+    let toml = dir.write("formation.toml", CONFIG);
+    dir.write("deploy/prod.toml", CONFIG);
+    dir.write("Procfile.dev", "web: sleep 1\n");
+    let command = |args: &[&str]| {
+        let out = export(
+            dir.path(),
+            &[&["compose", "--image", "app:1"][..], args].concat(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let yaml = text(&out.stdout);
+        let start = yaml.find("    command:\n").expect("a command") + 13;
+        let end = yaml[start..].find("      - -m\n").expect("-m") + start;
+        yaml[start..end].to_string()
+    };
+    assert_eq!(command(&["-c", s(&toml)]), "", "an absolute host path");
+    assert_eq!(
+        command(&["-c", "deploy/prod.toml"]),
+        "      - -c\n      - prod.toml\n"
+    );
+    assert_eq!(
+        command(&[
+            "-c",
+            "deploy/prod.toml",
+            "--config-in-image",
+            "/app/conf/prod.toml"
+        ]),
+        "      - -c\n      - /app/conf/prod.toml\n"
+    );
+    assert_eq!(
+        command(&["-f", "Procfile.dev"]),
+        "      - -f\n      - Procfile.dev\n"
+    );
+}
+
+/// SPEC §8: `user` is resolved in the container, not in the /etc/passwd of the machine that
+/// runs `export`.
+#[test]
+fn a_user_is_not_looked_up_where_export_runs() {
+    let dir = TempDir::new("export-user");
+    dir.write(
+        "formation.toml",
+        "[process.web]\ncommand = \"sleep 1\"\nuser = \"app-only-in-the-image\"\n",
+    );
+    let out = export(dir.path(), &["compose", "--image", "app:1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// SPEC §8: a compose healthcheck probes fast only while the container starts
+/// (`start_interval`), and every 30 s once it is healthy (it probed every second forever).
+#[test]
+fn compose_health_checks_are_fast_only_while_starting() {
+    let dir = TempDir::new("export-health");
+    dir.write(
+        "formation.toml",
+        "[process.web]\ncommand = \"sleep 1\"\nready = { tcp = \"$PORT\" }\n",
+    );
+    let out = export(dir.path(), &["compose", "--image", "app:1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let yaml = text(&out.stdout);
+    assert!(yaml.contains("      interval: \"30s\"\n"), "{yaml}");
+    assert!(yaml.contains("      start_interval: \"1s\"\n"), "{yaml}");
+}
+
+/// SPEC §8 and §4.2: in an exported container (`-m web=1,all=0`) a dependency scaled to 0 by
+/// `all=0` runs elsewhere: no line about it at `info` (every container said `not waiting for
+/// release: it is scaled to 0`); one the user scaled to 0 by name still gets its line.
+#[test]
+fn a_dependency_scaled_to_0_by_all_is_met_elsewhere_and_says_nothing_at_info() {
+    needs_pid1!();
+    let (_dir, path) = toml(
+        "[process.release]\ncommand = \"true\"\noneshot = true\n\
+         [process.web]\ncommand = \"echo up\"\nafter = [\"release\"]\n",
+    );
+    let (status, _, err) = formation(&["-c", &path, "-m", "web=1,all=0"]).output();
+    assert_eq!(status, 0);
+    assert!(
+        !err.iter().any(|l| l.contains("not waiting for")),
+        "{err:#?}"
+    );
+    let (_, _, err) = formation(&["-c", &path, "-m", "web=1,all=0"])
+        .env("FORMATION_LOG", "debug")
+        .output();
+    assert!(
+        err.iter()
+            .any(|l| l.contains("web: not waiting for release")),
+        "{err:#?}"
+    );
+    let (_, _, err) = formation(&["-c", &path, "-m", "release=0"]).output();
+    assert!(
+        err.iter()
+            .any(|l| l.contains("web: not waiting for release")),
+        "{err:#?}"
     );
 }
 

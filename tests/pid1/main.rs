@@ -10,6 +10,7 @@
 mod cgroups;
 mod harness;
 
+mod check;
 mod control;
 mod docs;
 mod export;

@@ -3,15 +3,22 @@
 
 use crate::harness::*;
 
+/// SPEC §2.1: `run TYPE` runs TYPE's command; `run TYPE CMD…` runs CMD instead (exec'd as
+/// given), in TYPE's environment (`formation run web bin/rails console`).
 #[test]
-fn run_type_runs_one_instance_with_its_environment_and_args() {
+fn run_type_runs_its_command_or_the_one_given_in_its_environment() {
     needs_pid1!();
     let (_dir, path) = toml(
-        "[env]\nA = \"from env\"\n[process.web]\ncommand = \"sh -c 'echo $A $PS $PORT \\\"$1\\\"; exit 5' web\"\nscale = 0\n",
+        "[env]\nA = \"from env\"\n[process.web]\ncommand = \"sh -c 'echo own $A $PS $PORT; exit 5'\"\nscale = 0\n",
     );
-    let (status, out, _) = formation(&["-c", &path, "run", "web", "it's"]).output();
+    let (status, out, _) = formation(&["-c", &path, "run", "web"]).output();
     assert_eq!(status, 5, "the command's own status");
-    assert_eq!(out, ["from env web.run 5000 it's"]);
+    assert_eq!(out, ["own from env web.run 5000"]);
+    let given = ["sh", "-c", "echo given $A $PS $PORT \"$0\"; exit 4", "it's"];
+    let (status, out, _) =
+        formation(&[&["-c", &path[..], "run", "web"][..], &given].concat()).output();
+    assert_eq!(status, 4, "the given command's own status");
+    assert_eq!(out, ["given from env web.run 5000 it's"]);
 }
 
 /// `run`'s one child has a copy of formation's memory (not a shared one): a failure before its

@@ -127,3 +127,56 @@ fn colours_pass_when_ours_are_on_and_go_with_no_color_and_in_json() {
         "a terminal's JSON line is merged: {out:?}"
     );
 }
+
+/// examples/python-logs, as its header says to run it: the api's JSON objects merged, the
+/// worker's lines (printed without flush) arriving while it runs, its colours gone in JSON.
+#[test]
+fn the_python_example_merges_the_apis_json_and_shows_the_worker_while_it_runs() {
+    needs_pid1!();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python-logs");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let config = format!("{example}/formation.toml");
+    let run = formation(&["-c", &config, "--log-format", "json"])
+        .env("PORT", &port.to_string())
+        // Python's default buffering, whatever the machine sets.
+        .env("PYTHONUNBUFFERED", "")
+        .spawn();
+    run.wait_stdout("\"msg\": \"listening\"");
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    use std::io::{Read, Write};
+    conn.write_all(b"GET /orders HTTP/1.0\r\n\r\n")
+        .expect("request");
+    let _ = conn.read_to_end(&mut Vec::new());
+    run.wait_stdout("\"path\": \"/orders\"");
+    run.wait_stdout_count("worker.1", 2);
+    let parsed: Vec<serde_json::Value> = run
+        .stdout()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let request = parsed
+        .iter()
+        .find(|v| v["path"] == "/orders")
+        .expect("the request's line");
+    assert_eq!(
+        (&request["proc"], &request["level"], &request["status"]),
+        (&"api.1".into(), &"info".into(), &200.into()),
+        "the api's own fields, indexed beside formation's"
+    );
+    let worker: Vec<&str> = parsed
+        .iter()
+        .filter(|v| v["proc"] == "worker.1")
+        .filter_map(|v| v["line"].as_str())
+        .collect();
+    assert_eq!(
+        worker[..2],
+        [
+            "job 1: 25%\rjob 1: 50%\rjob 1: 75%\rjob 1: 100%",
+            "job 1 done"
+        ],
+        "on its terminal the worker's lines come as they are printed, colours removed in JSON"
+    );
+}

@@ -192,10 +192,14 @@ impl CommandLine {
         }
     }
 
-    /// The argv to exec.
+    /// The argv to exec. One simple command run by the shell gets `exec` before its program,
+    /// so that the program replaces the shell (SPEC §3.4, `handover.rs`).
     pub fn argv(&self) -> Vec<String> {
         match self {
-            CommandLine::Shell(text) => vec![SHELL.into(), "-c".into(), text.clone()],
+            CommandLine::Shell(text) => {
+                let text = handover::handed_over(text).into_owned();
+                vec![SHELL.into(), "-c".into(), text]
+            }
             CommandLine::Argv(words) => words.clone(),
         }
     }
@@ -402,5 +406,6 @@ impl<'a> Diagnostics<'a> {
     }
 }
 
+pub mod handover;
 #[cfg(test)]
 mod tests;

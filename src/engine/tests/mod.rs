@@ -48,6 +48,8 @@ pub struct T {
     pub groups: HashSet<Pid>,
     pub next_pid: i32,
     pub pipes_open: bool,
+    /// The wall clock at `t0`, in ms.
+    pub wall0: i64,
 }
 
 impl T {
@@ -56,6 +58,11 @@ impl T {
     }
 
     pub fn with_rules(signals: Rules, instances: Vec<Instance>) -> T {
+        T::started_at(WALL0, signals, instances)
+    }
+
+    /// A formation started when the wall clock read `wall0` (ms).
+    pub fn started_at(wall0: i64, signals: Rules, instances: Vec<Instance>) -> T {
         let t0 = Instant::now();
         let settings = Settings {
             signals,
@@ -64,12 +71,13 @@ impl T {
             cause_level: Level::Error,
         };
         T {
-            e: Engine::new(settings, instances, t0, WALL0),
+            e: Engine::new(settings, instances, t0, wall0),
             t0,
             now: t0,
             groups: HashSet::new(),
             next_pid: 100,
             pipes_open: false,
+            wall0,
         }
     }
 
@@ -82,7 +90,7 @@ impl T {
     pub fn at(&mut self, after: u64) -> Vec<Effect> {
         self.now = self.t0 + ms(after);
         let mut fx = Vec::new();
-        let wall = WALL0 + after as i64;
+        let wall = self.wall0 + after as i64;
         self.e.tick(self.now, wall, self.pipes_open, &mut fx);
         self.spawn_all(fx)
     }

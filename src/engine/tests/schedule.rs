@@ -41,6 +41,28 @@ fn nothing_starts_at_formation_start_and_each_fire_runs_once() {
     assert_eq!(t.e.state(0), State::Idle);
 }
 
+/// SPEC §4.4: `@every D` counts from formation's start to the millisecond. Started 490 ms into
+/// a second, `@every 1s` fired at the next whole second, 510 ms after the start.
+#[test]
+fn every_counts_from_the_start_to_the_millisecond() {
+    let job = scheduled("job", 0, "@every 1s", &[]);
+    let rules = Rules::plain(SignalPolicy::StopOnTerm);
+    let mut t = T::started_at(WALL0 + 490, rules, vec![job]);
+    assert!(said(&t.at(0)).is_empty());
+    assert_eq!(t.e.next_deadline(), Some(t.t0 + ms(1000)));
+    assert!(said(&t.at(510)).is_empty(), "not at the next whole second");
+    assert!(said(&t.at(999)).is_empty(), "never before D has passed");
+    assert_eq!(t.e.state(0), State::Idle);
+    t.at(1000);
+    assert_eq!(said(&t.at(1000)), ["job.1 started (pid 100)"]);
+    let fx = t.exit(0, Exit::Code(0), false);
+    assert_eq!(
+        said(&fx),
+        ["job.1 exited with code 0; next run at 2026-12-02T10:00:02Z"]
+    );
+    assert_eq!(t.e.next_deadline(), Some(t.t0 + ms(2000)));
+}
+
 #[test]
 fn a_fire_while_the_last_run_runs_is_skipped() {
     let mut t = T::formation(vec![scheduled("job", 0, "@every 1s", &[])]);

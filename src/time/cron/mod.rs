@@ -278,6 +278,15 @@ fn parse_field(word: &str, field: &Field) -> Result<u64, String> {
             let a = value(range, field)?;
             (a, a)
         };
+        // A step longer than the whole field cannot be meant (`*/61` for minutes would be
+        // minute 0 only): a typo to report, not a schedule to accept.
+        let values = field.high - field.low + 1;
+        if let Some(step) = step.filter(|&s| s > values) {
+            return Err(format!(
+                "step {step} is longer than the {} field's {values} values",
+                field.name
+            ));
+        }
         for v in (low..=high).step_by(step.unwrap_or(1) as usize) {
             set |= 1 << v;
         }

@@ -127,6 +127,15 @@ fn grammar_rejects() {
             "5/10 * * * *",
             "minute field \"5/10\": a step needs a range: 5-59/… or */…",
         ),
+        // A step longer than the field: `*/61` would be minute 0 only.
+        (
+            "*/61 * * * *",
+            "minute field \"*/61\": step 61 is longer than the minute field's 60 values",
+        ),
+        (
+            "0 10-20/25 * * *",
+            "hour field \"10-20/25\": step 25 is longer than the hour field's 24 values",
+        ),
         (
             "30-10 * * * *",
             "minute field \"30-10\": range \"30-10\" runs backwards",
