@@ -45,18 +45,13 @@ pub fn request(words: &[String]) -> i32 {
             return 1;
         }
     };
+    // Lines that arrived together with the last one are its details (a reload's config
+    // errors): on stderr with an error, like the error. Lines streamed before it (`--wait`'s
+    // progress) are on stdout as they come.
+    let mut held: Vec<String> = Vec::new();
     loop {
-        match client.line() {
-            Ok(Some(line)) => match End::parse(&line) {
-                Some(end) => {
-                    match end {
-                        End::Ok => say_to(Stream::Stdout, format_args!("{line}\n")),
-                        _ => say_to(Stream::Stderr, format_args!("{line}\n")),
-                    }
-                    return end.status();
-                }
-                None => say_to(Stream::Stdout, format_args!("{line}\n")),
-            },
+        let line = match client.line() {
+            Ok(Some(line)) => line,
             Ok(None) => {
                 say_to(
                     Stream::Stderr,
@@ -68,7 +63,24 @@ pub fn request(words: &[String]) -> i32 {
                 say_to(Stream::Stderr, format_args!("formation: no answer: {e}\n"));
                 return 1;
             }
+        };
+        let Some(end) = End::parse(&line) else {
+            held.push(line);
+            if !client.more_here() {
+                for line in held.drain(..) {
+                    say_to(Stream::Stdout, format_args!("{line}\n"));
+                }
+            }
+            continue;
+        };
+        let to = match end {
+            End::Ok => Stream::Stdout,
+            _ => Stream::Stderr,
+        };
+        for line in held.iter().chain([&line]) {
+            say_to(to, format_args!("{line}\n"));
         }
+        return end.status();
     }
 }
 

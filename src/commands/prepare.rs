@@ -64,8 +64,18 @@ pub fn prepare(options: &Options, one: Option<&str>) -> Result<Prepared, Vec<Str
     );
     // A missing secret is an error at start; `check` may run where the secrets are not
     // mounted (a CI runner, a developer's machine): there it is a warning, as a missing cwd.
+    // `run TYPE` and `probe TYPE` start TYPE alone: only its files must be there (an
+    // exported Job or healthcheck has only its own type's secrets mounted).
+    let running: Vec<u32> = match one {
+        Some(name) => formation
+            .types
+            .iter()
+            .map(|t| u32::from(t.name == name))
+            .collect(),
+        None => scales.clone(),
+    };
     let mut secret_warnings = Vec::new();
-    for (place, why) in plan::secrets::check(&formation, &scales, &crate::os::secret::read) {
+    for (place, why) in plan::secrets::check(&formation, &running, &crate::os::secret::read) {
         if options.task == crate::cli::Task::Check {
             secret_warnings.push(format!("{place}: warning: {why}"));
         } else {

@@ -172,6 +172,11 @@ impl Client {
         })
     }
 
+    /// Whether more of the answer has arrived already (read with the last line).
+    pub fn more_here(&self) -> bool {
+        !self.reader.buffer().is_empty()
+    }
+
     /// The next line of the answer, without its newline; None at its end.
     pub fn line(&mut self) -> std::io::Result<Option<String>> {
         let mut line = Vec::new();

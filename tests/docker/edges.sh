@@ -72,7 +72,8 @@ dockerfile_scenario() {
   fi
   for how in classic buildkit; do
     case $how in
-      classic) out=$(DOCKER_BUILDKIT=0 "${cli[@]}" build --target formation --build-arg "RUST_IMAGE=$tag" "$dfctx" 2>&1) ;;
+      # --force-rm: the classic builder keeps the container of a failed step otherwise.
+      classic) out=$(DOCKER_BUILDKIT=0 "${cli[@]}" build --force-rm --target formation --build-arg "RUST_IMAGE=$tag" "$dfctx" 2>&1) ;;
       buildkit)
         if [ ${#buildkit[@]} = 0 ]; then fail "Dockerfile.example with BuildKit" "no buildx and no client with BuildKit built in"; continue; fi
         out=$("${buildkit[@]}" --target formation --build-arg "RUST_IMAGE=$tag" "$dfctx" 2>&1) ;;

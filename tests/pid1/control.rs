@@ -444,3 +444,174 @@ fn wait_times_out_with_exit_1_and_the_request_goes_on() {
     run.signal(Signal::SIGTERM);
     run.wait(SOON);
 }
+
+const WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer.py");
+const CLIENTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/control_clients.py"
+);
+
+#[test]
+fn hostile_clients_during_a_log_flood_lose_no_line_delay_no_stop_and_stay_bounded() {
+    needs_pid1!();
+    let (_dir, path) = toml(&format!(
+        "grace = \"5s\"\n[process.w]\nscale = 4\n\
+         command = \"exec python3 {WRITER} $PS 0 0 --until-term\"\n"
+    ));
+    let run = formation(&["-c", &path]).raw_stdout().spawn();
+    for n in 1..=4 {
+        run.wait_stderr(&format!("w.{n} ready"));
+    }
+    let pid = run.pid();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        std::thread::spawn(move || {
+            while sampling.load(std::sync::atomic::Ordering::SeqCst) {
+                peak.fetch_max(rss_kib(pid), std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        })
+    };
+    // Silent, slow, huge, half-closed and many clients, from inside the container.
+    let started = std::time::Instant::now();
+    let out = Command::new("nsenter")
+        .args([
+            "--target",
+            &pid.to_string(),
+            "--pid",
+            "--mount",
+            "python3",
+            CLIENTS,
+        ])
+        .output()
+        .expect("nsenter");
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let value = |key: &str| -> String {
+        report
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{key} in {report}{}", String::from_utf8_lossy(&out.stderr)))
+            .to_string()
+    };
+    let seconds = |key: &str| value(key).parse::<f64>().expect("seconds");
+    let at_once: usize = value("closed_at_once").parse().expect("a count");
+    assert!(
+        (84..=86).contains(&at_once),
+        "{at_once} of 100 closed at once: {report}"
+    );
+    // Its newline would come at 6 s: it is closed at the 5 s deadline, unanswered.
+    let slow = seconds("slow_lasted");
+    assert!(
+        (4.5..5.9).contains(&slow),
+        "the byte-a-second client lasted {slow} s"
+    );
+    assert!(seconds("silent_lasted") < 8.0, "{report}");
+    assert!(value("huge").starts_with("error: usage: "), "{report}");
+    assert_eq!(value("half"), "closed", "{report}");
+    assert_eq!(value("status"), "ok", "{report}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+
+    // A stop while a client that sent half a line is connected ends within the grace.
+    let script = "import os, socket, time\n\
+        s = socket.socket(socket.AF_UNIX)\n\
+        s.connect('\\0formation/%d' % os.stat('/proc/self/ns/pid').st_ino)\n\
+        s.send(b'stat')\n\
+        print('connected', flush=True)\n\
+        time.sleep(30)\n";
+    let mut silent = Command::new("nsenter")
+        .args([
+            "--target",
+            &pid.to_string(),
+            "--pid",
+            "--mount",
+            "python3",
+            "-c",
+            script,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("nsenter");
+    let mut line = String::new();
+    let mut reader = std::io::BufReader::new(silent.stdout.take().expect("stdout"));
+    std::io::BufRead::read_line(&mut reader, &mut line).expect("a line");
+    assert_eq!(line, "connected\n");
+    let stopped = std::time::Instant::now();
+    let mut run = run;
+    run.signal(Signal::SIGTERM);
+    for n in 1..=4 {
+        run.wait_stderr(&format!("w.{n} total"));
+    }
+    assert_eq!(
+        run.wait(std::time::Duration::from_secs(5)),
+        0,
+        "within the grace"
+    );
+    assert!(stopped.elapsed() < std::time::Duration::from_secs(5));
+    sampling.store(false, std::sync::atomic::Ordering::SeqCst);
+    let _ = sampler.join();
+    let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(peak < RSS_BOUND_KIB, "RSS peak {peak} KiB");
+    assert_flood_complete(&run);
+    let _ = silent.kill();
+    let _ = silent.wait();
+}
+
+#[test]
+fn reload_dry_run_then_apply_and_a_config_with_errors_changes_nothing() {
+    needs_pid1!();
+    let v1 = "[process.web]\ncommand = \"sleep 100\"\n\
+              [process.worker]\ncommand = \"sh -c 'echo v1; exec sleep 100'\"\n\
+              [process.old]\ncommand = \"sleep 100\"\n";
+    let (dir, path) = toml(v1);
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stdout("v1");
+    run.wait_stderr("old.1 started");
+    let before = pids(&run);
+    let v2 = "[process.web]\ncommand = \"sleep 100\"\n\
+              [process.worker]\ncommand = \"sh -c 'echo v2; exec sleep 100'\"\n\
+              [process.api]\ncommand = \"sleep 100\"\n";
+    dir.write("formation.toml", v2);
+
+    let (code, plan, err) = inside(&run, &["reload", "--dry-run"]);
+    assert_eq!(code, 0, "{plan}{err}");
+    for want in [
+        "web: unchanged",
+        "worker: changed",
+        "old: removed",
+        "api: added",
+    ] {
+        assert!(plan.contains(want), "{want} in {plan}");
+    }
+    assert_eq!(pids(&run), before, "a dry run changes nothing");
+
+    dir.write(
+        "formation.toml",
+        "[process.web]\ncommand = \"sleep 100\"\nscale = -1\n",
+    );
+    let (code, out, err) = inside(&run, &["reload"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("formation.toml:3:"), "file:line:col: {err}");
+    assert!(
+        err.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("error: usage: ")),
+        "{err}"
+    );
+    assert_eq!(pids(&run), before, "a config with errors changes nothing");
+
+    dir.write("formation.toml", v2);
+    let (code, out, err) = inside(&run, &["reload", "--wait"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.lines().last(), Some("ok"), "{out}");
+    run.wait_stdout("v2");
+    let after = pids(&run);
+    assert_eq!(after["web.1"], before["web.1"], "unchanged: untouched");
+    assert_ne!(after["worker.1"], before["worker.1"], "changed: restarted");
+    assert_eq!(state(&run, "old.1"), "stopped", "removed: stopped");
+    assert_eq!(state(&run, "api.1"), "running", "added: started");
+    run.wait_stderr("control: reload --wait (uid 0)");
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}

@@ -125,3 +125,33 @@ fn check_names_the_file_never_the_value_and_only_warns_when_it_is_missing() {
     assert!(err.contains(&warning), "{warning:?} in {err:?}");
     assert!(![out, err].concat().iter().any(|l| l.contains("hunter2")));
 }
+
+#[test]
+fn run_and_probe_of_a_type_need_only_that_types_secrets() {
+    // An exported Job (`formation run release`) or healthcheck (`formation probe web`) has
+    // only its own type's files mounted.
+    let dir = TempDir::new("secret-run");
+    let mine = dir.write("mine", "ok\n");
+    let path = dir.write(
+        "formation.toml",
+        &format!(
+            "[process.task]\ncommand = [\"sh\", \"-c\", \"echo task=$MINE\"]\n\
+             env = {{ MINE = {{ file = \"{}\" }} }}\n\
+             [process.web]\ncommand = \"sleep 100\"\nready = {{ tcp = 1 }}\n\
+             env = {{ OTHER = {{ file = \"/nonexistent/other\" }} }}\n",
+            s(&mine)
+        ),
+    );
+    let (status, out, err) = formation(&["-c", s(&path), "run", "task"])
+        .not_pid1()
+        .output();
+    assert_eq!((status, out), (0, vec!["task=ok".to_string()]), "{err:?}");
+    let (status, _, err) = formation(&["-c", s(&path), "run", "web"])
+        .not_pid1()
+        .output();
+    assert_eq!(status, 2, "web's own file is still needed: {err:?}");
+    assert!(
+        err.iter().any(|l| l.contains("/nonexistent/other")),
+        "{err:?}"
+    );
+}

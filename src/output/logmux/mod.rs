@@ -94,6 +94,8 @@ pub struct LogMux {
     labels: Vec<Label>,
     /// The width names are padded to.
     width: usize,
+    /// How many labels were given at the start: those never change.
+    planned: usize,
     own: Label,
     /// Single-command mode's own lines read `formation: text`, with no prefix column.
     plain_own: bool,
@@ -126,12 +128,13 @@ impl LogMux {
             .chain([OWN_NAME.len()])
             .max()
             .unwrap_or(0);
-        let labels = names
+        let labels: Vec<Label> = names
             .iter()
             .map(|(name, index)| Label::new(name, width, Some(*index), &style))
             .collect();
         LogMux {
             style,
+            planned: labels.len(),
             labels,
             width,
             own: Label::new(OWN_NAME, width, None, &style),
@@ -161,14 +164,21 @@ impl LogMux {
         self.sources.add(label, Stream::Stdout, fd, true)
     }
 
-    /// Makes sure label `id` exists, for an instance added while running (`scale`, `reload`),
-    /// named `name` with the colour of type `type_index`. The column stays where it is: a
-    /// longer name (`web.10`) is not padded to, since re-padding would move every line's text.
+    /// Sets label `id` for an instance added while running (`scale`, `reload`), named `name`
+    /// with the colour of type `type_index`, at its spawn. Slots may spawn out of order (an
+    /// added type waits for its `after`), so a label past the start's is made anew each time,
+    /// and a gap is filled with this one until its own instance spawns. The column stays where
+    /// it is: a longer name (`web.10`) is not padded to, since re-padding would move every
+    /// line's text.
     pub fn label(&mut self, id: usize, name: &str, type_index: usize) {
-        while self.labels.len() <= id {
-            let label = Label::new(name, self.width, Some(type_index), &self.style);
-            self.labels.push(label);
+        if id < self.planned {
+            return;
         }
+        let label = || Label::new(name, self.width, Some(type_index), &self.style);
+        while self.labels.len() <= id {
+            self.labels.push(label());
+        }
+        self.labels[id] = label();
     }
 
     /// What the instances wrote so far: stdout's counts, then stderr's.

@@ -55,6 +55,7 @@ const OTHER_VALUE_OPTIONS: &[&str] = &[
     "--color",
     "--log-format",
     "--listen",
+    "--control",
 ];
 
 /// What to run for a doc's `formation` command line (its arguments after `formation`), or

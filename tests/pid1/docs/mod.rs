@@ -7,8 +7,9 @@
 //! - Every ```` ```toml ```` block passes `formation check -c formation.toml`, every
 //!   ```` ```procfile ```` block `formation check -f Procfile` (exit 0); a block tagged
 //!   ```` ```toml error ```` (or `procfile error`) shows a mistake and must exit 2. Each runs
-//!   in a fresh directory holding only the block and an empty `.env` (an example may name
-//!   `env_file = [".env"]`).
+//!   in a fresh directory holding the block, an empty `.env` (an example may name
+//!   `env_file = [".env"]`) and, beside a toml block, the last procfile block above it in the
+//!   same file as `Procfile` (an example may say `procfile = "Procfile"`).
 //! - No ```` ```dockerfile ```` block has an exec-form instruction (`ENTRYPOINT [...]`) whose
 //!   array is not valid JSON or is followed by anything, a `# comment` above all: Docker has
 //!   no trailing comments, and turns such a line into a shell form without a word.
@@ -301,6 +302,28 @@ fn the_dockerfile_rule_sees_a_trailing_comment_and_a_bad_array() {
     assert!(dockerfile_problem(r#"ENTRYPOINT ["/formation"]   # runs ./Procfile"#).is_some());
     assert!(dockerfile_problem(r#"CMD ['my-server']"#).is_some());
     assert!(dockerfile_problem(r#"HEALTHCHECK CMD ["/formation" "probe"]"#).is_some());
+}
+
+/// A config shown in a block without the tag would escape the check above.
+#[test]
+fn every_block_that_holds_a_formation_toml_is_tagged_toml() {
+    let mut untagged = Vec::new();
+    for (name, blocks, _) in documents() {
+        for block in blocks.iter().filter(|b| b.lang != "toml") {
+            let config = block.body.lines().any(|l| {
+                let l = l.trim_start();
+                l.starts_with("[process.") || l.starts_with("command = ")
+            });
+            if config {
+                untagged.push(format!("{name}:{}: ```{}", block.line, block.lang));
+            }
+        }
+    }
+    assert!(
+        untagged.is_empty(),
+        "formation.toml examples not tagged ```toml (so not checked):\n{}",
+        untagged.join("\n")
+    );
 }
 
 mod commands;
