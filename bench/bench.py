@@ -1195,6 +1195,13 @@ def main():
     with open(path, "w") as f:
         json.dump(res, f, indent=2)
     text = report(res)
+    soak_path = os.path.join(ROOT, "bench", "soak.json")
+    if os.path.exists(soak_path):
+        # The soak (bench/run.sh soak) runs apart, for 30 minutes; its last figures stay.
+        sys.path.insert(0, os.path.join(ROOT, "bench"))
+        import soak
+        with open(soak_path) as f:
+            text += soak.render(json.load(f))
     with open(args.out, "w") as f:
         f.write(text)
     print(text)

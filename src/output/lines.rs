@@ -26,19 +26,21 @@ pub fn frame(
     fn end_of(line: &[u8], tty: bool) -> &[u8] {
         if tty { trim_cr(line) } else { line }
     }
-    // A terminal's `\r\n`: the window looks one byte further for the `\n`, so a line of
-    // exactly MAX_LINE bytes is still whole.
-    let reach = MAX_LINE + 1 + usize::from(tty);
     let mut used = 0;
     while used < data.len() {
         let rest = &data[used..];
-        let window = &rest[..rest.len().min(reach)];
+        let window = &rest[..rest.len().min(MAX_LINE + 1)];
         let (piece, partial, step) = match memchr::memchr(b'\n', window) {
-            Some(end) if end_of(&rest[..end], tty).len() <= MAX_LINE => {
-                (end_of(&rest[..end], tty), false, end + 1)
-            }
-            Some(_) => (&rest[..MAX_LINE], true, MAX_LINE),
-            None if rest.len() > MAX_LINE => (&rest[..MAX_LINE], true, MAX_LINE),
+            Some(end) => (end_of(&rest[..end], tty), false, end + 1),
+            None if rest.len() > MAX_LINE => match tty.then(|| crs_after_max(rest)).flatten() {
+                // Only `\r`s between MAX_LINE bytes and the `\n`: a terminal's line end
+                // (`\r\n`, or `\r\r\n` from a program that writes `\r\n` itself, ONLCR),
+                // so the line is whole (fuzz/: the framer target found the `\r\r\n` case).
+                Some(Crs::Newline(end)) => (end_of(&rest[..end], tty), false, end + 1),
+                Some(Crs::Open) if !at_eof => break,
+                Some(Crs::Open) => (end_of(rest, tty), false, rest.len()),
+                None => (&rest[..MAX_LINE], true, MAX_LINE),
+            },
             None if at_eof => (end_of(rest, tty), false, rest.len()),
             None => break,
         };
@@ -48,6 +50,27 @@ pub fn frame(
         used += step;
     }
     used
+}
+
+/// What follows the first MAX_LINE bytes of a terminal's line when it is `\r`s only.
+enum Crs {
+    /// Then a `\n` at this index: the line ends there.
+    Newline(usize),
+    /// The bytes end within the `\r`s: the line may still end with them.
+    Open,
+}
+
+/// Whether the bytes past MAX_LINE of `rest` (which holds no `\n` before that) are `\r`s
+/// up to a `\n` or to the end of the bytes, with at most MAX_LINE of them (a longer run is
+/// payload: waiting for its end would hold unbounded bytes); None when anything else comes.
+fn crs_after_max(rest: &[u8]) -> Option<Crs> {
+    let tail = &rest[MAX_LINE..rest.len().min(2 * MAX_LINE + 1)];
+    let crs = tail.iter().take_while(|b| **b == b'\r').count();
+    match tail.get(crs) {
+        Some(b'\n') => Some(Crs::Newline(MAX_LINE + crs)),
+        None if crs <= MAX_LINE => Some(Crs::Open),
+        _ => None,
+    }
 }
 
 /// `line` without the `\r`s at its end.
@@ -132,6 +155,37 @@ mod tests {
         let shape: Vec<(usize, bool)> =
             out.iter().map(|(p, partial)| (p.len(), *partial)).collect();
         assert_eq!(shape, [(MAX_LINE, true), (1, false)]);
+    }
+
+    /// Found by fuzz/'s framer target: 16 KiB of payload ended by `\r\r\n` (a program that
+    /// writes `\r\n` itself, through ONLCR) was cut into a 16 KiB `+` piece and an empty one.
+    #[test]
+    fn a_terminals_16_kib_line_ending_in_several_crs_is_whole() {
+        let shape = |data: &[u8], at_eof: bool| -> (Vec<(usize, bool)>, usize) {
+            let (out, used) = pieces(data, at_eof, true);
+            (
+                out.iter().map(|(p, partial)| (p.len(), *partial)).collect(),
+                used,
+            )
+        };
+        let line = |crs: usize, end: &[u8]| {
+            let mut data = vec![b'x'; MAX_LINE];
+            data.extend(std::iter::repeat_n(b'\r', crs));
+            data.extend(end);
+            data
+        };
+        let whole = vec![(MAX_LINE, false)];
+        let data = line(2, b"\n");
+        assert_eq!(shape(&data, false), (whole.clone(), data.len()));
+        // The `\r`s so far may end the line: wait for what follows, or for EOF.
+        assert_eq!(shape(&line(3, b""), false), (vec![], 0));
+        assert_eq!(shape(&line(3, b""), true), (whole.clone(), MAX_LINE + 3));
+        // Something else after them: they were payload, and the line is cut.
+        let (cut, _) = shape(&line(2, b"y\n"), false);
+        assert_eq!(cut, [(MAX_LINE, true), (3, false)]);
+        // A run of more than 16 KiB of `\r`s is payload too (nothing waits unbounded).
+        let (cut, _) = shape(&line(MAX_LINE + 1, b""), false);
+        assert_eq!(cut, [(MAX_LINE, true)]);
     }
 
     #[test]

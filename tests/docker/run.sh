@@ -235,7 +235,34 @@ status_scenario() {
 # shellcheck source=tests/docker/edges.sh
 . "$here/edges.sh"
 
-for scenario in probe status user hup dockerfile ${E2E_ENABLE:-}; do "${scenario}_scenario"; done
+# Faults a container meets (issue #26).
+# --pids-limit: the instances that cannot be forked say so and back off; formation runs on,
+# and every instance starts once `docker update` raises the limit.
+pids_scenario() {
+  local c
+  c=$(run --pids-limit 5 "$tag" -c pids.toml)
+  if wait_log "$c" "cannot fork: too many processes (EAGAIN)" &&
+     docker inspect -f '{{.State.Running}}' "$c" | grep -q true &&
+     docker update --pids-limit 100 "$c" >/dev/null &&
+     wait_log "$c" "w.5 started" && wait_log "$c" "w.6 started" &&
+     wait_log "$c" "w.7 started" && wait_log "$c" "w.8 started"; then
+    pass "--pids-limit 5: forks refused with EAGAIN back off; all 8 start once the limit is raised"
+  else fail "pids-limit" "no EAGAIN line, formation gone, or no recovery" "$c"; fi
+  docker rm -f "$c" >/dev/null
+}
+
+# --memory: the OOM killer's SIGKILL is named as such, with the container's limit.
+oom_scenario() {
+  local c
+  c=$(run --memory 64m --memory-swap 64m "$tag" -c oom.toml)
+  if wait_log "$c" "hog.1 was killed by SIGKILL (out of memory: the container's limit is 64 MiB)" 30 &&
+     docker inspect -f '{{.State.Running}}' "$c" | grep -q true; then
+    pass "--memory 64m: the OOM kill of hog.1 is named with the limit; formation runs on"
+  else fail "memory" "no out-of-memory line, or formation gone" "$c"; fi
+  docker rm -f "$c" >/dev/null
+}
+
+for scenario in probe status user hup dockerfile pids oom ${E2E_ENABLE:-}; do "${scenario}_scenario"; done
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
