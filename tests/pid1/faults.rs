@@ -157,10 +157,13 @@ fn an_oom_kill_is_told_apart_from_another_sigkill() {
     };
     group.memory_max(64 << 20);
     // dash keeps a command substitution's whole output in memory: 200 MB of it cannot fit.
+    // `keeper` keeps the formation running once both others have ended for good (with none
+    // left, formation exits by itself, and the SIGTERM below would race that exit).
     let (dir, path) = toml(
         "[process.hog]\ncommand = [\"sh\", \"-c\", \"read x < gate; x=$(yes | head -c 200000000); echo survived\"]\n\
          essential = false\n\
-         [process.victim]\ncommand = [\"sh\", \"-c\", \"echo victim pid $$; exec sleep 1000\"]\nessential = false\n",
+         [process.victim]\ncommand = [\"sh\", \"-c\", \"echo victim pid $$; exec sleep 1000\"]\nessential = false\n\
+         [process.keeper]\ncommand = \"sleep 1000\"\n",
     );
     let gate = dir.fifo("gate");
     let mut run = formation(&["-c", &path])
