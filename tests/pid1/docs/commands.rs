@@ -188,3 +188,62 @@ fn the_offline_formation_commands_of_the_docs_run() {
         wrong.join("\n")
     );
 }
+
+/// The control commands of SPEC §10 and `status`: they ask a live formation, so they are
+/// run where none listens (a new pid namespace), which still parses every word: a doc line
+/// whose options or syntax no longer parse exits 2 before any socket is tried, while a
+/// well-formed one says there is no formation to ask (1, or 0 for `status`).
+const CONTROL: &[&str] = &[
+    "status", "restart", "stop", "start", "scale", "signal", "reload",
+];
+
+#[test]
+fn the_control_command_lines_of_the_docs_parse() {
+    crate::harness::needs_pid1!();
+    let mut ran = 0;
+    let mut wrong = Vec::new();
+    for (name, blocks, _) in documents() {
+        for block in blocks
+            .iter()
+            .filter(|b| matches!(b.lang.as_str(), "sh" | "shell" | "bash" | ""))
+        {
+            for (i, line) in block.body.lines().enumerate() {
+                // `docker exec app formation restart web` runs the same command inside.
+                let line = match line.find("formation ") {
+                    Some(at) if line.contains("exec ") => &line[at..],
+                    _ => line,
+                };
+                let Some(args) = formation_args(line) else {
+                    continue;
+                };
+                if !args.first().is_some_and(|a| CONTROL.contains(&a.as_str())) {
+                    continue;
+                }
+                let out = Command::new("unshare")
+                    .args(["--pid", "--fork", "--mount-proc", "--kill-child"])
+                    .arg(crate::harness::BIN)
+                    .args(&args)
+                    .env_remove("FORMATION_CONTROL")
+                    .output()
+                    .expect("run unshare");
+                ran += 1;
+                if out.status.code() == Some(2) {
+                    wrong.push(format!(
+                        "{name}:{}: {line}\n  {}",
+                        block.line + 1 + i,
+                        said(&out)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        ran >= 3,
+        "only {ran} control command lines found: is the reader broken?"
+    );
+    assert!(
+        wrong.is_empty(),
+        "doc control commands that do not parse:\n{}",
+        wrong.join("\n")
+    );
+}

@@ -18,10 +18,15 @@
 //!   as `check` with the same config options) — exit 0. (`cargo run --release --` stands for
 //!   `formation`.) They run in a fresh directory holding a copy of `examples/`, the last
 //!   `toml` block above them in the same file as `formation.toml` (else the example's), the
-//!   last `procfile` block as `Procfile` (else the example's) and an empty `.env`. Lines that
-//!   run or ask a live formation (`run`, `probe`, `status`, a command) are not run.
+//!   last `procfile` block as `Procfile` (else the example's) and an empty `.env`.
+//! - The control command lines (`status`, `restart`, `stop`, `start`, `scale`, `signal`,
+//!   `reload`, also after `docker exec app`) are run in a new pid namespace where no formation
+//!   listens: every word is parsed, so a line that no longer parses exits 2 and fails; a
+//!   well-formed one answers that there is no formation to ask. Lines that run a command
+//!   (`run`, `probe`, a CMD) are not run.
 //!
-//! These need no root: `check` and `export` never spawn.
+//! These need no root, but the control lines' (a pid namespace): `check` and `export` never
+//! spawn.
 
 use std::path::Path;
 use std::process::{Command, Output};
