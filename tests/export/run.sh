@@ -370,7 +370,8 @@ assert {p for r in fly["restart"] for p in r["processes"]} == set(procs), fly["r
 if "web" in procs:
     assert fly["http_service"]["processes"] == ["web"], fly["http_service"]
 release = fly.get("deploy", {}).get("release_command")
-assert release is None or (release.endswith(" run release") and "release" not in procs), release
+# `run release`, after the config's name in the image when it needs one (SPEC §8).
+assert release is None or (release.split()[-2:] == ["run", "release"] and "release" not in procs), release
 for name, check in fly.get("checks", {}).items():
     assert check["type"] in ("tcp", "http") and 0 < check["port"] < 65536, check
     assert set(check["processes"]) <= set(procs), check
