@@ -2,6 +2,7 @@
 //! status line, and what its socket waits for at each step. The bookkeeping of many attempts
 //! (the set, the bounds, the reports) is `probe/mod.rs`'s.
 
+use crate::config::listen::check_address;
 use nix::errno::Errno;
 use nix::sys::epoll::EpollFlags;
 use nix::sys::socket::{
@@ -9,7 +10,7 @@ use nix::sys::socket::{
 };
 use nix::unistd::Pid;
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::os::fd::{AsFd, BorrowedFd};
 
 /// How an attempt is being made.
@@ -48,11 +49,7 @@ pub(super) fn wants(how: &How) -> Option<(BorrowedFd<'_>, EpollFlags)> {
 
 /// Starts a non-blocking connect to `addr` (`host:port`).
 pub(super) fn connect_to(addr: &str) -> Result<TcpStream, String> {
-    let target = addr
-        .to_socket_addrs()
-        .map_err(|e| format!("{addr}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{addr}: no address"))?;
+    let target = check_address(addr)?;
     let family = if target.is_ipv4() {
         AddressFamily::Inet
     } else {
