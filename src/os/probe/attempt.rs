@@ -62,7 +62,7 @@ pub(super) fn connect_to(addr: &str) -> Result<TcpStream, String> {
         &SockaddrStorage::from(target),
     ) {
         Ok(()) | Err(Errno::EINPROGRESS) => Ok(TcpStream::from(fd)),
-        Err(e) => Err(format!("{addr}: {}", e.desc().to_lowercase())),
+        Err(e) => Err(format!("{addr}: {}", e.desc().to_ascii_lowercase())),
     }
 }
 
@@ -109,8 +109,8 @@ pub(super) fn advance(how: &mut How) -> Option<Result<(), String>> {
     if !*connected {
         match getsockopt(&*stream, sockopt::SocketError) {
             Ok(0) => *connected = true,
-            Ok(errno) => return Some(Err(Errno::from_raw(errno).desc().to_lowercase())),
-            Err(e) => return Some(Err(e.desc().to_lowercase())),
+            Ok(errno) => return Some(Err(Errno::from_raw(errno).desc().to_ascii_lowercase())),
+            Err(e) => return Some(Err(e.desc().to_ascii_lowercase())),
         }
         if request.is_empty() && answer.is_empty() {
             return Some(Ok(())); // tcp: connected is all we asked
