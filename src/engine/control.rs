@@ -240,7 +240,7 @@ impl Engine {
         for &id in ids {
             let run = self.table.slot(id).run;
             if self.start_one(id, now, fx) {
-                goals.push(Goal::Up { id, run });
+                goals.extend(self.up_goal(id, run));
             } else {
                 let slot = self.table.slot(id);
                 let what = match slot.state {

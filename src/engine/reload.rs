@@ -176,7 +176,7 @@ impl Engine {
                     self.control.kinds[t].scale = step.to;
                     for plan in plans {
                         let id = self.add_slot(plan, now, fx);
-                        goals.push(Goal::Up { id, run: 0 });
+                        goals.extend(self.up_goal(id, 0));
                     }
                     self.refire(t, now);
                 }
