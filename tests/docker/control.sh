@@ -68,15 +68,17 @@ control_exec_scenario() {
   # denied` and exits 1; nothing changes, and formation logs the refusal with its uid.
   web1=$(status_of "$c" web.1 2)
   out=$(ctl_as 1000:1000 "$c" restart web 2>"$err"); code=$?
-  local code2
+  local code2 code3 status
   ctl_as 1000:1000 "$c" scale worker=2 >/dev/null 2>&1; code2=$?
+  status=$(ctl_as 1000:1000 "$c" status 2>&1); code3=$?
   if [ "$code" = 1 ] && [ -z "$out" ] && [ "$(cat "$err")" = "error: permission denied" ] &&
-     [ "$code2" = 1 ] && [ "$(status_of "$c" web.1 2)" = "$web1" ] &&
+     [ "$code2" = 1 ] && [ "$code3" = 1 ] && [ "$status" = "error: permission denied" ] &&
+     [ "$(status_of "$c" web.1 2)" = "$web1" ] &&
      [ "$(status_of "$c" worker.1 3)" = stopped ] &&
      wait_log "$c" "control: refused a client with uid 1000" 5 &&
      ! docker logs "$c" 2>&1 | grep -qF "control: restart web (uid 1000)"; then
-    pass "docker exec --user 1000 into a formation run as root: restart and scale refused (error: permission denied, exit 1), nothing changed, the refusal logged"
-  else fail "control: another uid" "restart exit $code ($out / $(cat "$err")), scale exit $code2" "$c"; fi
+    pass "docker exec --user 1000 into a formation run as root: restart, scale and status refused (error: permission denied, exit 1), nothing changed, the refusal logged"
+  else fail "control: another uid" "restart exit $code ($out / $(cat "$err")), scale exit $code2, status exit $code3: $status" "$c"; fi
   docker rm -f "$c" >/dev/null
 }
 
