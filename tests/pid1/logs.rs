@@ -375,3 +375,23 @@ fn an_instance_last_lines_come_before_its_exit_line() {
     run.signal(Signal::SIGTERM);
     assert_eq!(run.wait(SOON), 0);
 }
+
+/// SPEC §5: names padded to the longest. A scale up that adds a longer name (`consumer.10`,
+/// one column wider than `consumer.1`) re-pads every prefix, formation's own too, so the
+/// lines written from then on share one column again (docker compose does the same).
+#[test]
+fn a_longer_name_from_a_scale_up_re_pads_every_prefix() {
+    needs_pid1!();
+    let (_dir, path) = toml("[process.consumer]\ncommand = \"sh -c 'echo up; exec sleep 100'\"\n");
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stdout("consumer.1 | up");
+    let (code, out, err) = crate::control::inside(&run, &["scale", "consumer=10", "--wait"]);
+    assert_eq!(code, 0, "{out}{err}");
+    run.wait_stdout("consumer.10 | up");
+    let (code, out, err) = crate::control::inside(&run, &["restart", "consumer.1", "--wait"]);
+    assert_eq!(code, 0, "{out}{err}");
+    run.wait_stdout("consumer.1  | up");
+    run.wait_stderr("formation   | control: restart consumer.1");
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}
