@@ -67,11 +67,12 @@ print(json.dumps(out))
 """
 
 
-def formation_config():
+def formation_config(flood=True):
     path = os.path.join(bench.WORK, "control.toml")
+    writer = f"exec yes {LINE}" if flood else "sleep 1000"
     with open(path, "w") as f:
         f.write(f"""[process.flood]
-command = "exec yes {LINE}"
+command = "{writer}"
 scale = {WRITERS}
 
 [process.idle]
@@ -186,8 +187,10 @@ def running(init, want):
 def round_once(tool, runs):
     """One manager, started afresh: the flood's rate before and during the requests, the
     command's latencies, then the request alone's."""
-    if tool == "formation":
-        argv = [bench.FORMATION, "-c", formation_config()]
+    if tool.startswith("formation"):
+        # "formation, no flood": the same 50 instances all asleep, to tell the cost of the
+        # answer from that of sharing two cores with four writers.
+        argv = [bench.FORMATION, "-c", formation_config(flood=tool == "formation")]
         command = f"{bench.FORMATION} status"
         # The floor of any command run in the namespace: exec the same static binary, exit.
         commands = [command, f"{bench.FORMATION} --version"]
@@ -212,7 +215,7 @@ def round_once(tool, runs):
         t2 = time.monotonic()
         before, _ = run.window(t0, t1)
         during, gap = run.window(t1, t2)
-        if tool == "formation":
+        if tool.startswith("formation"):
             rtt = inside(run.init, [SYS_PYTHON, "-c", FORMATION_RTT, str(runs)])
         else:
             rtt = inside(run.init, [SYS_PYTHON, "-c", SUPERVISOR_RTT, str(runs), sock])
@@ -232,9 +235,9 @@ def percentile(xs, p):
 
 def bench_control(quick):
     rounds, per_round = (2, 20) if quick else (5, 40)
-    tools = ["formation", "supervisord"]
+    tools = ["formation", "supervisord", "formation, no flood"]
     if not shutil.which("supervisord") or not os.path.exists(SYS_PYTHON):
-        tools = ["formation"]
+        tools.remove("supervisord")
     samples = {t: [] for t in tools}
     for i in range(rounds):
         for tool in tools:
@@ -271,8 +274,9 @@ def report(c):
            "| vs formation | flood lines/s before | during | longest output gap during |\n"
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for tool, v in rs.items():
-        vs = (lambda k: "" if tool == "formation" else bench.ratio(v.get(k), f.get(k)))
+        vs = (lambda k: "" if tool.startswith("formation") else bench.ratio(v.get(k), f.get(k)))
         label = {"formation": "formation (`formation status`)",
+                 "formation, no flood": "formation, the 50 asleep (no flood: for contrast)",
                  "supervisord": "supervisord (`supervisorctl status`)"}.get(tool, tool)
         out.append(f"| {label} | {bench.fmt(v['command_median_ms'], ' ms', 2)} "
                    f"| {bench.fmt(v['command_p95_ms'], ' ms', 2)} | {bench.fmt(v['command_max_ms'], ' ms', 2)} "
@@ -294,5 +298,6 @@ def report(c):
                "`getAllProcessInfo` over its unix socket. supervisord relays its children's output to "
                "its stdout (`stdout_logfile=/dev/stdout`). Flood lines/s: in the second before the "
                "requests and during them; the longest gap is the longest time without a read of the "
-               "manager's output while the requests ran. The target is a median under 5 ms.\n")
+               "manager's output while the requests ran. The no-flood row runs the same 50 instances all "
+               "asleep, in the same rounds. The target is a median under 5 ms.\n")
     return "\n".join(out) + "\n"
