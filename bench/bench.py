@@ -1183,6 +1183,8 @@ def main():
     ap.add_argument("sections", nargs="?", help="same as --only")
     ap.add_argument("--only", default=ALL_SECTIONS)
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--report", action="store_true",
+                    help="measure nothing: rewrite BENCHMARKS.md from bench/results.json")
     args = ap.parse_args()
     # bench/control.py and bench/rolling.py `import bench`: this very module, not a second copy
     # (with a WORK of its own).
@@ -1190,6 +1192,11 @@ def main():
     if args.sections:
         args.only = args.sections
     sections = args.only.split(",")
+    path = os.path.join(ROOT, "bench", "results.json")
+    if args.report:
+        with open(path) as f:
+            write_report(json.load(f), args.out)
+        return
     stamp = machine()
     res = {"machine": stamp, "runs": {section: stamp for section in sections}}
     try:
@@ -1231,7 +1238,6 @@ def main():
             log(f"{section}: {time.monotonic() - t:.0f} s")
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
-    path = os.path.join(ROOT, "bench", "results.json")
     if args.only != ALL_SECTIONS and os.path.exists(path):
         # A partial run updates its sections and keeps the others' last figures.
         with open(path) as f:
@@ -1245,6 +1251,10 @@ def main():
         res = merged
     with open(path, "w") as f:
         json.dump(res, f, indent=2)
+    write_report(res, args.out)
+
+
+def write_report(res, out):
     text = report(res)
     soak_path = os.path.join(ROOT, "bench", "soak.json")
     if os.path.exists(soak_path):
@@ -1253,7 +1263,7 @@ def main():
         import soak
         with open(soak_path) as f:
             text += soak.render(json.load(f))
-    with open(args.out, "w") as f:
+    with open(out, "w") as f:
         f.write(text)
     print(text)
 

@@ -265,6 +265,14 @@ def bench_control(quick):
     return out
 
 
+def flood(v):
+    """The flood's columns of a row: none when nothing floods."""
+    if not v["lines_per_s_before"]:
+        return "— | — | —"
+    return (f"{v['lines_per_s_before']:,.0f} | {v['lines_per_s_during']:,.0f} "
+            f"| {bench.fmt(v['longest_gap_ms'], ' ms', 1)}")
+
+
 def report(c):
     rs = c["results"]
     f = rs.get("formation") or {}
@@ -282,8 +290,7 @@ def report(c):
                    f"| {bench.fmt(v['command_p95_ms'], ' ms', 2)} | {bench.fmt(v['command_max_ms'], ' ms', 2)} "
                    f"| {vs('command_median_ms')} | {bench.fmt(v['request_median_ms'], ' ms', 3)} "
                    f"| {bench.fmt(v['request_p95_ms'], ' ms', 3)} | {bench.fmt(v['request_max_ms'], ' ms', 3)} "
-                   f"| {vs('request_median_ms')} | {v['lines_per_s_before']:,.0f} | {v['lines_per_s_during']:,.0f} "
-                   f"| {bench.fmt(v['longest_gap_ms'], ' ms', 1)} |")
+                   f"| {vs('request_median_ms')} | {flood(v)} |")
         if v.get("floor_median_ms") is not None:
             out.append(f"| (floor: `formation --version`, same rounds) | {bench.fmt(v['floor_median_ms'], ' ms', 2)} "
                        f"| {bench.fmt(v['floor_p95_ms'], ' ms', 2)} | {bench.fmt(v['floor_max_ms'], ' ms', 2)} "
