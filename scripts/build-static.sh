@@ -29,8 +29,10 @@ cd "$(dirname "$0")/.."
 # this one is ~425 KB. What it costs: a panic (a bug: formation has no unwrap outside tests)
 # ends PID 1 with SIGILL and no message; a debug build (`cargo build`) prints it.
 # (Non-PIE: the binary's own image is not address-randomized; its heap and stack are.)
+# `-z noseparate-code`: the linker's default pads the code and the read-only data onto pages
+# of their own, ~8 KB of zeros in the file; code and constants share them instead.
 # RUSTFLAGS, not the per-target variable: cargo ignores the latter when the former is set.
-export RUSTFLAGS="${RUSTFLAGS:-} -C relocation-model=static -C force-unwind-tables=no -Zunstable-options -Cpanic=immediate-abort"
+export RUSTFLAGS="${RUSTFLAGS:-} -C relocation-model=static -C force-unwind-tables=no -Zunstable-options -Cpanic=immediate-abort -C link-arg=-z -C link-arg=noseparate-code"
 
 target=x86_64-unknown-linux-musl
 check_size=

@@ -100,6 +100,11 @@ pub fn status(options: &Options) -> i32 {
     let known = ask_status().and_then(|body| status::parse_instances(&body));
     let known = match known {
         Ok(known) => known,
+        // Refused (another uid) or failed: an answer, not a socket to fall back from.
+        Err(why) if why.starts_with("error: ") => {
+            say_to(Stream::Stderr, format_args!("{why}\n"));
+            return 1;
+        }
         Err(why) => {
             say_to(
                 Stream::Stderr,

@@ -14,9 +14,66 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
     })
 }
 
+/// A check's `host:port` (after `$PORT` is replaced) → the address to connect to: an IP
+/// address, or `localhost` as 127.0.0.1. No other names, as for `--listen`: a lookup
+/// (`getaddrinfo`) blocks, for up to 5 s per try with musl's resolver, and PID 1's one loop
+/// would stop reaping, forwarding signals and moving output for that long.
+pub fn check_address(text: &str) -> Result<SocketAddr, String> {
+    let local = text
+        .strip_prefix("localhost:")
+        .map(|port| port.parse::<u16>());
+    match local {
+        Some(Ok(port)) => Ok(SocketAddr::from(([127, 0, 0, 1], port))),
+        _ => text.parse().map_err(|_| {
+            format!(
+                "{text}: not an IP address (or localhost) and port; formation looks up no names"
+            )
+        }),
+    }
+}
+
+/// Whether a check's host, as written, can be connected to (see [`check_address`]); a host
+/// holding `$` is left to the check itself.
+pub fn check_host_ok(host: &str) -> bool {
+    host == "localhost"
+        || host.contains('$')
+        || host.parse::<std::net::Ipv4Addr>().is_ok()
+        || host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .is_some_and(|h| h.parse::<std::net::Ipv6Addr>().is_ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_addresses() {
+        let table = [
+            ("127.0.0.1:5432", Some("127.0.0.1:5432")),
+            ("localhost:80", Some("127.0.0.1:80")),
+            ("[::1]:8080", Some("[::1]:8080")),
+            ("db:5432", None),
+            ("localhost:x", None),
+            ("example.com:80", None),
+        ];
+        for (text, want) in table {
+            let got = check_address(text).ok().map(|a| a.to_string());
+            assert_eq!(got.as_deref(), want, "{text}");
+        }
+        for (host, ok) in [
+            ("localhost", true),
+            ("10.0.0.1", true),
+            ("[::1]", true),
+            ("$HOST", true),
+            ("db", false),
+            ("::1", false),
+            ("", false),
+        ] {
+            assert_eq!(check_host_ok(host), ok, "{host}");
+        }
+    }
 
     #[test]
     fn listen_addresses() {

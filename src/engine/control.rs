@@ -72,8 +72,6 @@ pub(super) struct Control {
     pub rollouts: Vec<super::rolling::Rollout>,
     /// Removed types being stopped by a reload, tier after tier (dependents first).
     pub teardowns: Vec<std::collections::VecDeque<Vec<SlotId>>>,
-    /// The wall clock at the last tick, in seconds: where a reloaded schedule counts from.
-    pub wall: i64,
     /// Per process type (by index): its name and current scale, and its index in the
     /// blueprint (None: a reload removed it).
     pub kinds: Vec<Kind>,
@@ -240,7 +238,7 @@ impl Engine {
         for &id in ids {
             let run = self.table.slot(id).run;
             if self.start_one(id, now, fx) {
-                goals.push(Goal::Up { id, run });
+                goals.extend(self.up_goal(id, run));
             } else {
                 let slot = self.table.slot(id);
                 let what = match slot.state {

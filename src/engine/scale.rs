@@ -130,12 +130,12 @@ impl Engine {
             let id = self.table.members(t)[i];
             let run = self.table.slot(id).run;
             if self.start_one(id, now, fx) {
-                goals.push(Goal::Up { id, run });
+                goals.extend(self.up_goal(id, run));
             }
         }
         for plan in new {
             let id = self.add_slot(plan, now, fx);
-            goals.push(Goal::Up { id, run: 0 });
+            goals.extend(self.up_goal(id, 0));
         }
         goals
     }

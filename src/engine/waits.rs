@@ -137,6 +137,13 @@ impl Engine {
         }
     }
 
+    /// What `--wait` awaits of instance `id`, just started or added at run `run`: that it is
+    /// up again — but a scheduled instance only arms its schedule (SPEC §4.4: a start or a
+    /// reload does not fire it), and its next run may be hours away.
+    pub(super) fn up_goal(&self, id: SlotId, run: u64) -> Option<Goal> {
+        (self.table.slot(id).state != State::Idle).then_some(Goal::Up { id, run })
+    }
+
     /// Opens a request awaiting `goals`, if there are any.
     pub(super) fn request(&mut self, goals: Vec<Goal>, last: Option<String>) -> Option<Ticket> {
         if goals.is_empty() && last.is_none() {

@@ -260,7 +260,7 @@ fn describe(errno: Errno) -> String {
         Errno::ENOEXEC => "not an executable format".into(),
         Errno::EAGAIN => "cannot fork: too many processes (EAGAIN)".into(),
         Errno::EMFILE | Errno::ENFILE => "too many open files".into(),
-        errno => errno.desc().to_lowercase(),
+        errno => errno.desc().to_ascii_lowercase(),
     }
 }
 

@@ -65,7 +65,7 @@ fn value(mut bytes: Vec<u8>) -> Result<OsString, String> {
 fn lower(e: &std::io::Error) -> String {
     let text = e.to_string();
     let text = text.split(" (os error").next().unwrap_or(&text);
-    text.to_lowercase()
+    text.to_ascii_lowercase()
 }
 
 #[cfg(test)]

@@ -13,10 +13,12 @@
 //! ever writes into the master, so the child's stdin, which stays /dev/null anyway, would see
 //! no input.
 
-use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
-use nix::pty::{Winsize, openpty};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::libc;
+use nix::sys::stat::Mode;
 use std::ffi::OsStr;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// A terminal's size when the instance's environment does not give one: VT100's.
 const DEFAULT_SIZE: (u16, u16) = (80, 24);
@@ -30,24 +32,38 @@ pub struct Terminal {
 }
 
 /// Opens a terminal of `cols` × `rows`.
+///
+/// By hand rather than with openpty(3): musl's finds the slave's path with `snprintf`, which
+/// alone linked ~8 KB of printf into the binary. Both ends are opened close-on-exec at once,
+/// the master non-blocking, neither becoming formation's controlling terminal.
+#[allow(unsafe_code)]
 pub fn open(cols: u16, rows: u16) -> nix::Result<Terminal> {
-    let size = Winsize {
+    let flags = OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+    let master = nix::fcntl::open("/dev/ptmx", flags | OFlag::O_NONBLOCK, Mode::empty())?;
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads one int through the pointer, which outlives the call.
+    Errno::result(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) })?;
+    // SAFETY: TIOCGPTPEER takes open flags by value and returns a new fd, ours to own.
+    let peer = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, flags.bits()) };
+    let slave = if peer >= 0 {
+        // SAFETY: `peer` is a new open fd that nothing else owns.
+        unsafe { OwnedFd::from_raw_fd(peer) }
+    } else {
+        // Linux before 4.13: the slave by its number under /dev/pts.
+        let mut number: libc::c_uint = 0;
+        // SAFETY: TIOCGPTN writes one unsigned int through the pointer.
+        Errno::result(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut number) })?;
+        nix::fcntl::open(format!("/dev/pts/{number}").as_str(), flags, Mode::empty())?
+    };
+    let size = libc::winsize {
         ws_row: rows,
         ws_col: cols,
         ws_xpixel: 0,
         ws_ypixel: 0,
     };
-    // openpty(3) opens both ends without O_CLOEXEC; formation is single-threaded, so no spawn
-    // can run between the open and the fcntl.
-    let pair = openpty(&size, None)?;
-    for fd in [&pair.master, &pair.slave] {
-        fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
-    }
-    fcntl(&pair.master, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
-    Ok(Terminal {
-        master: pair.master,
-        slave: pair.slave,
-    })
+    // SAFETY: TIOCSWINSZ reads one winsize through the pointer.
+    Errno::result(unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSWINSZ, &size) })?;
+    Ok(Terminal { master, slave })
 }
 
 /// The terminal size for an instance whose environment has `columns` (`COLUMNS`) and `lines`
@@ -83,6 +99,19 @@ mod tests {
     #[test]
     fn a_terminal_opens_with_its_size_and_reads_eio_once_the_slave_is_closed() {
         let t = open(100, 30).expect("a pseudo-terminal (is /dev/pts mounted?)");
+        use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+        for fd in [&t.master, &t.slave] {
+            let fd_flags = FdFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFD).expect("fd"));
+            assert!(
+                fd_flags.contains(FdFlag::FD_CLOEXEC),
+                "both ends close on exec"
+            );
+        }
+        let status = OFlag::from_bits_truncate(fcntl(&t.master, FcntlArg::F_GETFL).expect("fl"));
+        assert!(
+            status.contains(OFlag::O_NONBLOCK),
+            "the master is non-blocking"
+        );
         let got = nix::sys::termios::tcgetattr(&t.slave).expect("a terminal");
         assert!(
             got.output_flags

@@ -84,7 +84,7 @@ impl Notice {
 
 /// An errno as the lines say it: `no space left on device (ENOSPC)`.
 fn describe(errno: Errno) -> String {
-    format!("{} ({errno:?})", errno.desc().to_lowercase())
+    format!("{} ({errno:?})", errno.desc().to_ascii_lowercase())
 }
 
 /// Errors after which an output may work again: a full disk or quota (a log driver's file,

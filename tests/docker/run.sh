@@ -21,7 +21,7 @@ ctx=$(mktemp -d)
 label=formation-e2e-run=$$
 cleanup() {
   docker ps -aq --filter "label=$label" | xargs -r docker rm -f >/dev/null 2>&1
-  docker rmi -f "$tag" "$app" >/dev/null 2>&1
+  docker rmi -f "$tag" "$app" "$tag-pg" "$tag-dash" >/dev/null 2>&1
   rm -rf "$ctx"
 }
 trap cleanup EXIT
@@ -234,6 +234,8 @@ status_scenario() {
 
 # shellcheck source=tests/docker/edges.sh
 . "$here/edges.sh"
+# shellcheck source=tests/docker/control.sh
+. "$here/control.sh"
 
 # Faults a container meets (issue #26).
 # --pids-limit: the instances that cannot be forked say so and back off; formation runs on,
@@ -262,7 +264,8 @@ oom_scenario() {
   docker rm -f "$c" >/dev/null
 }
 
-for scenario in probe status user hup dockerfile pids oom ${E2E_ENABLE:-}; do "${scenario}_scenario"; done
+for scenario in probe status user hup dockerfile pids oom \
+  control_exec control_user control_reload control_postgres ${E2E_ENABLE:-}; do "${scenario}_scenario"; done
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -220,6 +220,11 @@ fn another_uid_and_a_peer_outside_the_pid_namespace_are_refused() {
     assert_eq!(code, 1, "{out}{err}");
     assert_eq!(err.trim(), "error: permission denied");
     run.wait_stderr("control: refused a client with uid 1000");
+    // `status` too: a refusal is an answer, not a missing socket to fall back from (it
+    // showed an empty /proc table and exited 0; found with `docker exec --user 1000`).
+    let (code, out, err) = inside_via(&run, &setpriv, &["status"]);
+    assert_eq!((code, out.as_str()), (1, ""), "{out}{err}");
+    assert_eq!(err.trim(), "error: permission denied");
 
     // A peer outside the pid namespace (this test, as root): same network namespace, so it
     // reaches the abstract name, and is refused before its request is read.

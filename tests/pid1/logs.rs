@@ -302,8 +302,10 @@ fn colour_follows_the_flag_no_color_and_the_terminal() {
 fn a_stop_with_stdout_blocked_for_good_ends_within_its_worst_case_and_counts_what_it_dropped() {
     needs_pid1!();
     // Nobody ever reads formation's stdout: the stop must still end within the graces (the
-    // writers' 300 ms, then the 300 ms sweep), not wait for a reader, and say what it dropped.
-    let (_dir, mut run) = stuck_flood("300ms");
+    // writers' 2 s, then the 2 s sweep), not wait for a reader, and say what it dropped. (A
+    // grace of 300 ms was too short for four Python writers to handle SIGTERM on a loaded
+    // machine: they were killed, exit 137.)
+    let (_dir, mut run) = stuck_flood("2s");
     run.signal(Signal::SIGTERM);
     let asked = Instant::now();
     wait_until("formation has exited", &mut || !run.running());
@@ -312,8 +314,8 @@ fn a_stop_with_stdout_blocked_for_good_ends_within_its_worst_case_and_counts_wha
     run.release_stdout();
     let status = run.wait(SOON);
     assert!(
-        took < Duration::from_secs(3),
-        "the worst case is 600 ms, took {took:?}"
+        took < Duration::from_secs(6),
+        "the worst case is 4 s, took {took:?}"
     );
     assert_eq!(status, 0, "the writers exit on SIGTERM within their grace");
     let err = run.stderr();

@@ -139,3 +139,32 @@ fn a_stop_signal_during_a_reload_wins() {
         "web.2 was never restarted: {err:#?}"
     );
 }
+
+/// Found in Docker (examples/control): a reload that adds a scheduled type, or a start of
+/// a stopped one, arms its schedule; `--wait` waited for its first run (an `@every 1h` timed
+/// out, exit 1, though the reload was applied).
+#[test]
+fn wait_does_not_wait_for_the_first_run_of_a_scheduled_type() {
+    needs_pid1!();
+    let config = "[process.keep]\ncommand = \"sleep 100\"\n";
+    let (dir, path) = toml(config);
+    let mut run = formation(&["-c", &path]).spawn();
+    run.wait_stderr("keep.1 started");
+    let clock = "[process.clock]\ncommand = \"echo tick\"\nschedule = \"@every 1h\"\n";
+    dir.write("formation.toml", &format!("{config}{clock}"));
+    let (code, out, err) = inside(&run, &["reload", "--wait", "--timeout", "5s"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.lines().any(|l| l == "reload applied"), "{out}");
+    assert_eq!(state(&run, "clock.1"), "waiting");
+    let (code, out, err) = inside(&run, &["stop", "clock", "--wait"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = inside(&run, &["start", "clock", "--wait", "--timeout", "5s"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(state(&run, "clock.1"), "waiting");
+    assert!(
+        !run.stdout().iter().any(|l| l.contains("tick")),
+        "not fired"
+    );
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.wait(SOON), 0);
+}

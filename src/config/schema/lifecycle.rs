@@ -4,6 +4,7 @@
 
 use super::values::{command_line, duration, table, whole_number};
 use super::{Cx, Key, Value, walk};
+use crate::config::listen::check_host_ok;
 use crate::config::model::ProcessType;
 use crate::config::model::{
     CheckSpec, HEALTH_INTERVAL, HealthSpec, READY_INTERVAL, ReadySpec, ScheduleSpec,
@@ -108,7 +109,8 @@ const CHECK_KEYS: &[Key<Parts>] = &[
                 Some(t) => p.kinds.push(CheckSpec::Tcp(t)),
                 None => cx.diag.at(
                     v.span().start,
-                    "`tcp` must be a port, \"host:port\" or \"$PORT\"",
+                    "`tcp` must be a port, \"IP:port\", \"localhost:port\" or \"$PORT\" \
+                     (formation looks up no names)",
                 ),
             }
         },
@@ -116,10 +118,11 @@ const CHECK_KEYS: &[Key<Parts>] = &[
     Key {
         name: "http",
         set: |cx, p, v| match v.get_ref().as_str() {
-            Some(url) if url.starts_with("http://") => p.kinds.push(CheckSpec::Http(url.into())),
+            Some(url) if http_url_ok(url) => p.kinds.push(CheckSpec::Http(url.into())),
             _ => cx.diag.at(
                 v.span().start,
-                "`http` must be an http:// URL such as \"http://127.0.0.1:$PORT/up\"",
+                "`http` must be an http:// URL to an IP address or localhost, such as \
+                 \"http://127.0.0.1:$PORT/up\" (formation looks up no names)",
             ),
         },
     },
@@ -172,8 +175,21 @@ const CHECK_KEYS: &[Key<Parts>] = &[
 
 /// A `tcp` target: a port, `host:port`, or one with `$PORT` for its port.
 fn tcp_target_ok(text: &str) -> bool {
-    let port = text.rsplit_once(':').map_or(text, |(_, p)| p);
-    port == "$PORT" || port.parse::<u16>().is_ok_and(|p| p > 0)
+    let (host, port) = text.rsplit_once(':').unwrap_or(("localhost", text));
+    check_host_ok(host) && (port == "$PORT" || port.parse::<u16>().is_ok_and(|p| p > 0))
+}
+
+/// An `http` check's URL: http://, then a host formation can connect to without a lookup.
+fn http_url_ok(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && !port.contains(']') => host,
+        _ => authority,
+    };
+    check_host_ok(host)
 }
 
 /// The table of a check with exactly one kind; `what` is `ready` or `health`.

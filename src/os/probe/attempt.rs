@@ -2,6 +2,7 @@
 //! status line, and what its socket waits for at each step. The bookkeeping of many attempts
 //! (the set, the bounds, the reports) is `probe/mod.rs`'s.
 
+use crate::config::listen::check_address;
 use nix::errno::Errno;
 use nix::sys::epoll::EpollFlags;
 use nix::sys::socket::{
@@ -9,7 +10,7 @@ use nix::sys::socket::{
 };
 use nix::unistd::Pid;
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::os::fd::{AsFd, BorrowedFd};
 
 /// How an attempt is being made.
@@ -48,11 +49,7 @@ pub(super) fn wants(how: &How) -> Option<(BorrowedFd<'_>, EpollFlags)> {
 
 /// Starts a non-blocking connect to `addr` (`host:port`).
 pub(super) fn connect_to(addr: &str) -> Result<TcpStream, String> {
-    let target = addr
-        .to_socket_addrs()
-        .map_err(|e| format!("{addr}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{addr}: no address"))?;
+    let target = check_address(addr)?;
     let family = if target.is_ipv4() {
         AddressFamily::Inet
     } else {
@@ -65,7 +62,7 @@ pub(super) fn connect_to(addr: &str) -> Result<TcpStream, String> {
         &SockaddrStorage::from(target),
     ) {
         Ok(()) | Err(Errno::EINPROGRESS) => Ok(TcpStream::from(fd)),
-        Err(e) => Err(format!("{addr}: {}", e.desc().to_lowercase())),
+        Err(e) => Err(format!("{addr}: {}", e.desc().to_ascii_lowercase())),
     }
 }
 
@@ -112,8 +109,8 @@ pub(super) fn advance(how: &mut How) -> Option<Result<(), String>> {
     if !*connected {
         match getsockopt(&*stream, sockopt::SocketError) {
             Ok(0) => *connected = true,
-            Ok(errno) => return Some(Err(Errno::from_raw(errno).desc().to_lowercase())),
-            Err(e) => return Some(Err(e.desc().to_lowercase())),
+            Ok(errno) => return Some(Err(Errno::from_raw(errno).desc().to_ascii_lowercase())),
+            Err(e) => return Some(Err(e.desc().to_ascii_lowercase())),
         }
         if request.is_empty() && answer.is_empty() {
             return Some(Ok(())); // tcp: connected is all we asked

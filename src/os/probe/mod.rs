@@ -8,9 +8,8 @@
 //! probe's process is never mistaken for an orphan or an instance.
 //!
 //! Must not: decide what a result means (the engine does), or block: a connect is
-//! `O_NONBLOCK` and completes on POLLOUT; an HTTP answer is read as it comes. Names are
-//! resolved with `getaddrinfo` (`ToSocketAddrs`), which for `127.0.0.1` or `localhost` does
-//! not touch the network.
+//! `O_NONBLOCK` and completes on POLLOUT; an HTTP answer is read as it comes. No name is
+//! looked up (a lookup blocks): a host is an IP address or `localhost`.
 //!
 //! Notify: an abstract unix datagram socket per instance (no file: works on a read-only
 //! root), named in the instance's `NOTIFY_SOCKET` with a leading `@` as systemd does; a

@@ -367,7 +367,7 @@ impl LogMux {
                 None if at_eof => &source.pending[..],
                 None => &[][..],
             };
-            if memchr::memmem::find(whole, needle).is_some() {
+            if crate::output::lines::contains(whole, needle) {
                 self.matched.push(source.label);
                 self.watches.remove(&source.label);
             }

@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// The documentation: README.md and every docs/*.md, in a stable order.
+/// The documentation: README.md, every docs/*.md and every examples/*/README.md (the
+/// walk-throughs), in a stable order.
 pub fn files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("README.md")];
@@ -16,6 +17,13 @@ pub fn files() -> Vec<PathBuf> {
         .collect();
     docs.sort();
     files.extend(docs);
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(root.join("examples"))
+        .expect("examples/ exists")
+        .map(|e| e.expect("read examples/").path().join("README.md"))
+        .filter(|p| p.is_file())
+        .collect();
+    examples.sort();
+    files.extend(examples);
     files
 }
 

@@ -1,4 +1,5 @@
-//! The documentation is tested like code (issue #22): README.md and docs/*.md.
+//! The documentation is tested like code (issue #22): README.md, docs/*.md and the
+//! examples' walk-throughs (examples/*/README.md).
 //!
 //! - Every relative link points to a file that exists, and its `#anchor`, if any, to a
 //!   heading of that file; every repository path the prose names in backticks

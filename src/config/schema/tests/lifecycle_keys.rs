@@ -53,6 +53,32 @@ schedule = "*/15 * * * *"
 }
 
 #[test]
+fn check_hosts_are_addresses_not_names() {
+    let got = errors(
+        "[process.a]\ncommand = \"x\"\nready = { tcp = \"db:5432\" }\n\
+         [process.b]\ncommand = \"x\"\nready = { http = \"http://web:8000/up\" }\n\
+         [process.c]\ncommand = \"x\"\nready = { http = \"http://localhost:$PORT/\" }\n\
+         [process.d]\ncommand = \"x\"\nready = { tcp = \"[::1]:$PORT\" }\n\
+         [process.e]\ncommand = \"x\"\nready = { http = \"http://[::1]/\" }\n",
+    );
+    let names: Vec<&String> = got
+        .iter()
+        .filter(|e| e.contains("looks up no names"))
+        .collect();
+    assert_eq!(names.len(), 2, "{got:#?}");
+    assert!(
+        names[0].starts_with("f.toml:3:17: `tcp` must be"),
+        "{got:#?}"
+    );
+    assert!(
+        names[1].starts_with("f.toml:6:18: `http` must be"),
+        "{got:#?}"
+    );
+    // Each wrong check also leaves its `ready` without a kind; nothing else is refused.
+    assert_eq!(got.len(), 4, "{got:#?}");
+}
+
+#[test]
 fn graph_key_errors_have_places() {
     let got = errors(
         "[process.a]\ncommand = \"x\"\nready = { tcp = \"nope\", log = \"up\" }\n\
@@ -60,7 +86,7 @@ fn graph_key_errors_have_places() {
          [process.b]\ncommand = \"x\"\ntimezone = \"Europe/Berlin\"\nready = {}\nafter = [1]\n",
     );
     let want = [
-        "f.toml:3:17: `tcp` must be a port, \"host:port\" or \"$PORT\"",
+        "f.toml:3:17: `tcp` must be a port, \"IP:port\", \"localhost:port\" or \"$PORT\"",
         "f.toml:4:10: `health` needs a way to reach the instance: tcp, http or exec",
         "f.toml:5:12: `schedule`: ",
         "f.toml:8:1: `timezone` goes with `schedule`",
