@@ -118,6 +118,12 @@ pub struct LogMux {
     matched: Vec<usize>,
     /// Per stream (indexed by `Stream`): two additions per read and per line, nothing more.
     counts: [Counts; 2],
+    /// Terminal masters read to their end (every holder of the slave closed it), by label,
+    /// kept open until their instance ends ([`LogMux::drain`]): closing a master hangs its
+    /// terminal up, which sends SIGHUP to the session — an instance that closed its stdout
+    /// and stderr and goes on (`exec >/dev/null`, or coreutils closing them just before
+    /// exit) would be killed by it.
+    hung: Vec<(usize, OwnedFd)>,
 }
 
 impl LogMux {
@@ -151,6 +157,7 @@ impl LogMux {
             watches: std::collections::HashMap::new(),
             matched: Vec::new(),
             counts: [Counts::default(); 2],
+            hung: Vec::new(),
         }
     }
 
@@ -354,7 +361,10 @@ impl LogMux {
             // EIO and the like: treat as the end of the stream.
             Err(_) => {}
         }
-        self.sources.close(id);
+        let (label, tty) = (source.label, source.tty);
+        if let Some(master) = self.sources.close(id).filter(|_| tty) {
+            self.hung.push((label, master));
+        }
         Fill::End
     }
 
