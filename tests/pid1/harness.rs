@@ -355,6 +355,12 @@ impl Run {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), sig);
     }
 
+    /// Sends formation its stop signal (SIGTERM) and waits (bounded by SOON): its exit status.
+    pub fn term(&mut self) -> i32 {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+        self.wait(SOON)
+    }
+
     /// Waits until a stdout line contains `text`.
     pub fn wait_stdout(&self, text: &str) {
         wait_for(&self.out, text, SOON, &|l| {
@@ -576,6 +582,17 @@ pub fn toml(text: &str) -> (TempDir, String) {
     let dir = TempDir::new("toml");
     let path = dir.write("formation.toml", text);
     (dir, s(&path).to_string())
+}
+
+/// formation as PID 1 on `config` (a formation.toml in a new directory) with `args`, once a
+/// line of its stderr contains `line`: the directory (a reload edits the config) and the run.
+pub fn started(config: &str, args: &[&str], line: &str) -> (TempDir, Run) {
+    let (dir, path) = toml(config);
+    let mut all = vec!["-c", path.as_str()];
+    all.extend_from_slice(args);
+    let run = formation(&all).spawn();
+    run.wait_stderr(line);
+    (dir, run)
 }
 
 /// The resident set size of a process, in KiB (0 once it is gone).

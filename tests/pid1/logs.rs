@@ -382,16 +382,13 @@ fn an_instance_last_lines_come_before_its_exit_line() {
 #[test]
 fn a_longer_name_from_a_scale_up_re_pads_every_prefix() {
     needs_pid1!();
-    let (_dir, path) = toml("[process.consumer]\ncommand = \"sh -c 'echo up; exec sleep 100'\"\n");
-    let mut run = formation(&["-c", &path]).spawn();
+    let config = "[process.consumer]\ncommand = \"sh -c 'echo up; exec sleep 100'\"\n";
+    let (_dir, mut run) = started(config, &[], "consumer.1 started");
     run.wait_stdout("consumer.1 | up");
-    let (code, out, err) = crate::control::inside(&run, &["scale", "consumer=10", "--wait"]);
-    assert_eq!(code, 0, "{out}{err}");
+    crate::control::ok(&run, &["scale", "consumer=10", "--wait"]);
     run.wait_stdout("consumer.10 | up");
-    let (code, out, err) = crate::control::inside(&run, &["restart", "consumer.1", "--wait"]);
-    assert_eq!(code, 0, "{out}{err}");
+    crate::control::ok(&run, &["restart", "consumer.1", "--wait"]);
     run.wait_stdout("consumer.1  | up");
     run.wait_stderr("formation   | control: restart consumer.1");
-    run.signal(Signal::SIGTERM);
-    assert_eq!(run.wait(SOON), 0);
+    assert_eq!(run.term(), 0);
 }
