@@ -14,9 +14,7 @@ use std::process::Command;
 /// Runs `formation ARGS` inside formation's pid and mount namespaces, through `via` (e.g.
 /// `setpriv …`) when given: (exit status, stdout, stderr).
 pub(crate) fn inside_via(run: &Run, via: &[&str], args: &[&str]) -> (i32, String, String) {
-    let pid = run.pid().to_string();
-    let out = Command::new("nsenter")
-        .args(["--target", &pid, "--pid", "--mount"])
+    let out = enter(run)
         .args(via)
         .arg(BIN)
         .args(args)
@@ -28,6 +26,15 @@ pub(crate) fn inside_via(run: &Run, via: &[&str], args: &[&str]) -> (i32, String
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A command that enters formation's pid and mount namespaces, as `docker exec` would, to
+/// run what its arguments name.
+fn enter(run: &Run) -> Command {
+    let mut nsenter = Command::new("nsenter");
+    let pid = run.pid().to_string();
+    nsenter.args(["--target", &pid, "--pid", "--mount"]);
+    nsenter
 }
 
 pub(crate) fn inside(run: &Run, args: &[&str]) -> (i32, String, String) {
@@ -137,11 +144,7 @@ fn status_is_the_tables_and_lists_other_users_and_programs_that_rewrite_their_en
         "{json}"
     );
     // Asking for the table is no change: not logged at info.
-    assert!(
-        !run.stderr().iter().any(|l| l.contains("control: status")),
-        "{:?}",
-        run.stderr()
-    );
+    run.assert_no_stderr("control: status");
 
     assert_eq!(run.term(), 0);
 }
@@ -241,11 +244,7 @@ fn another_uid_and_a_peer_outside_the_pid_namespace_are_refused() {
     // Nothing was done: web.1 still runs, nothing was asked of it.
     let text = ok(&run, &["status"]);
     assert_eq!(rows(&text)[1][..3], ["web.1", "2", "running"], "{text}");
-    assert!(
-        !run.stderr().iter().any(|l| l.contains("control: signal")),
-        "{:?}",
-        run.stderr()
-    );
+    run.assert_no_stderr("control: signal");
     assert_eq!(run.term(), 0);
 }
 
@@ -436,7 +435,6 @@ fn wait_times_out_with_exit_1_and_the_request_goes_on() {
     run.wait(SOON);
 }
 
-const WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer.py");
 const CLIENTS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/control_clients.py"
@@ -445,37 +443,13 @@ const CLIENTS: &str = concat!(
 #[test]
 fn hostile_clients_during_a_log_flood_lose_no_line_delay_no_stop_and_stay_bounded() {
     needs_pid1!();
-    let (_dir, path) = toml(&format!(
-        "grace = \"5s\"\n[process.w]\nscale = 4\n\
-         command = \"exec python3 {WRITER} $PS 0 0 --until-term\"\n"
-    ));
-    let run = formation(&["-c", &path]).raw_stdout().spawn();
-    for n in 1..=4 {
-        run.wait_stderr(&format!("w.{n} ready"));
-    }
+    let (_dir, run) = flowing_flood(&[]);
     let pid = run.pid();
-    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let sampler = {
-        let (peak, sampling) = (peak.clone(), sampling.clone());
-        std::thread::spawn(move || {
-            while sampling.load(std::sync::atomic::Ordering::SeqCst) {
-                peak.fetch_max(rss_kib(pid), std::sync::atomic::Ordering::SeqCst);
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-        })
-    };
+    let peak = RssPeak::start(pid);
     // Silent, slow, huge, half-closed and many clients, from inside the container.
     let started = std::time::Instant::now();
-    let out = Command::new("nsenter")
-        .args([
-            "--target",
-            &pid.to_string(),
-            "--pid",
-            "--mount",
-            "python3",
-            CLIENTS,
-        ])
+    let out = enter(&run)
+        .args(["python3", CLIENTS])
         .output()
         .expect("nsenter");
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -511,16 +485,8 @@ fn hostile_clients_during_a_log_flood_lose_no_line_delay_no_stop_and_stay_bounde
         s.send(b'stat')\n\
         print('connected', flush=True)\n\
         time.sleep(30)\n";
-    let mut silent = Command::new("nsenter")
-        .args([
-            "--target",
-            &pid.to_string(),
-            "--pid",
-            "--mount",
-            "python3",
-            "-c",
-            script,
-        ])
+    let mut silent = enter(&run)
+        .args(["python3", "-c", script])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("nsenter");
@@ -540,9 +506,7 @@ fn hostile_clients_during_a_log_flood_lose_no_line_delay_no_stop_and_stay_bounde
         "within the grace"
     );
     assert!(stopped.elapsed() < std::time::Duration::from_secs(5));
-    sampling.store(false, std::sync::atomic::Ordering::SeqCst);
-    let _ = sampler.join();
-    let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+    let peak = peak.stop();
     assert!(peak < RSS_BOUND_KIB, "RSS peak {peak} KiB");
     assert_flood_complete(&run);
     let _ = silent.kill();
