@@ -209,6 +209,20 @@ fn status_without_a_listener_reads_proc_only() {
     assert_eq!(run.wait(SOON), 0);
 }
 
+/// SPEC §9: `/health` is about essential non-oneshot instances. A Procfile's `release`, an
+/// essential oneshot, once completed leaves it at 200 while web runs (it stayed 503 for good).
+#[test]
+fn a_completed_release_leaves_health_ok() {
+    needs_pid1!();
+    let dir = TempDir::new("health-release");
+    let procfile = dir.write("Procfile", "release: true\nweb: sleep 100\n");
+    let mut run = formation(&["-f", s(&procfile), "--listen", "127.0.0.1:0"]).spawn();
+    let addr = listener_addr(&run);
+    run.wait_stderr("web.1 started");
+    assert_eq!(get(addr, "/health"), (200, "ok\n".to_string()));
+    assert_eq!(run.term(), 0);
+}
+
 #[test]
 fn an_address_in_use_is_a_start_up_error_and_ipv6_loopback_serves() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
