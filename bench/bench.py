@@ -3,7 +3,8 @@
 supervisord, in one run. Writes BENCHMARKS.md and bench/results.json.
 
 usage: bench/bench.py [--quick] [--only SECTION[,SECTION] | SECTION[,SECTION]]   (through bench/run.sh)
-sections: size, idle, ready-idle, schedule, ready-latency, start, stop, reap, scale, logs
+sections: size, idle, ready-idle, schedule, ready-latency, start, stop, reap, scale, scale-peers,
+logs, control (bench/control.py), rolling (bench/rolling.py)
 Every figure is a median of repeated runs; ratios compare tools measured in this same run.
 """
 import argparse
@@ -183,9 +184,20 @@ def bench_size(runs):
     return {"bytes": out}
 
 
+def control_socket(init):
+    """Whether formation's control socket (`@formation/` and the pid namespace's inode, in the
+    network namespace's /proc/net/unix) is listening for the namespace whose PID 1 is `init`."""
+    try:
+        name = f"@formation/{os.stat(f'/proc/{init}/ns/pid').st_ino}"
+        with open("/proc/net/unix") as f:
+            return any(line.split()[-1] == name for line in f if len(line.split()) > 7)
+    except OSError:
+        return False
+
+
 def idle_one(argv, n_children, seconds):
     """RSS (KiB, manager processes) once n children sleep, then CPU ticks and wake-ups over
-    `seconds` of idleness."""
+    `seconds` of idleness; and whether formation's control socket was open meanwhile."""
     proc = subprocess.Popen(UNSHARE + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             cwd=WORK, start_new_session=True)
     try:
@@ -201,7 +213,8 @@ def idle_one(argv, n_children, seconds):
         time.sleep(seconds)
         t1 = sum(cpu_ticks(p) for p in pids)
         c1 = sum(status(p)["ctx"] for p in pids)
-        return {"rss_kib": rss, "cpu_ticks": t1 - t0, "wakeups": c1 - c0, "procs": len(pids)}
+        return {"rss_kib": rss, "cpu_ticks": t1 - t0, "wakeups": c1 - c0, "procs": len(pids),
+                "control": control_socket(init)}
     finally:
         stop(proc)
 
@@ -212,13 +225,21 @@ def bench_idle(quick):
     for name, argv in INITS.items():
         log(f"idle: {name}, 1 child")
         out["one_child"][name] = idle_one(argv + ["sleep", "1000"], 1, seconds)
+    # Formation mode has its control socket open by default (#23): beside it, `--control off`.
     for name, argv in managers(1).items():
         if name == "formation":
             log(f"idle: {name} (formation mode), 1 child")
             out["one_child"]["formation (formation mode)"] = idle_one(argv, 1, seconds)
+            log(f"idle: {name} (formation mode, --control off), 1 child")
+            out["one_child"]["formation (formation mode, --control off)"] = idle_one(
+                argv + ["--control", "off"], 1, seconds)
     for name, argv in managers(50).items():
         log(f"idle: {name}, 50 children")
         out["fifty_children"][name] = idle_one(argv, 50, seconds)
+        if name == "formation":
+            log(f"idle: {name} --control off, 50 children")
+            out["fifty_children"]["formation (--control off)"] = idle_one(argv + ["--control", "off"], 50,
+                                                                          seconds)
     return out
 
 
@@ -874,9 +895,10 @@ def bench_logs(quick):
             out[name] = None
             continue
         secs = median([r["secs"] for r in rs])
-        out[name] = {"mb_per_s": payload / secs / 1e6, "secs": secs,
+        out[name] = {"mb_per_s": payload / secs / 1e6, "secs": secs, "lines_per_s": writers * lines / secs,
+                     "complete_runs": len(rs),
                      "cpu_s": median([r["cpu_s"] for r in rs]),
-                     "peak_rss_kib": median([r["hwm"] for r in rs])}
+                     "peak_rss_kib": int(median([r["hwm"] for r in rs]))}
     # The first table's "formation" row is formation's default path (pipes and text).
     out["formation"] = out.pop("formation: text", None)
     first = ["raw pipe", "formation", *peers]
@@ -885,16 +907,20 @@ def bench_logs(quick):
 
 
 def logs_once(argv, data, writers, lines, end=b"#\n"):
+    """Every path runs in a pid namespace of its own, the manager as its PID 1 (the raw pipe:
+    a shell whose `cat`s write straight into the pipe), timed from the namespace's start until
+    every writer's line has been read; a run that loses a line counts as none."""
     want = writers * lines
     r, w = os.pipe()
     t0 = time.perf_counter()
     if argv is None:
-        procs = [subprocess.Popen(["cat", data], stdout=w, start_new_session=True) for _ in range(writers)]
-        root = None
+        argv = ["sh", "-c", " & ".join([f"cat {data}"] * writers) + " & wait"]
+        manager = False
     else:
-        proc = subprocess.Popen(argv, stdout=w, stderr=subprocess.DEVNULL, cwd=WORK,
-                                env=dict(os.environ, NO_COLOR="1"), start_new_session=True)
-        procs, root = [proc], proc.pid
+        manager = True
+    proc = subprocess.Popen(UNSHARE + argv, stdout=w, stderr=subprocess.DEVNULL, cwd=WORK,
+                            env=dict(os.environ, NO_COLOR="1"), start_new_session=True)
+    procs = [proc]
     os.close(w)
     seen, tail, hwm, cpu = 0, b"", 0, 0
     deadline = time.monotonic() + 120
@@ -908,8 +934,9 @@ def logs_once(argv, data, writers, lines, end=b"#\n"):
         seen += (tail + chunk).count(end) - tail.count(end)
         tail = (tail + chunk)[-(len(end) - 1):]
     secs = time.perf_counter() - t0
-    if root is not None:
-        pids = manager_pids(root)
+    kids = children(proc.pid)
+    if manager and kids:
+        pids = manager_pids(kids[0])
         hwm = sum(status(p)["hwm"] for p in pids)
         cpu = sum(cpu_ticks(p) for p in pids) / TICK
     for p in procs:
@@ -961,7 +988,9 @@ def provenance(res):
     parts = []
     for (date, commit, cpu, cores, kernel), sections in sorted(groups.items()):
         which = "" if len(groups) == 1 else f" ({', '.join(sections)})"
-        parts.append(f"on {date} at commit `{commit}`{which}: {cpu}, {cores} cores, Linux {kernel}")
+        loads = [f"{s} {runs[s]['load'][0]:.2f}" for s in sections if runs[s].get("load")]
+        load = f", load average (1 min, `uptime`) at each section's start: {', '.join(loads)}" if loads else ""
+        parts.append(f"on {date} at commit `{commit}`{which}: {cpu}, {cores} cores, Linux {kernel}{load}")
     return "Measured by `bench/run.sh` " + "; and ".join(parts) + ". Medians of repeated runs; " \
            "every ratio compares figures of the same run."
 
@@ -977,15 +1006,20 @@ def report(res):
     if "idle" in res:
         i = res["idle"]
         out.append(f"## Idle: RSS, CPU and wake-ups over {i['seconds']} s (as PID 1)\n")
-        out.append("| tool | children | RSS KiB | vs catatonit | CPU ticks | wake-ups |\n|---|---:|---:|---:|---:|---:|")
+        out.append("| tool | children | RSS KiB | vs catatonit | CPU ticks | wake-ups | control socket |\n"
+                   "|---|---:|---:|---:|---:|---:|---|")
         cat = (i["one_child"].get("catatonit") or {}).get("rss_kib")
         for label, key, n in (("one_child", "one_child", 1), ("fifty_children", "fifty_children", 50)):
             for k, v in i[key].items():
                 v = v or {}
+                sock = "open" if v.get("control") else ("off" if "control off" in k else "")
                 out.append(f"| {k} | {n} | {fmt(v.get('rss_kib'))} | {ratio(v.get('rss_kib'), cat) if n == 1 else ''} "
-                           f"| {fmt(v.get('cpu_ticks'))} | {fmt(v.get('wakeups'))} |")
+                           f"| {fmt(v.get('cpu_ticks'))} | {fmt(v.get('wakeups'))} | {sock} |")
         out.append("\nRSS sums the manager's own processes (honcho and foreman run helpers), "
-                   "not the sleeping children.\n")
+                   "not the sleeping children. Wake-ups: the voluntary and involuntary context switches "
+                   "of those processes (/proc/PID/status) over the window. Control socket: formation's "
+                   "`@formation/…` seen listening in /proc/net/unix during the window (on by default in "
+                   "formation mode).\n")
     if "ready-idle" in res:
         ri = res["ready-idle"]
         out.append(f"## Readiness at rest: formation's own wake-ups over {ri['seconds']} s (as PID 1)\n")
@@ -1082,7 +1116,8 @@ def report(res):
         rs = lg["results"]
         raw = (rs.get("raw pipe") or {}).get("mb_per_s")
         out.append(f"## Log throughput: {lg['writers']} writers × {lg['lines']:,} lines of {lg['line_bytes']} B ({lg['runs']} runs)\n")
-        out.append("| path | MB/s | vs raw pipe | formation vs it | manager CPU s | manager peak RSS KiB |\n|---|---:|---:|---:|---:|---:|")
+        out.append("| path | MB/s | vs raw pipe | formation vs it | manager CPU s | manager peak RSS KiB "
+                   "| runs with every line |\n|---|---:|---:|---:|---:|---:|---:|")
         fm = (rs.get("formation") or {}).get("mb_per_s")
         own = {k: v for k, v in rs.items() if k.startswith("formation")}
         for k, v in rs.items():
@@ -1093,21 +1128,29 @@ def report(res):
             vs = "" if k in ("formation", "raw pipe") else ratio(fm, mbs)
             cpu = "—" if k == "raw pipe" else fmt(v.get("cpu_s"))
             rss = "—" if k == "raw pipe" else fmt(v.get("peak_rss_kib"))
-            out.append(f"| {k} | {fmt(mbs, '', 1)} | {ratio(mbs, raw)} | {vs} | {cpu} | {rss} |")
+            out.append(f"| {k} | {fmt(mbs, '', 1)} | {ratio(mbs, raw)} | {vs} | {cpu} | {rss} "
+                       f"| {v.get('complete_runs', '—')}/{lg['runs']} |")
         if len(own) > 1:
-            out.append("\nformation's own paths, in the same interleaved rounds (\"formation\" above is pipes and "
+            out.append("\nEvery path runs as PID 1 of a pid namespace of its own (the raw pipe: a shell whose `cat`s "
+                       "write into the pipe), timed from the namespace's start until every writer's last line is "
+                       "read; a run that lost a line does not count (\"runs with every line\").\n")
+            out.append("formation's own paths, in the same interleaved rounds (\"formation\" above is pipes and "
                        "text). JSON-object lines are `{\"level\":\"info\",\"msg\":\"x…#\"}`, merged with formation's "
                        "fields; text lines in JSON are escaped into `line`. `tty = true` gives each writer a "
                        "pseudo-terminal instead of pipes.\n")
-            out.append("| formation path | MB/s | vs pipes and text | vs raw pipe | CPU s | peak RSS KiB |\n"
-                       "|---|---:|---:|---:|---:|---:|")
+            out.append("| formation path | lines/s | MB/s | vs pipes and text | vs raw pipe | CPU s | peak RSS KiB "
+                       "| runs with every line |\n|---|---:|---:|---:|---:|---:|---:|---:|")
             for k, v in own.items():
                 v = v or {}
                 mbs = v.get("mb_per_s")
                 name = "formation: text (pipes)" if k == "formation" else k
-                out.append(f"| {name} | {fmt(mbs, '', 1)} | {ratio(mbs, fm)} | {ratio(mbs, raw)} "
-                           f"| {fmt(v.get('cpu_s'))} | {fmt(v.get('peak_rss_kib'))} |")
+                out.append(f"| {name} | {fmt(v.get('lines_per_s'), '', 0)} | {fmt(mbs, '', 1)} | {ratio(mbs, fm)} "
+                           f"| {ratio(mbs, raw)} | {fmt(v.get('cpu_s'))} | {fmt(v.get('peak_rss_kib'))} "
+                           f"| {v.get('complete_runs', '—')}/{lg['runs']} |")
         out.append("")
+    if "control" in res:
+        import control
+        out.append(control.report(res["control"]))
     if "rolling" in res:
         import rolling
         out.append(rolling.report(res["rolling"]))
@@ -1131,7 +1174,7 @@ def machine():
 
 
 ALL_SECTIONS = ("size,idle,ready-idle,schedule,ready-latency,start,stop,reap,scale,scale-peers,logs,"
-                "rolling")
+                "control,rolling")
 
 
 def main():
@@ -1140,16 +1183,28 @@ def main():
     ap.add_argument("sections", nargs="?", help="same as --only")
     ap.add_argument("--only", default=ALL_SECTIONS)
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--report", action="store_true",
+                    help="measure nothing: rewrite BENCHMARKS.md from bench/results.json")
     args = ap.parse_args()
+    # bench/control.py and bench/rolling.py `import bench`: this very module, not a second copy
+    # (with a WORK of its own).
+    sys.modules.setdefault("bench", sys.modules[__name__])
     if args.sections:
         args.only = args.sections
     sections = args.only.split(",")
+    path = os.path.join(ROOT, "bench", "results.json")
+    if args.report:
+        with open(path) as f:
+            write_report(json.load(f), args.out)
+        return
     stamp = machine()
     res = {"machine": stamp, "runs": {section: stamp for section in sections}}
     try:
         bins = compile_helpers()
         for section in sections:
             t = time.monotonic()
+            # The machine is shared: the load each section started under goes with its figures.
+            res["runs"][section] = dict(stamp, load=os.getloadavg())
             if section == "size":
                 res["size"] = bench_size(args.quick)
             elif section == "idle":
@@ -1172,6 +1227,9 @@ def main():
                 res["scale-peers"] = bench_scale_peers(args.quick)
             elif section == "logs":
                 res["logs"] = bench_logs(args.quick)
+            elif section == "control":
+                import control  # bench/control.py: `status` beside a log flood
+                res["control"] = control.bench_control(args.quick)
             elif section == "rolling":
                 import rolling  # bench/rolling.py: the zero-downtime restart
                 res["rolling"] = rolling.bench_rolling()
@@ -1180,7 +1238,6 @@ def main():
             log(f"{section}: {time.monotonic() - t:.0f} s")
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
-    path = os.path.join(ROOT, "bench", "results.json")
     if args.only != ALL_SECTIONS and os.path.exists(path):
         # A partial run updates its sections and keeps the others' last figures.
         with open(path) as f:
@@ -1194,6 +1251,10 @@ def main():
         res = merged
     with open(path, "w") as f:
         json.dump(res, f, indent=2)
+    write_report(res, args.out)
+
+
+def write_report(res, out):
     text = report(res)
     soak_path = os.path.join(ROOT, "bench", "soak.json")
     if os.path.exists(soak_path):
@@ -1202,7 +1263,7 @@ def main():
         import soak
         with open(soak_path) as f:
             text += soak.render(json.load(f))
-    with open(args.out, "w") as f:
+    with open(out, "w") as f:
         f.write(text)
     print(text)
 

@@ -146,7 +146,10 @@ pub fn which_env_files<'a>(
     named
         .into_iter()
         .flatten()
-        .map(|(path, place)| (path.clone(), Some(place)))
+        // Joined to the config's directory as written: `./prod.env` beside `formation.toml`
+        // is `././prod.env`, and `/app/./prod.env` for `-c /app/formation.toml`, in errors
+        // and in an export; its components drop the inner `.`s.
+        .map(|(path, place)| (path.components().collect(), Some(place)))
         .chain(extra.iter().map(|path| (path.clone(), None)))
         .collect()
 }

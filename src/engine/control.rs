@@ -72,8 +72,6 @@ pub(super) struct Control {
     pub rollouts: Vec<super::rolling::Rollout>,
     /// Removed types being stopped by a reload, tier after tier (dependents first).
     pub teardowns: Vec<std::collections::VecDeque<Vec<SlotId>>>,
-    /// The wall clock at the last tick, in seconds: where a reloaded schedule counts from.
-    pub wall: i64,
     /// Per process type (by index): its name and current scale, and its index in the
     /// blueprint (None: a reload removed it).
     pub kinds: Vec<Kind>,

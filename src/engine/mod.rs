@@ -171,7 +171,6 @@ impl Engine {
             control: control::Control::default(),
         };
         engine.default_kinds();
-        engine.control.wall = wall_ms.div_euclid(1000);
         engine.fires = engine.fires(wall_ms.div_euclid(1000), now);
         engine
     }
@@ -234,7 +233,6 @@ impl Engine {
 
     /// Time has passed: acts on every deadline due at `now` (wall clock `wall_ms`).
     pub fn tick(&mut self, now: Instant, wall_ms: i64, pipes_open: bool, fx: &mut Vec<Effect>) {
-        self.control.wall = wall_ms.div_euclid(1000);
         while let Some(id) = self.table.pop_due(now) {
             self.due(id, now, fx);
         }

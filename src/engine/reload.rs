@@ -178,9 +178,12 @@ impl Engine {
                         let id = self.add_slot(plan, now, fx);
                         goals.extend(self.up_goal(id, 0));
                     }
-                    self.refire(t, now);
+                    self.refire(t, now, true);
                 }
-                Change::Changed(_) => goals.extend(self.replan(t, step.to, plans, now, fx)),
+                Change::Changed(what) => {
+                    goals.extend(self.replan(t, step.to, plans, now, fx));
+                    self.refire(t, now, what.contains(&"schedule"));
+                }
             }
         }
         if !removed.is_empty() {
@@ -231,12 +234,12 @@ impl Engine {
         self.enqueue(t, &restart);
         self.roll(now, fx);
         goals.extend(self.rescale(t, to, plans.collect(), now, fx));
-        self.refire(t, now);
         goals
     }
 
-    /// The fire of scheduled type `t` follows its (new) timetable, from now on.
-    fn refire(&mut self, t: usize, now: Instant) {
+    /// The fire of scheduled type `t` follows its (new) timetable, from now on. A changed
+    /// schedule (`rescheduled`) counts from the reload: its fire times before it never run.
+    fn refire(&mut self, t: usize, now: Instant, rescheduled: bool) {
         let Some(&first) = self.table.members(t).first() else {
             return;
         };
@@ -248,11 +251,14 @@ impl Engine {
             Some(fire) => {
                 fire.timetable = timetable;
                 (fire.next, fire.at) = (None, Some(now));
+                if rescheduled {
+                    fire.last = None;
+                }
             }
             None => self.fires.push(Fire {
                 t,
                 timetable,
-                last: self.control.wall,
+                last: None,
                 next: None,
                 at: Some(now),
             }),

@@ -23,7 +23,9 @@ pub struct Fire {
     /// Its schedule and zone.
     pub timetable: Rc<Timetable>,
     /// The last fire time used (run or skipped); the formation's start before the first.
-    pub last: i64,
+    /// None: armed by a reload, it counts from the next wake-up's wall clock, so a fire time
+    /// from before the reload (of a schedule not in force then) never runs.
+    pub last: Option<i64>,
     /// The next fire time, once known; None: it never fires again.
     pub next: Option<i64>,
     /// When to wake up for it.
@@ -40,7 +42,7 @@ impl Engine {
                 Some(Fire {
                     t,
                     timetable,
-                    last: start,
+                    last: Some(start),
                     next: None,
                     at: Some(now),
                 })
@@ -54,7 +56,7 @@ impl Engine {
             if self.fires[i].at.is_none_or(|at| at > now) {
                 continue;
             }
-            let fire = &self.fires[i];
+            let fire = &mut self.fires[i];
             let tt = &fire.timetable;
             // Fire times are whole seconds. `@every D` counts from the start to the ms (SPEC
             // §4.4): its seconds are counted on a clock shifted by the start's fraction of a
@@ -66,18 +68,17 @@ impl Engine {
             };
             let shifted = wall_ms.saturating_sub(phase);
             let start = self.start_wall_ms.div_euclid(1000);
-            let wake = tt
-                .schedule
-                .wake(shifted.div_euclid(1000), fire.last, &tt.zone, start);
+            let now_s = shifted.div_euclid(1000);
+            let last = *fire.last.get_or_insert(now_s);
+            let wake = tt.schedule.wake(now_s, last, &tt.zone, start);
             let t = fire.t;
-            let fire = &mut self.fires[i];
             fire.next = wake.next;
             fire.at = wake.next.map(|next| {
                 let ms = next.saturating_mul(1000).saturating_sub(shifted).max(0);
                 now + Duration::from_millis(ms.unsigned_abs())
             });
             if let Some(time) = wake.run {
-                fire.last = time;
+                fire.last = Some(time);
                 self.fire(t, time, now, fx);
             }
         }

@@ -41,6 +41,8 @@ pub struct Step {
     /// Its scale after the reload (0 when removed).
     pub to: u32,
     pub change: Change,
+    /// The new config schedules it (SPEC §4.4): a reload arms its schedule, never runs it.
+    pub scheduled: bool,
 }
 
 /// The steps of a reload from `old` to `new`: the removed types first, dependents before
@@ -62,6 +64,7 @@ pub fn diff(old: &Blueprint, scale: &dyn Fn(&str) -> Option<u32>, new: &Blueprin
                 from,
                 to: 0,
                 change: Change::Removed,
+                scheduled: false,
             });
         }
     }
@@ -76,6 +79,7 @@ pub fn diff(old: &Blueprint, scale: &dyn Fn(&str) -> Option<u32>, new: &Blueprin
                 from: 0,
                 to: new.scales[n],
                 change: Change::Added,
+                scheduled: t.schedule.is_some(),
             });
             continue;
         };
@@ -97,6 +101,7 @@ pub fn diff(old: &Blueprint, scale: &dyn Fn(&str) -> Option<u32>, new: &Blueprin
             from,
             to,
             change,
+            scheduled: t.schedule.is_some(),
         });
     }
     steps
@@ -172,6 +177,9 @@ pub fn describe(steps: &[Step]) -> Vec<String> {
             match &s.change {
                 Change::Unchanged => format!("{name}: unchanged"),
                 Change::Scaled => format!("{name}: scale {} -> {}", s.from, s.to),
+                Change::Added if s.scheduled => {
+                    format!("{name}: added: scheduled (scale {})", s.to)
+                }
                 Change::Added => format!("{name}: added: started (scale {})", s.to),
                 Change::Removed => format!("{name}: removed: stopped"),
                 Change::Changed(what) => {
@@ -180,10 +188,12 @@ pub fn describe(steps: &[Step]) -> Vec<String> {
                     } else {
                         format!(", scale {} -> {}", s.from, s.to)
                     };
-                    format!(
-                        "{name}: changed ({}): restarted one instance at a time{scale}",
-                        what.join(", ")
-                    )
+                    let how = if s.scheduled {
+                        "its next run uses the new settings"
+                    } else {
+                        "restarted one instance at a time"
+                    };
+                    format!("{name}: changed ({}): {how}{scale}", what.join(", "))
                 }
             }
         })
@@ -343,6 +353,23 @@ command = "old"
     }
 
     #[test]
+    fn a_scheduled_type_is_armed_never_started() {
+        let clock = "[process.clock]\ncommand = \"tick\"\nschedule = \"@hourly\"\n";
+        let plan = |old: &str, new: &str| {
+            let (old, new) = (from_toml(old), from_toml(new));
+            let scale = |name: &str| old.names().position(|n| n == name).map(|t| old.scales[t]);
+            describe(&diff(&old, &scale, &new))
+        };
+        let with = format!("{BASE}{clock}");
+        assert_eq!(plan(BASE, &with)[3], "clock: added: scheduled (scale 1)");
+        let daily = with.replace("@hourly", "@daily");
+        assert_eq!(
+            plan(&with, &daily)[3],
+            "clock: changed (schedule): its next run uses the new settings"
+        );
+    }
+
+    #[test]
     fn removed_types_go_dependents_first() {
         let old = "[process.db]\ncommand = \"db\"\n[process.app]\ncommand = \"app\"\nafter = [\"db\"]\n[process.web]\ncommand = \"web\"\n";
         let new = "[process.web]\ncommand = \"web\"\n";
@@ -359,6 +386,11 @@ command = "old"
             from,
             to,
             change,
+            scheduled: false,
+        };
+        let scheduled = |name: &str, change, from, to| Step {
+            scheduled: true,
+            ..step(name, change, from, to)
         };
         let plan = [
             step("old", Change::Removed, 1, 0),
@@ -366,6 +398,8 @@ command = "old"
             step("worker", Change::Scaled, 1, 3),
             step("db", Change::Unchanged, 1, 1),
             step("clock", Change::Added, 0, 1),
+            scheduled("cron", Change::Added, 0, 1),
+            scheduled("cleanup", Change::Changed(vec!["schedule"]), 1, 1),
         ];
         assert_eq!(
             describe(&plan),
@@ -375,6 +409,8 @@ command = "old"
                 "worker: scale 1 -> 3",
                 "db: unchanged",
                 "clock: added: started (scale 1)",
+                "cron: added: scheduled (scale 1)",
+                "cleanup: changed (schedule): its next run uses the new settings",
             ]
         );
     }

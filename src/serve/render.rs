@@ -70,6 +70,8 @@ pub struct Row<'a> {
     pub kind: &'a str,
     /// Whether its end stops the formation (only essential instances count for `/health`).
     pub essential: bool,
+    /// A task (SPEC §4.3): `/health` leaves it out, running or completed (SPEC §9).
+    pub oneshot: bool,
     pub phase: Phase,
     /// Its leader's pid while the leader runs.
     pub pid: Option<i32>,
@@ -132,6 +134,7 @@ impl<'a> Snapshot<'a> {
                         name => name,
                     },
                     essential: plan.essential,
+                    oneshot: plan.oneshot,
                     phase,
                     pid: pid.map(|p| p.as_raw()),
                     ready: matches!(phase, Phase::Ready | Phase::Running),
@@ -149,14 +152,15 @@ impl<'a> Snapshot<'a> {
     }
 }
 
-/// `/health`: (healthy, body). Healthy when no stop has begun and every essential instance
-/// runs and is ready; otherwise the body has one line per instance that is not.
+/// `/health`: (healthy, body). Healthy when no stop has begun and every essential
+/// non-oneshot instance runs and is ready; otherwise the body has one line per instance that
+/// is not. A oneshot's failure for good stops the formation, which shows here as the stop.
 pub fn health(snap: &Snapshot) -> (bool, String) {
     let mut body = String::new();
     if snap.stopping {
         body.push_str("formation is stopping\n");
     }
-    for row in snap.rows.iter().filter(|r| r.essential) {
+    for row in snap.rows.iter().filter(|r| r.essential && !r.oneshot) {
         if row.phase.up() && row.ready {
             continue;
         }

@@ -13,6 +13,7 @@ fn row(name: &'static str, phase: Phase, essential: bool) -> Row<'static> {
         name,
         kind: name.split('.').next().unwrap_or(name),
         essential,
+        oneshot: false,
         phase,
         pid: running.then_some(42),
         ready: phase == Phase::Running,
@@ -186,6 +187,21 @@ fn health_names_each_instance_that_is_not_running() {
     let (code, _, body) = ask("GET /health HTTP/1.1\r\n\r\n", snap);
     assert_eq!(code, 503);
     assert_eq!(body, "formation is stopping\nweb.1 stopping\n");
+}
+
+#[test]
+fn a_completed_or_running_essential_oneshot_leaves_health_to_the_other_types() {
+    // SPEC §9: `/health` is about essential non-oneshot instances; a Procfile's `release`
+    // (an essential oneshot) that completed must not keep it at 503 for good.
+    let mut snap = healthy();
+    snap.rows.push(Row {
+        oneshot: true,
+        last_exit: Some(Exit::Code(0)),
+        ..row("release.1", Phase::Ended, true)
+    });
+    assert_eq!(ask("GET /health HTTP/1.1\r\n\r\n", snap.clone()).0, 200);
+    snap.rows[2].phase = Phase::Running;
+    assert_eq!(ask("GET /health HTTP/1.1\r\n\r\n", snap).0, 200);
 }
 
 #[test]

@@ -29,6 +29,22 @@ fn a_release_line_adds_nothing_to_the_worst_case_stop() {
     );
 }
 
+/// An `env_file` named `./prod.env` is read beside the config and named so in errors: not
+/// `././prod.env`, nor `/app/./prod.env` for `-c /app/formation.toml`.
+#[test]
+fn an_env_file_path_is_named_as_written() {
+    let (dir, path) = toml("env_file = [\"./prod.env\"]\n[process.web]\ncommand = \"sleep 1\"\n");
+    let (status, _, err) = formation(&["check"]).dir(dir.path()).not_pid1().output();
+    assert_eq!(status, 2, "{err:#?}");
+    assert!(
+        err[0].starts_with("formation.toml:1:13: `env_file`: ./prod.env: cannot read"),
+        "{err:#?}"
+    );
+    let (_, _, err) = check(&["-c", &path]);
+    let want = format!("`env_file`: {}/prod.env: cannot read", s(dir.path()));
+    assert!(err[0].contains(&want), "{want:?} in {err:#?}");
+}
+
 /// `check` warns, and still exits 0 (it may run outside the image), for a program that is not
 /// on PATH (`ngnix`), a compound shell string whose shell a forwarded HUP would end (SPEC
 /// §3.4), a `user` formation cannot switch to when not root, and more pipes than the fd limit.
@@ -39,17 +55,8 @@ fn check_warns_about_what_would_fail_at_run_time() {
          [process.web]\ncommand = \"bin/migrate && bin/server\"\n\
          [process.app]\ncommand = \"sleep 1000\"\nuser = \"root\"\nscale = 200\n",
     );
-    let _ = std::process::Command::new("chmod")
-        .args(["755", s(dir.path())])
-        .status();
-    let nobody = [
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "prlimit",
-        "--nofile=300:300",
-    ];
+    open_to_all(dir.path());
+    let nobody = [&AS_NOBODY[..], &["prlimit", "--nofile=300:300"]].concat();
     let (status, _, err) = formation(&["check", "-c", &path]).via(&nobody).output();
     assert_eq!(status, 0, "warnings are not errors: {err:#?}");
     for want in [

@@ -180,3 +180,23 @@ fn the_python_example_merges_the_apis_json_and_shows_the_worker_while_it_runs() 
         "on its terminal the worker's lines come as they are printed, colours removed in JSON"
     );
 }
+
+#[test]
+fn an_instance_that_closes_its_terminal_and_goes_on_is_not_hung_up() {
+    needs_pid1!();
+    // Every holder of the terminal closes it, then the instance goes on and exits 0: formation
+    // read its end of the terminal to EOF, but closing it then would hang the terminal up
+    // and SIGHUP the instance (coreutils' `sleep` closing its stdout before it exits is
+    // enough: it was reported "killed by SIGHUP" and formation exited 129).
+    let (_dir, path) = toml(
+        "[process.t]\ncommand = \"echo bye; exec >/dev/null 2>&1; sleep 0.3; exit 0\"\n\
+         tty = true\n",
+    );
+    let (status, out, err) = formation(&["-c", &path]).output();
+    assert_eq!(payloads(&out, "t.1"), ["bye"], "{out:?}");
+    assert!(
+        err.iter().any(|l| l.contains("t.1 exited with code 0")),
+        "{err:?}"
+    );
+    assert_eq!(status, 0, "{err:?}");
+}

@@ -271,3 +271,27 @@ after = ["db"]
     // reload's; web.2: the operator's and the reload's.
     assert_eq!(restarts, [0, 2, 2]);
 }
+
+/// A changed schedule counts from the reload (docs/control.md: a reload does not fire a
+/// scheduled type): a fire time of the new schedule from before the reload never runs, even
+/// when the loop slept from the last run until the reload; the next one does.
+#[test]
+fn a_changed_schedule_fires_from_the_reload_on() {
+    let old = "[process.job]\ncommand = \"job\"\nschedule = \"@every 100s\"\n";
+    let mut t = T::planned(blueprint(old));
+    t.at(0);
+    t.at(100_000);
+    assert_eq!(said(&t.at(100_000)), ["job.1 started (pid 100)"]);
+    t.exit(0, Exit::Code(0), false);
+    t.now = t.t0 + ms(130_000);
+    let (answer, _) = reload(&mut t, &old.replace("100s", "30s"), false);
+    assert_eq!(
+        lines_of(&answer)[0],
+        "job: changed (schedule): its next run uses the new settings"
+    );
+    assert!(said(&t.at(130_000)).is_empty());
+    assert_eq!(t.e.state(0), State::Idle, "120 s came before the reload");
+    assert_eq!(t.e.next_deadline(), Some(t.t0 + ms(150_000)));
+    t.at(150_000);
+    assert_eq!(said(&t.at(150_000)), ["job.1 started (pid 101)"]);
+}

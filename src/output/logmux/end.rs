@@ -23,6 +23,8 @@ impl LogMux {
             }
             self.emit(id, true);
         }
+        // The instance has ended: its terminal may hang up now.
+        self.hung.retain(|(of, _)| *of != label);
     }
 
     /// Closes every child pipe now, emitting what they hold (the drain deadline has passed).
@@ -31,6 +33,7 @@ impl LogMux {
             self.sources.close(id);
             self.emit(id, true);
         }
+        self.hung.clear();
     }
 
     /// Says, in formation's own lines, that an output began to fail or how many lines its

@@ -150,18 +150,19 @@ impl Sources {
         out.extend(events[..n].iter().map(|e| e.data() as usize));
     }
 
-    /// Source `id`'s pipe reached its end: it leaves its set and closes.
-    pub fn close(&mut self, id: usize) {
+    /// Source `id`'s pipe reached its end: it leaves its set, and its fd is given back (to
+    /// be dropped, or kept: a terminal's master).
+    pub fn close(&mut self, id: usize) -> Option<OwnedFd> {
         let Some(Some(source)) = self.list.get_mut(id) else {
-            return;
+            return None;
         };
-        if let (Some(fd), Some((set, members))) =
-            (source.fd.take(), &mut self.sets[source.stream as usize])
-        {
+        let fd = source.fd.take();
+        if let (Some(fd), Some((set, members))) = (&fd, &mut self.sets[source.stream as usize]) {
             let _ = set.delete(fd.as_fd());
             *members -= 1;
         }
         source.armed = false;
+        fd
     }
 
     /// Arms source `id` while it holds at most one line's worth of unemitted bytes, disarms
