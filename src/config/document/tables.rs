@@ -110,9 +110,19 @@ fn open<'a, 'i>(root: &'a mut Table<'i>, section: &[Key<'i>]) -> Option<&'a mut 
 /// `key = value` (the key maybe dotted) into `t`.
 fn key_value<'i>(c: &mut Cursor<'i>, t: &mut Table<'i>, depth: usize) -> Result<(), Error> {
     let keys = c.dotted_key()?;
-    c.skip_ws();
+    // In an inline table, newlines and comments may stand around the `=` too (TOML 1.1 as
+    // the toml crate reads it); on a line of its own, a key and value are one line.
+    let blank = |c: &mut Cursor<'i>| {
+        if depth > 0 {
+            c.skip_blank()
+        } else {
+            c.skip_ws();
+            Ok(())
+        }
+    };
+    blank(c)?;
     c.expect(b'=', "expected `=` after a key")?;
-    c.skip_ws();
+    blank(c)?;
     let value = value(c, depth)?;
     let Some((last, parents)) = keys.split_last() else {
         return c.fail(c.pos, "expected a key");

@@ -42,6 +42,9 @@ fn valid_documents_read_as_the_toml_crate_reads_them() {
         "name = \"Fido\"\nbreed = \"pug\"\n[owner]\nname = \"Regina Dogman\"\nmember_since = 1999-08-04\n",
         "name = { first = \"Tom\", last = \"Preston-Werner\" }\npoint = { x = 1, y = 2 }\nanimal = { type.name = \"pug\" }\n",
         "tbl = {\n  a = 1,   # a comment\n  b = 2,\n}\nempty = {}\n",
+        // As the toml crate reads TOML 1.1: blanks, newlines and comments around an inline
+        // table's `=` (found by the `document` fuzz target).
+        "a = { b\n= 1, c =\n 2, d # c\n = 3, 'e'\n\n= 4 }\n",
         "[[products]]\nname = \"Hammer\"\nsku = 738594937\n\n[[products]]  # empty table within the array\n\n[[products]]\nname = \"Nail\"\nsku = 284758393\n\ncolor = \"gray\"\n",
         "[[fruits]]\nname = \"apple\"\n\n[fruits.physical]  # subtable\ncolor = \"red\"\nshape = \"round\"\n\n[[fruits.varieties]]  # nested array of tables\nname = \"red delicious\"\n\n[[fruits.varieties]]\nname = \"granny smith\"\n\n\n[[fruits]]\nname = \"banana\"\n\n[[fruits.varieties]]\nname = \"plantain\"\n",
         "points = [ { x = 1, y = 2, z = 3 },\n           { x = 7, y = 8, z = 9 },\n           { x = 2, y = 4, z = 8 } ]\n",
@@ -115,6 +118,8 @@ fn invalid_documents_are_refused_with_a_place() {
         ("a = '''x''''''\n", 4),
         ("a = 1979-05-27T\n", 4),
         ("a.\n", 2),
+        ("b\n= 1\n", 1),
+        ("a = { b\n.c = 1 }\n", 8),
     ];
     let mut wrong = Vec::new();
     for (doc, at) in docs {
