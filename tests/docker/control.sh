@@ -115,7 +115,7 @@ control_reload_scenario() {
   out=$(ctl "$c" reload --dry-run 2>&1); code=$?
   after=$(ctl "$c" status 2>&1 | awk 'NR > 1 {print $1, $2}')
   if [ "$code" = 0 ] &&
-     [ "$(echo "$out" | paste -sd ,)" = "web: unchanged,worker: scale 1 -> 2,clock: added: started (scale 1),ok" ] &&
+     [ "$(echo "$out" | paste -sd ,)" = "web: unchanged,worker: scale 1 -> 2,clock: added: scheduled (scale 1),ok" ] &&
      [ -n "$before" ] && [ "$after" = "$before" ]; then
     pass "reload --dry-run of the edited bind-mounted config prints the plan (web unchanged, worker 1 -> 2, clock added) and changes nothing"
   else fail "control: reload --dry-run" "exit $code, answer: $out; status before: $before; after: $after" "$c"; fi
