@@ -11,6 +11,7 @@
 //! other way round); read the host for `export` beyond the config and env files themselves.
 //! Durations, cron and time zones are `time/`.
 
+pub mod document;
 pub mod envfile;
 pub mod listen;
 pub mod load;

@@ -128,12 +128,7 @@ impl Supervisor {
                 let lines: Vec<&str> = body.lines().collect();
                 return self.reply(conn, &lines, &End::Ok);
             }
-            Command::Restart(targets) => Order::Restart(targets),
-            Command::Stop(targets) => Order::Stop(targets),
-            Command::Start(targets) => Order::Start(targets),
-            Command::Scale(scales) => Order::Scale(scales),
-            Command::Signal(sig, targets) => Order::Signal(sig, targets),
-            Command::Reload { dry_run } => Order::Reload { dry_run },
+            Command::Order(order) => order,
         };
         self.order(conn, order, wait, timeout);
     }

@@ -55,17 +55,8 @@ fn check_warns_about_what_would_fail_at_run_time() {
          [process.web]\ncommand = \"bin/migrate && bin/server\"\n\
          [process.app]\ncommand = \"sleep 1000\"\nuser = \"root\"\nscale = 200\n",
     );
-    let _ = std::process::Command::new("chmod")
-        .args(["755", s(dir.path())])
-        .status();
-    let nobody = [
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "prlimit",
-        "--nofile=300:300",
-    ];
+    open_to_all(dir.path());
+    let nobody = [&AS_NOBODY[..], &["prlimit", "--nofile=300:300"]].concat();
     let (status, _, err) = formation(&["check", "-c", &path]).via(&nobody).output();
     assert_eq!(status, 0, "warnings are not errors: {err:#?}");
     for want in [

@@ -355,6 +355,21 @@ impl Run {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), sig);
     }
 
+    /// Sends formation its stop signal (SIGTERM) and waits (bounded by SOON): its exit status.
+    pub fn term(&mut self) -> i32 {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+        self.wait(SOON)
+    }
+
+    /// Asserts that no stderr line so far contains `text`.
+    pub fn assert_no_stderr(&self, text: &str) {
+        let err = self.stderr();
+        assert!(
+            !err.iter().any(|l| l.contains(text)),
+            "{text:?} in {err:#?}"
+        );
+    }
+
     /// Waits until a stdout line contains `text`.
     pub fn wait_stdout(&self, text: &str) {
         wait_for(&self.out, text, SOON, &|l| {
@@ -572,10 +587,35 @@ impl Drop for TempDir {
 }
 
 /// A formation.toml with `text` in a fresh directory: (the directory, the file's path).
+/// What runs a program as nobody (`Start::via`), with no supplementary groups.
+pub const AS_NOBODY: [&str; 4] = [
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+];
+
+/// Lets every user into `dir` (a `TempDir` is the creator's alone), as nobody must be to read
+/// a config there.
+pub fn open_to_all(dir: &Path) {
+    let _ = Command::new("chmod").args(["755", s(dir)]).status();
+}
+
 pub fn toml(text: &str) -> (TempDir, String) {
     let dir = TempDir::new("toml");
     let path = dir.write("formation.toml", text);
     (dir, s(&path).to_string())
+}
+
+/// formation as PID 1 on `config` (a formation.toml in a new directory) with `args`, once a
+/// line of its stderr contains `line`: the directory (a reload edits the config) and the run.
+pub fn started(config: &str, args: &[&str], line: &str) -> (TempDir, Run) {
+    let (dir, path) = toml(config);
+    let mut all = vec!["-c", path.as_str()];
+    all.extend_from_slice(args);
+    let run = formation(&all).spawn();
+    run.wait_stderr(line);
+    (dir, run)
 }
 
 /// The resident set size of a process, in KiB (0 once it is gone).
@@ -591,6 +631,44 @@ pub fn rss_kib(pid: i32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The highest resident set size of a process, sampled every 100 ms on a thread of its own
+/// from `start` to `stop`.
+pub struct RssPeak {
+    peak: Arc<std::sync::atomic::AtomicU64>,
+    sampling: Arc<std::sync::atomic::AtomicBool>,
+    sampler: std::thread::JoinHandle<()>,
+}
+
+impl RssPeak {
+    pub fn start(pid: i32) -> RssPeak {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+        let peak = Arc::new(AtomicU64::new(0));
+        let sampling = Arc::new(AtomicBool::new(true));
+        let sampler = {
+            let (peak, sampling) = (peak.clone(), sampling.clone());
+            std::thread::spawn(move || {
+                while sampling.load(SeqCst) {
+                    peak.fetch_max(rss_kib(pid), SeqCst);
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        };
+        RssPeak {
+            peak,
+            sampling,
+            sampler,
+        }
+    }
+
+    /// Ends the sampling: the peak, in KiB.
+    pub fn stop(self) -> u64 {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.sampling.store(false, SeqCst);
+        let _ = self.sampler.join();
+        self.peak.load(SeqCst)
+    }
+}
+
 /// The bound docs/output.md states for formation's RSS under a flood with stdout blocked.
 pub const RSS_BOUND_KIB: u64 = 8 * 1024;
 
@@ -600,13 +678,31 @@ const WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer
 /// held until `Run::release_stdout`). Returns once every writer has had a write refused: the
 /// pipes are full, and formation has stopped taking more than its stuck stdout can carry.
 pub fn stuck_flood(grace: &str) -> (TempDir, Run) {
-    let (dir, path) = toml(&format!(
-        "grace = \"{grace}\"\n[process.w]\nscale = 4\n\
-         command = \"exec python3 {WRITER} $PS 0 0 --until-term\"\n"
-    ));
+    let (dir, path) = toml(&flood(grace));
     let run = formation(&["-c", &path]).hold_stdout().spawn();
     for n in 1..=4 {
         run.wait_stderr(&format!("w.{n} blocked"));
+    }
+    (dir, run)
+}
+
+/// Four writers (`w.1`..`w.4`) that flood stdout until SIGTERM, with `grace`.
+fn flood(grace: &str) -> String {
+    format!(
+        "grace = \"{grace}\"\n[process.w]\nscale = 4\n\
+         command = \"exec python3 {WRITER} $PS 0 0 --until-term\"\n"
+    )
+}
+
+/// The same four writers with a 5 s grace and stdout read as fast as it comes (raw), run with
+/// `args`, once each is ready.
+pub fn flowing_flood(args: &[&str]) -> (TempDir, Run) {
+    let (dir, path) = toml(&flood("5s"));
+    let mut all = vec!["-c", path.as_str()];
+    all.extend_from_slice(args);
+    let run = formation(&all).raw_stdout().spawn();
+    for n in 1..=4 {
+        run.wait_stderr(&format!("w.{n} ready"));
     }
     (dir, run)
 }

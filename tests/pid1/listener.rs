@@ -8,8 +8,6 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-const WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/writer.py");
-
 /// A loopback port that was free a moment ago.
 fn free_port() -> u16 {
     let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -71,17 +69,9 @@ fn sample(metrics: &str, series: &str) -> Option<u64> {
 /// Runs `formation status ARGS` inside formation's pid and mount namespaces, as
 /// `docker exec` would: (exit status, stdout).
 fn status_inside(run: &Run, args: &[&str]) -> (i32, String) {
-    let pid = run.pid().to_string();
-    let out = std::process::Command::new("nsenter")
-        .args(["--target", &pid, "--pid", "--mount", BIN, "status"])
-        .args(args)
-        .env_remove("FORMATION_LISTEN")
-        .output()
-        .expect("nsenter");
-    (
-        shell_status(out.status),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let all: Vec<&str> = ["status"].iter().chain(args).copied().collect();
+    let (code, out, _) = crate::control::inside(run, &all);
+    (code, out)
 }
 
 #[test]
@@ -219,6 +209,20 @@ fn status_without_a_listener_reads_proc_only() {
     assert_eq!(run.wait(SOON), 0);
 }
 
+/// SPEC §9: `/health` is about essential non-oneshot instances. A Procfile's `release`, an
+/// essential oneshot, once completed leaves it at 200 while web runs (it stayed 503 for good).
+#[test]
+fn a_completed_release_leaves_health_ok() {
+    needs_pid1!();
+    let dir = TempDir::new("health-release");
+    let procfile = dir.write("Procfile", "release: true\nweb: sleep 100\n");
+    let mut run = formation(&["-f", s(&procfile), "--listen", "127.0.0.1:0"]).spawn();
+    let addr = listener_addr(&run);
+    run.wait_stderr("web.1 started");
+    assert_eq!(get(addr, "/health"), (200, "ok\n".to_string()));
+    assert_eq!(run.term(), 0);
+}
+
 #[test]
 fn an_address_in_use_is_a_start_up_error_and_ipv6_loopback_serves() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -262,29 +266,10 @@ fn closed_after(stream: &mut TcpStream, since: Instant) -> Duration {
 #[test]
 fn hostile_clients_during_a_log_flood_lose_no_line_delay_no_stop_and_stay_bounded() {
     needs_pid1!();
-    let (_dir, path) = toml(&format!(
-        "grace = \"5s\"\n[process.w]\nscale = 4\n\
-         command = \"exec python3 {WRITER} $PS 0 0 --until-term\"\n"
-    ));
-    let run = formation(&["-c", &path, "--listen", "127.0.0.1:0"])
-        .raw_stdout()
-        .spawn();
+    let (_dir, run) = flowing_flood(&["--listen", "127.0.0.1:0"]);
     let addr = listener_addr(&run);
-    for n in 1..=4 {
-        run.wait_stderr(&format!("w.{n} ready"));
-    }
     let pid = run.pid();
-    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let sampler = {
-        let (peak, sampling) = (peak.clone(), sampling.clone());
-        std::thread::spawn(move || {
-            while sampling.load(std::sync::atomic::Ordering::SeqCst) {
-                peak.fetch_max(rss_kib(pid), std::sync::atomic::Ordering::SeqCst);
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        })
-    };
+    let peak = RssPeak::start(pid);
 
     // Phase 1: a client sending a byte a second, then 200 that send nothing. Only 64 fit:
     // the rest are closed at once; the others at the 5 s deadline, the trickle included.
@@ -404,9 +389,7 @@ fn hostile_clients_during_a_log_flood_lose_no_line_delay_no_stop_and_stay_bounde
     }
     assert_eq!(run.wait(Duration::from_secs(5)), 0, "within the grace");
     assert!(stopped.elapsed() < Duration::from_secs(5));
-    sampling.store(false, std::sync::atomic::Ordering::SeqCst);
-    let _ = sampler.join();
-    let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+    let peak = peak.stop();
     assert!(peak < RSS_BOUND_KIB, "RSS peak {peak} KiB");
     assert_flood_complete(&run);
     drop(slow);

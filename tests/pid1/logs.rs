@@ -375,3 +375,20 @@ fn an_instance_last_lines_come_before_its_exit_line() {
     run.signal(Signal::SIGTERM);
     assert_eq!(run.wait(SOON), 0);
 }
+
+/// SPEC §5: names padded to the longest. A scale up that adds a longer name (`consumer.10`,
+/// one column wider than `consumer.1`) re-pads every prefix, formation's own too, so the
+/// lines written from then on share one column again (docker compose does the same).
+#[test]
+fn a_longer_name_from_a_scale_up_re_pads_every_prefix() {
+    needs_pid1!();
+    let config = "[process.consumer]\ncommand = \"sh -c 'echo up; exec sleep 100'\"\n";
+    let (_dir, mut run) = started(config, &[], "consumer.1 started");
+    run.wait_stdout("consumer.1 | up");
+    crate::control::ok(&run, &["scale", "consumer=10", "--wait"]);
+    run.wait_stdout("consumer.10 | up");
+    crate::control::ok(&run, &["restart", "consumer.1", "--wait"]);
+    run.wait_stdout("consumer.1  | up");
+    run.wait_stderr("formation   | control: restart consumer.1");
+    assert_eq!(run.term(), 0);
+}

@@ -2,9 +2,8 @@
 //! edit of the config, a config with errors, a dry run, and a stop signal during a reload.
 //! The diff and its application are table-tested in `plan/reload.rs` and the engine's tests.
 
-use crate::control::{inside, pids, state};
+use crate::control::{inside, ok, pids, state};
 use crate::harness::*;
-use nix::sys::signal::Signal;
 
 /// web (changed), worker (scaled), keep (unchanged), old (removed, essential; last, so that
 /// no other type's `PORT` block moves).
@@ -17,9 +16,7 @@ const BEFORE: &str = "[process.web]\ncommand = \"sh -c 'echo up $PS; exec sleep 
 #[test]
 fn each_kind_of_change_in_one_reload() {
     needs_pid1!();
-    let (dir, path) = toml(BEFORE);
-    let mut run = formation(&["-c", &path]).spawn();
-    run.wait_stderr("web.1 ready");
+    let (dir, mut run) = started(BEFORE, &[], "web.1 ready");
     run.wait_stderr("old.1 started");
     let before = pids(&run);
     // web's command changes; worker's scale; old goes; extra comes after web.
@@ -32,8 +29,7 @@ fn each_kind_of_change_in_one_reload() {
         .replace("[process.old]\ncommand = \"sleep 100\"\n", "")
         + "[process.extra]\ncommand = \"sleep 100\"\nafter = [\"web\"]\n";
     dir.write("formation.toml", &after);
-    let (code, out, err) = inside(&run, &["reload", "--wait"]);
-    assert_eq!(code, 0, "{out}{err}");
+    let out = ok(&run, &["reload", "--wait"]);
     for line in [
         "old: removed: stopped",
         "web: changed (command): restarted one instance at a time",
@@ -56,16 +52,13 @@ fn each_kind_of_change_in_one_reload() {
     assert_ne!(now["extra.1"], "-", "extra runs");
     assert_eq!(state(&run, "old.1"), "stopped");
     assert!(run.running(), "a removed essential type ends nothing");
-    run.signal(Signal::SIGTERM);
-    assert_eq!(run.wait(SOON), 0);
+    assert_eq!(run.term(), 0);
 }
 
 #[test]
 fn a_config_with_errors_changes_nothing() {
     needs_pid1!();
-    let (dir, path) = toml(BEFORE);
-    let mut run = formation(&["-c", &path]).spawn();
-    run.wait_stderr("keep.1 started");
+    let (dir, mut run) = started(BEFORE, &[], "keep.1 started");
     let before = pids(&run);
     dir.write(
         "formation.toml",
@@ -81,23 +74,19 @@ fn a_config_with_errors_changes_nothing() {
     assert!(text.contains("2 error(s); nothing changed"), "{text}");
     run.wait_stderr("reload: 2 error(s); nothing changed");
     assert_eq!(pids(&run), before);
-    run.signal(Signal::SIGTERM);
-    assert_eq!(run.wait(SOON), 0);
+    assert_eq!(run.term(), 0);
 }
 
 #[test]
 fn a_dry_run_prints_the_plan_and_changes_nothing() {
     needs_pid1!();
-    let (dir, path) = toml(BEFORE);
-    let mut run = formation(&["-c", &path]).spawn();
-    run.wait_stderr("keep.1 started");
+    let (dir, mut run) = started(BEFORE, &[], "keep.1 started");
     let before = pids(&run);
     dir.write(
         "formation.toml",
         &BEFORE.replace("[process.old]\ncommand = \"sleep 100\"\n", ""),
     );
-    let (code, out, err) = inside(&run, &["reload", "--dry-run"]);
-    assert_eq!(code, 0, "{out}{err}");
+    let out = ok(&run, &["reload", "--dry-run"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines,
@@ -110,8 +99,7 @@ fn a_dry_run_prints_the_plan_and_changes_nothing() {
         ]
     );
     assert_eq!(pids(&run), before, "nothing stopped");
-    run.signal(Signal::SIGTERM);
-    assert_eq!(run.wait(SOON), 0);
+    assert_eq!(run.term(), 0);
 }
 
 #[test]
@@ -120,19 +108,15 @@ fn a_stop_signal_during_a_reload_wins() {
     let config = "[process.web]\nscale = 2\n\
         command = \"sh -c 'echo up $PS; exec sleep 100'\"\n\
         ready = { log = \"up\", interval = \"10ms\" }\n";
-    let (dir, path) = toml(config);
-    let mut run = formation(&["-c", &path]).spawn();
-    run.wait_stderr("web.2 ready");
+    let (dir, mut run) = started(config, &[], "web.2 ready");
     // The new web.1 is never ready: the reload is still rolling when the stop comes.
     dir.write(
         "formation.toml",
         &config.replace("echo up $PS;", "echo starting;"),
     );
-    let (code, out, err) = inside(&run, &["reload"]);
-    assert_eq!(code, 0, "{out}{err}");
+    ok(&run, &["reload"]);
     run.wait_stderr_count("web.1 started", 2);
-    run.signal(Signal::SIGTERM);
-    assert_eq!(run.wait(SOON), 0, "the stop proceeds as in §4.1");
+    assert_eq!(run.term(), 0, "the stop proceeds as in §4.1");
     let err = run.stderr();
     assert!(
         !err.iter().any(|l| l.contains("web.2: restarting")),
@@ -147,24 +131,18 @@ fn a_stop_signal_during_a_reload_wins() {
 fn wait_does_not_wait_for_the_first_run_of_a_scheduled_type() {
     needs_pid1!();
     let config = "[process.keep]\ncommand = \"sleep 100\"\n";
-    let (dir, path) = toml(config);
-    let mut run = formation(&["-c", &path]).spawn();
-    run.wait_stderr("keep.1 started");
+    let (dir, mut run) = started(config, &[], "keep.1 started");
     let clock = "[process.clock]\ncommand = \"echo tick\"\nschedule = \"@every 1h\"\n";
     dir.write("formation.toml", &format!("{config}{clock}"));
-    let (code, out, err) = inside(&run, &["reload", "--wait", "--timeout", "5s"]);
-    assert_eq!(code, 0, "{out}{err}");
+    let out = ok(&run, &["reload", "--wait", "--timeout", "5s"]);
     assert!(out.lines().any(|l| l == "reload applied"), "{out}");
     assert_eq!(state(&run, "clock.1"), "waiting");
-    let (code, out, err) = inside(&run, &["stop", "clock", "--wait"]);
-    assert_eq!(code, 0, "{out}{err}");
-    let (code, out, err) = inside(&run, &["start", "clock", "--wait", "--timeout", "5s"]);
-    assert_eq!(code, 0, "{out}{err}");
+    ok(&run, &["stop", "clock", "--wait"]);
+    ok(&run, &["start", "clock", "--wait", "--timeout", "5s"]);
     assert_eq!(state(&run, "clock.1"), "waiting");
     assert!(
         !run.stdout().iter().any(|l| l.contains("tick")),
         "not fired"
     );
-    run.signal(Signal::SIGTERM);
-    assert_eq!(run.wait(SOON), 0);
+    assert_eq!(run.term(), 0);
 }

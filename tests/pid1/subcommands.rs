@@ -77,17 +77,8 @@ fn probe_answers_0_ready_1_not_ready_2_no_check() {
 fn check_needs_no_privilege_with_a_user_set() {
     needs_pid1!();
     let (dir, path) = toml("[process.web]\ncommand = \"x\"\nuser = \"nobody\"\n");
-    // The directory must be readable by nobody.
-    let _ = std::process::Command::new("chmod")
-        .args(["755", s(dir.path())])
-        .status();
-    let nobody = [
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-    ];
-    let (status, out, err) = formation(&["check", "-c", &path]).via(&nobody).output();
+    open_to_all(dir.path());
+    let (status, out, err) = formation(&["check", "-c", &path]).via(&AS_NOBODY).output();
     assert_eq!(status, 0, "{err:?}");
     assert!(
         out.iter().any(|l| l.contains("user=65534:65534")),

@@ -4,6 +4,7 @@
 
 use super::values::{command_line, duration, table, whole_number};
 use super::{Cx, Key, Value, walk};
+use crate::config::document::Item;
 use crate::config::listen::check_host_ok;
 use crate::config::model::ProcessType;
 use crate::config::model::{
@@ -12,7 +13,6 @@ use crate::config::model::{
 use crate::time::cron::Schedule;
 use crate::time::tz::Zone;
 use std::time::Duration;
-use toml::de::DeValue;
 
 /// The rows of `PROCESS_KEYS` for the graph.
 pub const KEYS: &[Key<ProcessType>] = &[
@@ -68,7 +68,7 @@ pub const KEYS: &[Key<ProcessType>] = &[
 /// `after = ["release", "db"]` or `after = "db"`.
 fn after(cx: &mut Cx<'_, '_>, value: &Value) -> Vec<(String, crate::config::model::Place)> {
     let items: Vec<&Value> = match value.get_ref() {
-        DeValue::Array(items) => items.iter().collect(),
+        Item::Array(items) => items.iter().collect(),
         _ => vec![value],
     };
     let mut names = Vec::new();
@@ -101,8 +101,8 @@ const CHECK_KEYS: &[Key<Parts>] = &[
         name: "tcp",
         set: |cx, p, v| {
             let text = match v.get_ref() {
-                DeValue::Integer(_) => whole_number(v).map(|n| n.to_string()),
-                DeValue::String(s) => Some(s.to_string()),
+                Item::Integer(_) => whole_number(v).map(|n| n.to_string()),
+                Item::String(s) => Some(s.to_string()),
                 _ => None,
             };
             match text.filter(|t| tcp_target_ok(t)) {

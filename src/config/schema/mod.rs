@@ -5,8 +5,8 @@
 //!
 //! Why not `#[derive(Deserialize)]` with `deny_unknown_fields`: serde stops at the first
 //! error, and SPEC §3.2 wants *every* error at once, each with line and column. So the file is
-//! parsed by the `toml` crate into a spanned document (`DeTable`, which keeps the file's order
-//! — the order sets each type's PORT block) and every key is checked here, each error noted
+//! parsed by `document/` into a spanned document (a `Table` keeps the file's order — the
+//! order sets each type's PORT block) and every key is checked here, each error noted
 //! and the walk continued.
 
 use crate::config::model::{
@@ -27,14 +27,14 @@ mod overrides_tests;
 mod tests;
 mod values;
 
+use crate::config::document::{self, Spanned};
+use crate::config::document::{Item, Table};
 use std::path::Path;
-use toml::Spanned;
-use toml::de::{DeTable, DeValue};
 use values::{
     command_line, duration, env_files, env_table, scalar_text, signals, table, whole_number,
 };
 
-type Value<'i> = Spanned<DeValue<'i>>;
+type Value<'i> = Spanned<Item<'i>>;
 
 /// Looks up a `user` setting: credentials, or why not.
 pub type UserLookup<'a> = &'a dyn Fn(&str) -> Result<Credentials, String>;
@@ -228,12 +228,12 @@ const BACKOFF_KEYS: &[Key<Backoff>] = &[
 
 /// Applies every key of `table` to `target` through `keys`; a key not in `keys` is an error
 /// that lists them.
-fn walk<T>(cx: &mut Cx<'_, '_>, table: &DeTable<'_>, keys: &[Key<T>], target: &mut T) {
+fn walk<T>(cx: &mut Cx<'_, '_>, table: &Table<'_>, keys: &[Key<T>], target: &mut T) {
     walk_all(cx, table, &[keys], target);
 }
 
 /// [`walk`] over several key tables read as one.
-fn walk_all<T>(cx: &mut Cx<'_, '_>, table: &DeTable<'_>, tables: &[&[Key<T>]], target: &mut T) {
+fn walk_all<T>(cx: &mut Cx<'_, '_>, table: &Table<'_>, tables: &[&[Key<T>]], target: &mut T) {
     for (key, value) in table {
         let name = key.get_ref().as_ref();
         let keys = tables.iter().flat_map(|t| t.iter());
@@ -269,25 +269,16 @@ pub fn parse(path: &Path, text: &str, user: UserLookup<'_>) -> Parsed {
 /// reads the Procfile of a top-level `procfile` (SPEC §3.1).
 pub fn parse_with(path: &Path, text: &str, user: UserLookup<'_>, read: ReadFile<'_>) -> Parsed {
     let mut diag = Diagnostics::new(path.to_path_buf(), text);
-    let (doc, syntax) = DeTable::parse_recoverable(text);
-    if !syntax.is_empty() {
-        for err in syntax {
-            let span = err.span();
-            let message = err.message().trim();
-            // The toml crate says only "duplicate key"; its span covers the key.
-            let message = match span.as_ref().and_then(|s| text.get(s.clone())) {
-                Some(key) if message == "duplicate key" && !key.is_empty() => {
-                    format!("duplicate key `{}`", key.trim())
-                }
-                _ => message.to_string(),
+    let doc = match document::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            diag.at(e.at, e.message);
+            return Parsed {
+                formation: None,
+                errors: diag.finish().err().unwrap_or_default(),
             };
-            diag.at(span.map_or(0, |s| s.start), message);
         }
-        return Parsed {
-            formation: None,
-            errors: diag.finish().err().unwrap_or_default(),
-        };
-    }
+    };
     let mut formation = Formation {
         path: path.to_path_buf(),
         grace: None,
@@ -303,15 +294,15 @@ pub fn parse_with(path: &Path, text: &str, user: UserLookup<'_>, read: ReadFile<
         user,
         procfile_types: 0,
     };
-    let procfile = doc.get_ref().get("procfile");
+    let procfile = doc.get("procfile");
     let mut procfile_errors = Vec::new();
     if let Some(value) = procfile {
         (formation.types, procfile_errors) = overrides::procfile(&mut cx, value, read);
         cx.procfile_types = formation.types.len();
     }
-    walk(&mut cx, doc.get_ref(), TOP_KEYS, &mut formation);
+    walk(&mut cx, &doc, TOP_KEYS, &mut formation);
     diag.errors.extend(procfile_errors);
-    if procfile.is_none() && !doc.get_ref().contains_key("process") {
+    if procfile.is_none() && !doc.contains_key("process") {
         diag.at(
             0,
             "no process defined: add a [process.NAME] table with a command",
@@ -357,7 +348,7 @@ fn process(
 
 /// Applies the keys of a `[process.NAME]` table to `t`, and the rules between its keys
 /// that the schema settles itself (`timezone` goes with `schedule`, which is not essential).
-fn settle(cx: &mut Cx<'_, '_>, t: &mut ProcessType, table: &DeTable<'_>) {
+fn settle(cx: &mut Cx<'_, '_>, t: &mut ProcessType, table: &Table<'_>) {
     t.keys = table
         .iter()
         .map(|(k, _)| (k.get_ref().to_string(), cx.diag.place(k.span().start)))

@@ -2,26 +2,26 @@
 //! each checked with an error at its place.
 
 use super::{Cx, Value};
+use crate::config::document::{Item, Table};
 use crate::config::model::{CommandLine, Diagnostics, Place, Var, VarValue};
 use crate::config::names;
 use crate::config::rewrite::{self, Rewrites};
 use crate::time::duration;
 use std::path::PathBuf;
-use toml::de::{DeTable, DeValue};
 
 /// A TOML integer that fits a u32.
 pub(super) fn whole_number(value: &Value) -> Option<u32> {
     value
         .get_ref()
         .as_integer()
-        .and_then(|i| u32::from_str_radix(i.as_str(), i.radix()).ok())
+        .and_then(|i| u32::try_from(i).ok())
 }
 
 pub(super) fn command_line(diag: &mut Diagnostics, value: &Value) -> Option<CommandLine> {
     let at = value.span().start;
     let words: Vec<&str> = match value.get_ref() {
-        DeValue::String(text) => vec![text],
-        DeValue::Array(items) => items.iter().filter_map(|v| v.get_ref().as_str()).collect(),
+        Item::String(text) => vec![text],
+        Item::Array(items) => items.iter().filter_map(|v| v.get_ref().as_str()).collect(),
         _ => Vec::new(),
     };
     if let Some(message) = CommandLine::nul_error(&words) {
@@ -29,8 +29,8 @@ pub(super) fn command_line(diag: &mut Diagnostics, value: &Value) -> Option<Comm
         return None;
     }
     match value.get_ref() {
-        DeValue::String(text) if !text.trim().is_empty() => Some(CommandLine::from_text(text)),
-        DeValue::Array(items) => {
+        Item::String(text) if !text.trim().is_empty() => Some(CommandLine::from_text(text)),
+        Item::Array(items) => {
             let words: Option<Vec<String>> = items
                 .iter()
                 .map(|v| v.get_ref().as_str().map(String::from))
@@ -49,7 +49,7 @@ pub(super) fn command_line(diag: &mut Diagnostics, value: &Value) -> Option<Comm
                 }
             }
         }
-        DeValue::String(_) => {
+        Item::String(_) => {
             diag.at(at, "`command` is empty");
             None
         }
@@ -64,7 +64,7 @@ pub(super) fn table<'a, 'i>(
     diag: &mut Diagnostics,
     what: &str,
     value: &'a Value<'i>,
-) -> Option<&'a DeTable<'i>> {
+) -> Option<&'a Table<'i>> {
     let found = value.get_ref().as_table();
     if found.is_none() {
         diag.at(value.span().start, format!("`{what}` must be a table"));
@@ -75,12 +75,10 @@ pub(super) fn table<'a, 'i>(
 /// A string, integer, float or boolean as text (env values, users and signals by number).
 pub(super) fn scalar_text(value: &Value) -> Option<String> {
     match value.get_ref() {
-        DeValue::String(s) => Some(s.to_string()),
-        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-            .ok()
-            .map(|n| n.to_string()),
-        DeValue::Float(f) => Some(f.as_str().to_string()),
-        DeValue::Boolean(b) => Some(b.to_string()),
+        Item::String(s) => Some(s.to_string()),
+        Item::Integer(i) => Some(i.to_string()),
+        Item::Float(f) => Some(f.to_string()),
+        Item::Boolean(b) => Some(b.to_string()),
         _ => None,
     }
 }
@@ -124,7 +122,7 @@ pub(super) fn env_table(cx: &mut Cx<'_, '_>, what: &str, value: &Value) -> Vec<V
             continue;
         }
         let place = cx.diag.place(key.span().start);
-        if let DeValue::Table(_) = value.get_ref() {
+        if let Item::Table(_) = value.get_ref() {
             if let Some(path) = env_file_value(cx, what, &name, value) {
                 env.push(Var {
                     name,
@@ -212,8 +210,8 @@ pub(super) fn signals(diag: &mut Diagnostics, value: &Value) -> Rewrites {
         }
         seen.push(src);
         let target = match value.get_ref() {
-            DeValue::String(s) => rewrite::target(s),
-            DeValue::Integer(_) => rewrite::target(&scalar_text(value).unwrap_or_default()),
+            Item::String(s) => rewrite::target(s),
+            Item::Integer(_) => rewrite::target(&scalar_text(value).unwrap_or_default()),
             _ => Err("must be a signal name or number, or \"\" for none".into()),
         };
         match target {
@@ -229,7 +227,7 @@ pub(super) fn signals(diag: &mut Diagnostics, value: &Value) -> Rewrites {
 
 pub(super) fn env_files(cx: &mut Cx<'_, '_>, value: &Value) -> Vec<(PathBuf, Place)> {
     let items: Vec<&Value> = match value.get_ref() {
-        DeValue::Array(items) => items.iter().collect(),
+        Item::Array(items) => items.iter().collect(),
         _ => vec![value],
     };
     let mut files = Vec::new();

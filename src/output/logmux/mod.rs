@@ -92,7 +92,9 @@ impl Lazy {
 pub struct LogMux {
     style: Style,
     labels: Vec<Label>,
-    /// The width names are padded to.
+    /// Each label's instance name and process type index: what a re-padding remakes it from.
+    names: Vec<(Box<str>, usize)>,
+    /// The width names are padded to: the longest name so far.
     width: usize,
     /// How many labels were given at the start: those never change.
     planned: usize,
@@ -142,6 +144,7 @@ impl LogMux {
             style,
             planned: labels.len(),
             labels,
+            names: names.iter().map(|(n, t)| (n.as_str().into(), *t)).collect(),
             width,
             own: Label::new(OWN_NAME, width, None, &style),
             plain_own,
@@ -174,18 +177,31 @@ impl LogMux {
     /// Sets label `id` for an instance added while running (`scale`, `reload`), named `name`
     /// with the colour of type `type_index`, at its spawn. Slots may spawn out of order (an
     /// added type waits for its `after`), so a label past the start's is made anew each time,
-    /// and a gap is filled with this one until its own instance spawns. The column stays where
-    /// it is: a longer name (`web.10`) is not padded to, since re-padding would move every
-    /// line's text.
+    /// and a gap is filled with this one until its own instance spawns. A name longer than
+    /// the others (`consumer.10`) re-pads every label, formation's own too, as docker compose
+    /// does: the lines from then on share one column again.
     pub fn label(&mut self, id: usize, name: &str, type_index: usize) {
         if id < self.planned {
             return;
         }
-        let label = || Label::new(name, self.width, Some(type_index), &self.style);
-        while self.labels.len() <= id {
-            self.labels.push(label());
+        while self.names.len() <= id {
+            self.names.push((name.into(), type_index));
         }
-        self.labels[id] = label();
+        self.names[id] = (name.into(), type_index);
+        if name.len() > self.width {
+            self.width = name.len();
+            self.own = Label::new(OWN_NAME, self.width, None, &self.style);
+            self.labels.clear();
+        }
+        let (width, style) = (self.width, &self.style);
+        let made = |(name, t): &(Box<str>, usize)| Label::new(name, width, Some(*t), style);
+        match self.labels.get_mut(id) {
+            Some(label) => *label = made(&self.names[id]),
+            None => {
+                let from = self.labels.len();
+                self.labels.extend(self.names[from..].iter().map(made));
+            }
+        }
     }
 
     /// What the instances wrote so far: stdout's counts, then stderr's.

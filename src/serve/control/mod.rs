@@ -10,8 +10,8 @@
 //! Must not: touch a socket or the engine: the targets are words here, resolved by the engine.
 
 use crate::config::names;
+use crate::engine::control::Order;
 use crate::time::duration;
-use nix::sys::signal::Signal;
 use std::time::Duration;
 
 /// The longest request line, its newline included.
@@ -22,23 +22,14 @@ pub const COMMANDS: [&str; 7] = [
     "status", "restart", "stop", "start", "scale", "signal", "reload",
 ];
 
-/// What a request asks for.
+/// What a request asks for: the table, or an order for the engine (the engine's own type:
+/// the wire names the same commands the engine carries out).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// `status [--json]`: the table; `json` only changes what the client prints.
     Status { json: bool },
-    /// `restart TARGET...`.
-    Restart(Vec<String>),
-    /// `stop TARGET...`.
-    Stop(Vec<String>),
-    /// `start TARGET...`.
-    Start(Vec<String>),
-    /// `scale TYPE=N[,TYPE=N...]...`: (type, scale) in the order given.
-    Scale(Vec<(String, u32)>),
-    /// `signal SIGNAL TARGET...`.
-    Signal(Signal, Vec<String>),
-    /// `reload [--dry-run]`.
-    Reload { dry_run: bool },
+    /// `restart`, `stop`, `start`, `scale`, `signal` or `reload`.
+    Order(Order),
 }
 
 /// One request.
@@ -181,9 +172,9 @@ pub fn parse<S: AsRef<str>>(words: &[S]) -> Result<Request, String> {
     };
     let command = match name {
         "status" => none(&rest).map(|()| Command::Status { json })?,
-        "restart" => Command::Restart(targets(&rest)?),
-        "stop" => Command::Stop(targets(&rest)?),
-        "start" => Command::Start(targets(&rest)?),
+        "restart" => Command::Order(Order::Restart(targets(&rest)?)),
+        "stop" => Command::Order(Order::Stop(targets(&rest)?)),
+        "start" => Command::Order(Order::Start(targets(&rest)?)),
         "scale" => {
             if rest.is_empty() {
                 return Err("scale needs TYPE=N (e.g. worker=3)".into());
@@ -195,7 +186,7 @@ pub fn parse<S: AsRef<str>>(words: &[S]) -> Result<Request, String> {
             if scales.is_empty() {
                 return Err("scale needs TYPE=N (e.g. worker=3)".into());
             }
-            Command::Scale(scales)
+            Command::Order(Order::Scale(scales))
         }
         "signal" => {
             let (signal, rest) = rest
@@ -206,9 +197,9 @@ pub fn parse<S: AsRef<str>>(words: &[S]) -> Result<Request, String> {
                 .strip_prefix('-')
                 .filter(|n| is_number(n))
                 .unwrap_or(signal);
-            Command::Signal(names::signal(signal)?, targets(rest)?)
+            Command::Order(Order::Signal(names::signal(signal)?, targets(rest)?))
         }
-        _ => none(&rest).map(|()| Command::Reload { dry_run })?,
+        _ => none(&rest).map(|()| Command::Order(Order::Reload { dry_run }))?,
     };
     Ok(Request {
         command,

@@ -1,4 +1,6 @@
 use super::*;
+use crate::engine::control::Order;
+use nix::sys::signal::Signal;
 use proptest::prelude::*;
 
 fn ok(words: &str) -> Request {
@@ -33,25 +35,36 @@ fn requests() {
         ),
         (
             "restart web --wait",
-            req(Command::Restart(names(&["web"])), true, None),
+            req(Command::Order(Order::Restart(names(&["web"]))), true, None),
         ),
         (
             "restart --wait --timeout 30s web web.2",
-            req(Command::Restart(names(&["web", "web.2"])), true, Some(30)),
+            req(
+                Command::Order(Order::Restart(names(&["web", "web.2"]))),
+                true,
+                Some(30),
+            ),
         ),
         (
             "stop worker --wait --timeout=1m",
-            req(Command::Stop(names(&["worker"])), true, Some(60)),
+            req(
+                Command::Order(Order::Stop(names(&["worker"]))),
+                true,
+                Some(60),
+            ),
         ),
-        ("start db", req(Command::Start(names(&["db"])), false, None)),
+        (
+            "start db",
+            req(Command::Order(Order::Start(names(&["db"]))), false, None),
+        ),
         (
             "scale worker=3,web=0 clock=1",
             req(
-                Command::Scale(vec![
+                Command::Order(Order::Scale(vec![
                     ("worker".into(), 3),
                     ("web".into(), 0),
                     ("clock".into(), 1),
-                ]),
+                ])),
                 false,
                 None,
             ),
@@ -59,7 +72,7 @@ fn requests() {
         (
             "signal HUP web",
             req(
-                Command::Signal(Signal::SIGHUP, names(&["web"])),
+                Command::Order(Order::Signal(Signal::SIGHUP, names(&["web"]))),
                 false,
                 None,
             ),
@@ -67,7 +80,7 @@ fn requests() {
         (
             "signal -9 web.1",
             req(
-                Command::Signal(Signal::SIGKILL, names(&["web.1"])),
+                Command::Order(Order::Signal(Signal::SIGKILL, names(&["web.1"]))),
                 false,
                 None,
             ),
@@ -75,18 +88,22 @@ fn requests() {
         (
             "signal sigstop -- -odd",
             req(
-                Command::Signal(Signal::SIGSTOP, names(&["-odd"])),
+                Command::Order(Order::Signal(Signal::SIGSTOP, names(&["-odd"]))),
                 false,
                 None,
             ),
         ),
         (
             "reload --dry-run",
-            req(Command::Reload { dry_run: true }, false, None),
+            req(Command::Order(Order::Reload { dry_run: true }), false, None),
         ),
         (
             "reload --wait --timeout 2m",
-            req(Command::Reload { dry_run: false }, true, Some(120)),
+            req(
+                Command::Order(Order::Reload { dry_run: false }),
+                true,
+                Some(120),
+            ),
         ),
     ];
     for (words, want) in table {
@@ -137,7 +154,7 @@ fn request_lines() {
     assert!(words(b"st\xffatus\n").is_err());
     assert_eq!(
         parse(&words(b"scale\tweb=2\n").expect("words")).map(|r| r.command),
-        Ok(Command::Scale(vec![("web".into(), 2)]))
+        Ok(Command::Order(Order::Scale(vec![("web".into(), 2)])))
     );
 }
 
@@ -175,17 +192,17 @@ fn command() -> impl Strategy<Value = Command> {
     let targets = || prop::collection::vec(target(), 1..4);
     prop_oneof![
         any::<bool>().prop_map(|json| Command::Status { json }),
-        targets().prop_map(Command::Restart),
-        targets().prop_map(Command::Stop),
-        targets().prop_map(Command::Start),
+        targets().prop_map(|x| Command::Order(Order::Restart(x))),
+        targets().prop_map(|x| Command::Order(Order::Stop(x))),
+        targets().prop_map(|x| Command::Order(Order::Start(x))),
         prop::collection::vec(("[a-z][a-z0-9_-]{0,8}", 0u32..=10_000), 1..4)
-            .prop_map(Command::Scale),
+            .prop_map(|x| Command::Order(Order::Scale(x))),
         (
             prop::sample::select(vec![Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGKILL]),
             targets()
         )
-            .prop_map(|(s, t)| Command::Signal(s, t)),
-        any::<bool>().prop_map(|dry_run| Command::Reload { dry_run }),
+            .prop_map(|(s, t)| Command::Order(Order::Signal(s, t))),
+        any::<bool>().prop_map(|dry_run| Command::Order(Order::Reload { dry_run })),
     ]
 }
 
@@ -203,19 +220,19 @@ fn render(r: &Request) -> Vec<String> {
                 out.push("--json".into());
             }
         }
-        Command::Restart(t) => with_targets("restart", t, &mut out),
-        Command::Stop(t) => with_targets("stop", t, &mut out),
-        Command::Start(t) => with_targets("start", t, &mut out),
-        Command::Scale(s) => {
+        Command::Order(Order::Restart(t)) => with_targets("restart", t, &mut out),
+        Command::Order(Order::Stop(t)) => with_targets("stop", t, &mut out),
+        Command::Order(Order::Start(t)) => with_targets("start", t, &mut out),
+        Command::Order(Order::Scale(s)) => {
             out.push("scale".into());
             out.extend(s.iter().map(|(t, n)| format!("{t}={n}")));
         }
-        Command::Signal(sig, t) => {
+        Command::Order(Order::Signal(sig, t)) => {
             out.push("signal".into());
             out.push(sig.as_str().into());
             out.extend(t.iter().cloned());
         }
-        Command::Reload { dry_run } => {
+        Command::Order(Order::Reload { dry_run }) => {
             out.push("reload".into());
             if *dry_run {
                 out.push("--dry-run".into());
@@ -239,7 +256,7 @@ proptest! {
         wait in any::<bool>(),
         timeout in proptest::option::of(1u64..100_000),
     ) {
-        let waits = !matches!(command, Command::Status { .. } | Command::Signal(..));
+        let waits = !matches!(command, Command::Status { .. } | Command::Order(Order::Signal(..)));
         let wait = wait && waits;
         let request = Request {
             command,

@@ -6,8 +6,8 @@
 //! Facts about /proc (proc(5)) relied on:
 //! - `/proc/PID/stat`: the second field is the command name in parentheses, and may itself
 //!   hold spaces and parentheses, so fields are counted from the *last* `)`; after it come
-//!   field 3 (state), 5 the process group, …, 14 utime and 15 stime (clock ticks), 22 starttime (ticks after boot).
-//! - `/proc/PID/statm`: sizes in pages; the second is the resident set.
+//!   field 3 (state), 5 the process group, …, 14 utime and 15 stime (clock ticks), 22 starttime
+//!   (ticks after boot), 24 rss (the resident set in pages, as `statm`'s second field).
 //! - `/proc/uptime`: seconds since boot, then idle seconds.
 //! - `/proc/PID/environ`: `KEY=value` entries, each ended by a NUL; it is the environment
 //!   the process was exec'd with (formation gives each instance `PS=web.1`, and its children
@@ -28,24 +28,27 @@ pub struct Stat {
     pub cpu_ticks: u64,
     /// When it started, after boot.
     pub start_ticks: u64,
+    /// Its resident set, in pages.
+    pub rss_pages: u64,
 }
 
-/// Reads `/proc/PID/stat`.
+/// Reads `/proc/PID/stat` (without collecting its fields: `status` reads one per process).
 pub fn parse_stat(text: &str) -> Option<Stat> {
     let (_, rest) = text.rsplit_once(')')?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // `fields[0]` is field 3 of proc(5).
-    let field = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+    // The first field after the name is field 3 of proc(5).
+    let mut fields = rest.split_whitespace();
+    let mut number = |skip: usize| fields.nth(skip)?.parse::<u64>().ok();
+    let pgrp = i32::try_from(number(2)?).ok()?; // field 5
+    let utime = number(8)?; // 14
+    let stime = number(0)?; // 15
+    let start_ticks = number(6)?; // 22
+    let rss_pages = number(1)?; // 24
     Some(Stat {
-        pgrp: fields.get(5 - 3)?.parse().ok()?,
-        cpu_ticks: field(14)?.checked_add(field(15)?)?,
-        start_ticks: field(22)?,
+        pgrp,
+        cpu_ticks: utime.checked_add(stime)?,
+        start_ticks,
+        rss_pages,
     })
-}
-
-/// The resident set in pages, from `/proc/PID/statm`.
-pub fn parse_statm(text: &str) -> Option<u64> {
-    text.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Time since boot, from `/proc/uptime` (`1234.56`; read without a float parser).
@@ -93,7 +96,7 @@ pub struct Units {
 
 impl Process {
     /// A process from its `PS`, pid and /proc figures.
-    pub fn new(name: String, pid: i32, stat: Stat, pages: u64, units: Units) -> Process {
+    pub fn new(name: String, pid: i32, stat: Stat, units: Units) -> Process {
         let per_second = units.ticks_per_second.max(1);
         let ticks = |n: u64| {
             let nanos = n % per_second * 1_000_000_000 / per_second;
@@ -103,7 +106,7 @@ impl Process {
             name,
             pid,
             uptime: units.boot_uptime.saturating_sub(ticks(stat.start_ticks)),
-            rss: pages.saturating_mul(units.page_size),
+            rss: stat.rss_pages.saturating_mul(units.page_size),
             cpu: ticks(stat.cpu_ticks),
         }
     }

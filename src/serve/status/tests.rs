@@ -19,16 +19,15 @@ fn stat_lines() {
     ];
     for (line, want) in table {
         let got = parse_stat(&line).map(|s| (s.cpu_ticks, s.start_ticks));
+        let rss = parse_stat(&line).map(|s| s.rss_pages);
+        assert_eq!(rss, want.map(|_| 456), "{line}");
         assert_eq!(parse_stat(&line).map(|s| s.pgrp), want.map(|_| 7));
         assert_eq!(got, want, "{line}");
     }
 }
 
 #[test]
-fn statm_uptime_and_environ() {
-    assert_eq!(parse_statm("2497 456 380 5 0 120 0\n"), Some(456));
-    assert_eq!(parse_statm("2497"), None);
-    assert_eq!(parse_statm(""), None);
+fn uptime_and_environ() {
     assert_eq!(
         parse_uptime("1234.56 4000.00\n"),
         Some(Duration::from_millis(1_234_560))
@@ -61,8 +60,9 @@ fn process(name: &str, pid: i32) -> Process {
         pgrp: pid,
         cpu_ticks: 150,
         start_ticks: 100 * 900,
+        rss_pages: 256,
     };
-    Process::new(name.into(), pid, stat, 256, units)
+    Process::new(name.into(), pid, stat, units)
 }
 
 #[test]
