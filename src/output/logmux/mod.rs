@@ -16,12 +16,13 @@
 //! source keeps at most one read (`READ_SIZE`) plus one unfinished line (`MAX_LINE`), and
 //! allocates nothing until its process writes.
 
-use crate::output::format::{self, Label, Style};
+use crate::output::format::{self, Style};
 pub use crate::output::format::{LogFormat, Stream};
 use crate::output::json;
 pub use crate::output::lines::MAX_LINE;
 use crate::output::lines::{self, frame};
 use crate::output::sink::Sink;
+use labels::Labels;
 use nix::errno::Errno;
 use nix::poll::PollFlags;
 use sources::Sources;
@@ -91,14 +92,8 @@ impl Lazy {
 /// The log multiplexer.
 pub struct LogMux {
     style: Style,
-    labels: Vec<Label>,
-    /// Each label's instance name and process type index: what a re-padding remakes it from.
-    names: Vec<(Box<str>, usize)>,
-    /// The width names are padded to: the longest name so far.
-    width: usize,
-    /// How many labels were given at the start: those never change.
-    planned: usize,
-    own: Label,
+    /// Each instance's prefix and formation's own.
+    labels: Labels,
     /// Single-command mode's own lines read `formation: text`, with no prefix column.
     plain_own: bool,
     /// Our stdout and stderr, set up on first use (single-command mode usually never writes).
@@ -130,23 +125,9 @@ impl LogMux {
     /// A mux writing to our fds 1 and 2. `names` are the instance names with their process
     /// type index (for the colour); label ids are indexes into it.
     pub fn new(style: Style, names: &[(String, usize)], plain_own: bool) -> LogMux {
-        let width = names
-            .iter()
-            .map(|(n, _)| n.len())
-            .chain([OWN_NAME.len()])
-            .max()
-            .unwrap_or(0);
-        let labels: Vec<Label> = names
-            .iter()
-            .map(|(name, index)| Label::new(name, width, Some(*index), &style))
-            .collect();
         LogMux {
+            labels: Labels::new(names, &style),
             style,
-            planned: labels.len(),
-            labels,
-            names: names.iter().map(|(n, t)| (n.as_str().into(), *t)).collect(),
-            width,
-            own: Label::new(OWN_NAME, width, None, &style),
             plain_own,
             sinks: [Lazy::Unopened, Lazy::Unopened],
             sources: Sources::new(),
@@ -175,33 +156,9 @@ impl LogMux {
     }
 
     /// Sets label `id` for an instance added while running (`scale`, `reload`), named `name`
-    /// with the colour of type `type_index`, at its spawn. Slots may spawn out of order (an
-    /// added type waits for its `after`), so a label past the start's is made anew each time,
-    /// and a gap is filled with this one until its own instance spawns. A name longer than
-    /// the others (`consumer.10`) re-pads every label, formation's own too, as docker compose
-    /// does: the lines from then on share one column again.
+    /// with the colour of type `type_index`, at its spawn ([`Labels::set`]).
     pub fn label(&mut self, id: usize, name: &str, type_index: usize) {
-        if id < self.planned {
-            return;
-        }
-        while self.names.len() <= id {
-            self.names.push((name.into(), type_index));
-        }
-        self.names[id] = (name.into(), type_index);
-        if name.len() > self.width {
-            self.width = name.len();
-            self.own = Label::new(OWN_NAME, self.width, None, &self.style);
-            self.labels.clear();
-        }
-        let (width, style) = (self.width, &self.style);
-        let made = |(name, t): &(Box<str>, usize)| Label::new(name, width, Some(*t), style);
-        match self.labels.get_mut(id) {
-            Some(label) => *label = made(&self.names[id]),
-            None => {
-                let from = self.labels.len();
-                self.labels.extend(self.names[from..].iter().map(made));
-            }
-        }
+        self.labels.set(id, name, type_index, &self.style);
     }
 
     /// What the instances wrote so far: stdout's counts, then stderr's.
@@ -241,7 +198,7 @@ impl LogMux {
             format::line(
                 sink.queue(),
                 &self.style,
-                &self.own,
+                self.labels.own(),
                 Stream::Stderr,
                 payload,
                 false,
@@ -392,7 +349,7 @@ impl LogMux {
         let lines = &mut self.counts[source.stream as usize].lines;
         let used = match sink {
             Some(sink) if !sink.is_closed() => {
-                let label = &self.labels[source.label];
+                let label = self.labels.get(source.label);
                 let (style, stream) = (&self.style, source.stream);
                 let time = format::now_if(style.timestamps || style.format == LogFormat::Json);
                 // Room as `has_room` counts it: bytes not yet written (the queue also keeps
@@ -463,6 +420,7 @@ enum Fill {
 pub const OWN_NAME: &str = "formation";
 
 mod end;
+mod labels;
 mod sources;
 #[cfg(test)]
 mod tests;
