@@ -44,8 +44,40 @@ pub fn check_host_ok(host: &str) -> bool {
             .is_some_and(|h| h.parse::<std::net::Ipv6Addr>().is_ok())
 }
 
+/// An `http` check's URL, `http://AUTHORITY[/PATH]` → (authority, path, host), the host
+/// being the authority without its `:port`; None if it is not `http://`.
+pub fn http_parts(url: &str) -> Option<(&str, &str, &str)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && !port.contains(']') => host,
+        _ => authority,
+    };
+    Some((authority, path, host))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn http_urls_in_parts() {
+        let table = [
+            (
+                "http://127.0.0.1:5000/up",
+                Some(("127.0.0.1:5000", "/up", "127.0.0.1")),
+            ),
+            ("http://localhost", Some(("localhost", "/", "localhost"))),
+            ("http://[::1]/x?y", Some(("[::1]", "/x?y", "[::1]"))),
+            ("http://[::1]:$PORT/", Some(("[::1]:$PORT", "/", "[::1]"))),
+            ("https://example.com/", None),
+        ];
+        for (url, want) in table {
+            assert_eq!(super::http_parts(url), want, "{url}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -5,7 +5,7 @@
 use super::values::{command_line, duration, table, whole_number};
 use super::{Cx, Key, Value, walk};
 use crate::config::document::Item;
-use crate::config::listen::check_host_ok;
+use crate::config::listen::{check_host_ok, http_parts};
 use crate::config::model::ProcessType;
 use crate::config::model::{
     CheckSpec, HEALTH_INTERVAL, HealthSpec, READY_INTERVAL, ReadySpec, ScheduleSpec,
@@ -181,15 +181,7 @@ fn tcp_target_ok(text: &str) -> bool {
 
 /// An `http` check's URL: http://, then a host formation can connect to without a lookup.
 fn http_url_ok(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && !port.contains(']') => host,
-        _ => authority,
-    };
-    check_host_ok(host)
+    http_parts(url).is_some_and(|(_, _, host)| check_host_ok(host))
 }
 
 /// The table of a check with exactly one kind; `what` is `ready` or `health`.

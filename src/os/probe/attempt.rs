@@ -2,7 +2,7 @@
 //! status line, and what its socket waits for at each step. The bookkeeping of many attempts
 //! (the set, the bounds, the reports) is `probe/mod.rs`'s.
 
-use crate::config::listen::check_address;
+use crate::config::listen::{check_address, http_parts};
 use nix::errno::Errno;
 use nix::sys::epoll::EpollFlags;
 use nix::sys::socket::{
@@ -68,17 +68,9 @@ pub(super) fn connect_to(addr: &str) -> Result<TcpStream, String> {
 
 /// Starts an HTTP GET of `url` (`http://host[:port]/path`).
 pub(super) fn http(url: &str) -> Result<How, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http:// URLs can be checked"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
+    let (authority, path, host) =
+        http_parts(url).ok_or_else(|| format!("{url}: only http:// URLs can be checked"))?;
+    let addr = if host.len() < authority.len() {
         authority.to_string()
     } else {
         format!("{authority}:80")
